@@ -1,0 +1,4 @@
+//! Outpost's synced data model and sync protocol.
+pub mod ids;
+pub mod limits;
+pub mod model;

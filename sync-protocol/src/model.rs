@@ -1,0 +1,267 @@
+//! The synced data model: one automerge document per entity.
+//!
+//! Each document's root holds `schema` (the version of this layout), `kind`
+//! and `id`, then the entity's fields. The CRDT type of each field follows
+//! what users mean by it:
+//! - text people write (descriptions, notes): automerge Text;
+//! - logs (work log, time, visits, photos, escalations, transitions):
+//!   lists of entries with their own ids, only ever appended to;
+//! - checklists: a map from item id to its state;
+//! - workflow status: never stored, always folded from the transitions log
+//!   (see [`crate::workflow`]).
+//!
+//! Every container is created with the document, so two devices never race
+//! to create the same list (which would make one of them win and drop the
+//! other's entries).
+
+mod common;
+mod equipment;
+mod part_request;
+mod reference;
+mod ticket;
+
+use automerge::AutoCommit;
+use autosurgeon::{hydrate, reconcile, Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+pub use common::{Actor, Coordinates, Role};
+pub use equipment::{Equipment, InstalledPart};
+pub use part_request::{PartRequest, PartStatus, PartTransition};
+pub use reference::{
+    BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Holiday, KbArticle, Site,
+    WeeklyHours,
+};
+pub use ticket::{
+    Assignee, Attachment, Billing, BillingClass, ChecklistItemState, Contact, Entitlement,
+    EntitlementKind, Escalation, Points, Priority, Resolution, Signature, SiteRef, Sla,
+    SupportLevel, Ticket, TicketStatus, TimeEntry, TimeKind, Transition, Visit, WorkLogEntry,
+};
+
+use crate::ids::DocId;
+use crate::limits::FieldLimits;
+
+/// The layout version written into every document's `schema` field.
+/// A device refuses documents with a newer schema than it knows.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// What an automerge document holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum DocKind {
+    Ticket,
+    Equipment,
+    PartRequest,
+    Client,
+    Site,
+    ChecklistTemplate,
+    KbArticle,
+}
+
+impl DocKind {
+    pub const ALL: [Self; 7] = [
+        Self::Ticket,
+        Self::Equipment,
+        Self::PartRequest,
+        Self::Client,
+        Self::Site,
+        Self::ChecklistTemplate,
+        Self::KbArticle,
+    ];
+
+    /// Reference data is written by the desk alone and only read on devices.
+    pub fn is_reference(self) -> bool {
+        matches!(self, Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ticket => "ticket",
+            Self::Equipment => "equipment",
+            Self::PartRequest => "part_request",
+            Self::Client => "client",
+            Self::Site => "site",
+            Self::ChecklistTemplate => "checklist_template",
+            Self::KbArticle => "kb_article",
+        }
+    }
+}
+
+/// Any synced entity, typed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Document {
+    Ticket(Ticket),
+    Equipment(Equipment),
+    PartRequest(PartRequest),
+    Client(Client),
+    Site(Site),
+    ChecklistTemplate(ChecklistTemplate),
+    KbArticle(KbArticle),
+}
+
+/// Why a document could not be read as the schema says.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("document does not match the schema: {0}")]
+    Shape(#[from] autosurgeon::HydrateError),
+    #[error("document schema version {found} is newer than this build knows ({known})")]
+    NewerSchema { found: u64, known: u64 },
+    #[error("document is a {found:?}, expected a {expected:?}")]
+    WrongKind { found: DocKind, expected: DocKind },
+    #[error("document says its id is {found}, expected {expected}")]
+    WrongId { found: DocId, expected: DocId },
+    #[error("field {field} is invalid: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("could not write the document: {0}")]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+}
+
+/// The fields every document's root carries before its own.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+struct Header {
+    schema: u64,
+    kind: DocKind,
+    id: DocId,
+}
+
+impl Document {
+    pub fn kind(&self) -> DocKind {
+        match self {
+            Self::Ticket(_) => DocKind::Ticket,
+            Self::Equipment(_) => DocKind::Equipment,
+            Self::PartRequest(_) => DocKind::PartRequest,
+            Self::Client(_) => DocKind::Client,
+            Self::Site(_) => DocKind::Site,
+            Self::ChecklistTemplate(_) => DocKind::ChecklistTemplate,
+            Self::KbArticle(_) => DocKind::KbArticle,
+        }
+    }
+
+    pub fn id(&self) -> DocId {
+        match self {
+            Self::Ticket(t) => t.id,
+            Self::Equipment(e) => e.id,
+            Self::PartRequest(p) => p.id,
+            Self::Client(c) => c.id,
+            Self::Site(s) => s.id,
+            Self::ChecklistTemplate(t) => t.id,
+            Self::KbArticle(a) => a.id,
+        }
+    }
+
+    /// Reads a document as its declared kind, checking version, kind and id.
+    pub fn hydrate(doc: &AutoCommit, expected: DocId) -> Result<Self, SchemaError> {
+        let header: Header = hydrate(doc)?;
+        if header.schema > SCHEMA_VERSION {
+            return Err(SchemaError::NewerSchema { found: header.schema, known: SCHEMA_VERSION });
+        }
+        if header.id != expected {
+            return Err(SchemaError::WrongId { found: header.id, expected });
+        }
+        let document = match header.kind {
+            DocKind::Ticket => Self::Ticket(hydrate(doc)?),
+            DocKind::Equipment => Self::Equipment(hydrate(doc)?),
+            DocKind::PartRequest => Self::PartRequest(hydrate(doc)?),
+            DocKind::Client => Self::Client(hydrate(doc)?),
+            DocKind::Site => Self::Site(hydrate(doc)?),
+            DocKind::ChecklistTemplate => Self::ChecklistTemplate(hydrate(doc)?),
+            DocKind::KbArticle => Self::KbArticle(hydrate(doc)?),
+        };
+        Ok(document)
+    }
+
+    /// Reads a document that must be of `kind`.
+    pub fn hydrate_as(doc: &AutoCommit, expected: DocId, kind: DocKind) -> Result<Self, SchemaError> {
+        let document = Self::hydrate(doc, expected)?;
+        if document.kind() != kind {
+            return Err(SchemaError::WrongKind { found: document.kind(), expected: kind });
+        }
+        Ok(document)
+    }
+
+    /// Writes this value into `doc`, as the smallest set of automerge operations.
+    pub fn reconcile_into(&self, doc: &mut AutoCommit) -> Result<(), SchemaError> {
+        let header = Header { schema: SCHEMA_VERSION, kind: self.kind(), id: self.id() };
+        reconcile(doc, &header)?;
+        match self {
+            Self::Ticket(t) => reconcile(doc, t)?,
+            Self::Equipment(e) => reconcile(doc, e)?,
+            Self::PartRequest(p) => reconcile(doc, p)?,
+            Self::Client(c) => reconcile(doc, c)?,
+            Self::Site(s) => reconcile(doc, s)?,
+            Self::ChecklistTemplate(t) => reconcile(doc, t)?,
+            Self::KbArticle(a) => reconcile(doc, a)?,
+        }
+        Ok(())
+    }
+
+    /// Checks what the type system cannot: sizes, counts and formats.
+    pub fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
+        match self {
+            Self::Ticket(t) => t.validate(limits),
+            Self::Equipment(e) => e.validate(limits),
+            Self::PartRequest(p) => p.validate(limits),
+            Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Creates the automerge document for a new entity, with `actor` as its author.
+pub fn new_document(document: &Document, actor: automerge::ActorId) -> Result<AutoCommit, SchemaError> {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    document.reconcile_into(&mut doc)?;
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Timestamp;
+
+    fn ticket() -> Ticket {
+        let id = DocId::new_v7(Timestamp(1_700_000_000_000), [1; 10]);
+        Ticket::new(id, "T-1".into(), "Array degraded".into(), DocId::from_u128(7))
+    }
+
+    #[test]
+    fn a_ticket_survives_a_round_trip_through_automerge() {
+        let ticket = ticket();
+        let doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
+        let bytes = doc.clone().save();
+        let loaded = AutoCommit::load(&bytes).unwrap();
+        assert_eq!(Document::hydrate(&loaded, ticket.id).unwrap(), Document::Ticket(ticket));
+    }
+
+    #[test]
+    fn a_document_of_another_id_is_refused() {
+        let ticket = ticket();
+        let doc = new_document(&Document::Ticket(ticket), automerge::ActorId::from([1u8; 16])).unwrap();
+        let err = Document::hydrate(&doc, DocId::from_u128(1)).unwrap_err();
+        assert!(matches!(err, SchemaError::WrongId { .. }), "a document must be read under its own id: {err}");
+    }
+
+    #[test]
+    fn a_document_from_a_newer_schema_is_refused() {
+        let ticket = ticket();
+        let mut doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "schema", SCHEMA_VERSION + 1).unwrap();
+        let err = Document::hydrate(&doc, ticket.id).unwrap_err();
+        assert!(matches!(err, SchemaError::NewerSchema { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_ticket_with_a_malformed_attachment_hash_fails_validation() {
+        let mut ticket = ticket();
+        ticket.attachments.push(Attachment {
+            id: crate::ids::EntryId::from_u128(1),
+            hash: crate::ids::ContentHash("not-a-hash".into()),
+            name: "photo.jpg".into(),
+            mime: "image/jpeg".into(),
+            size: 10,
+            at: Timestamp(0),
+            by: Actor { user: crate::ids::UserId::from_u128(1), org: crate::ids::OrgId::from_u128(1), role: Role::Engineer },
+        });
+        let err = Document::Ticket(ticket).validate(&FieldLimits::default()).unwrap_err();
+        assert!(matches!(err, SchemaError::InvalidField { field: "attachments.hash", .. }), "{err}");
+    }
+}

@@ -1,0 +1,80 @@
+//! Equipment installed at a customer site and what has been done to it.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+use super::SchemaError;
+use crate::ids::{DocId, EntryId, Timestamp};
+use crate::limits::FieldLimits;
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Equipment {
+    pub id: DocId,
+    pub serial: String,
+    pub model: String,
+    pub vendor: String,
+    /// Kind of equipment, e.g. `storage array`, `server`, `POS terminal`.
+    pub class: String,
+    pub client: DocId,
+    pub site: Option<DocId>,
+    pub location_note: String,
+    pub installed_on: Option<Timestamp>,
+    /// Warranty or contract coverage ends at this moment.
+    pub covered_until: Option<Timestamp>,
+    pub installed_parts: Vec<InstalledPart>,
+    /// Tickets worked on this equipment, oldest first.
+    pub service_history: Vec<DocId>,
+    pub notes: Text,
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct InstalledPart {
+    #[key]
+    pub id: EntryId,
+    pub part_number: String,
+    pub serial: String,
+    pub installed_at: Timestamp,
+    /// The part request that brought it, when there was one.
+    pub part_request: Option<DocId>,
+}
+
+impl Equipment {
+    pub fn new(id: DocId, serial: String, model: String, client: DocId) -> Self {
+        Self {
+            id,
+            serial,
+            model,
+            vendor: String::new(),
+            class: String::new(),
+            client,
+            site: None,
+            location_note: String::new(),
+            installed_on: None,
+            covered_until: None,
+            installed_parts: Vec::new(),
+            service_history: Vec::new(),
+            notes: Text::with_value(""),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    pub(super) fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
+        let short = [&self.serial, &self.model, &self.vendor, &self.class, &self.location_note];
+        let too_long = short.iter().any(|s| s.len() > limits.short_text)
+            || self.attributes.iter().any(|(k, v)| k.len() > limits.short_text || v.len() > limits.short_text)
+            || self.installed_parts.iter().any(|p| p.serial.len() > limits.short_text || p.part_number.len() > limits.short_text);
+        if too_long {
+            return Err(SchemaError::InvalidField { field: "equipment", reason: "a field is too long".into() });
+        }
+        if self.notes.as_str().len() > limits.long_text {
+            return Err(SchemaError::InvalidField { field: "notes", reason: "too long".into() });
+        }
+        let count = self.installed_parts.len() + self.service_history.len() + self.attributes.len();
+        if count > limits.log_entries {
+            return Err(SchemaError::InvalidField { field: "equipment", reason: format!("{count} entries") });
+        }
+        Ok(())
+    }
+}

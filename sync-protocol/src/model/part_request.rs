@@ -1,0 +1,113 @@
+//! A request for a spare part, from the engineer through the warehouse and back.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use super::common::Actor;
+use super::SchemaError;
+use crate::ids::{DocId, EntryId, OrgId, Timestamp};
+use crate::limits::FieldLimits;
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct PartRequest {
+    pub id: DocId,
+    pub ticket: DocId,
+    /// The company of the engineer who asked for it.
+    pub org: OrgId,
+    pub part_number: String,
+    pub description: String,
+    pub quantity: u64,
+    /// Status is folded from this log; see [`crate::workflow`].
+    pub transitions: Vec<PartTransition>,
+    pub warehouse: Option<String>,
+    pub tracking_number: Option<String>,
+    pub installed_serial: Option<String>,
+    pub removed_serial: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum PartStatus {
+    Requested,
+    Approved,
+    Picked,
+    Shipped,
+    Delivered,
+    Installed,
+    Rejected,
+    Cancelled,
+    Returned,
+}
+
+impl PartStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Approved => "approved",
+            Self::Picked => "picked",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Installed => "installed",
+            Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
+            Self::Returned => "returned",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Rejected | Self::Cancelled | Self::Returned)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct PartTransition {
+    #[key]
+    pub id: EntryId,
+    pub from: PartStatus,
+    pub to: PartStatus,
+    pub at: Timestamp,
+    pub by: Actor,
+    pub reason: Option<String>,
+}
+
+impl PartRequest {
+    /// A new request; its first transition (`Requested`) is the creator's.
+    pub fn new(id: DocId, ticket: DocId, org: OrgId, part_number: String, quantity: u64) -> Self {
+        Self {
+            id,
+            ticket,
+            org,
+            part_number,
+            description: String::new(),
+            quantity,
+            transitions: Vec::new(),
+            warehouse: None,
+            tracking_number: None,
+            installed_serial: None,
+            removed_serial: None,
+        }
+    }
+
+    pub(super) fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
+        let texts = [
+            Some(&self.part_number),
+            Some(&self.description),
+            self.warehouse.as_ref(),
+            self.tracking_number.as_ref(),
+            self.installed_serial.as_ref(),
+            self.removed_serial.as_ref(),
+        ];
+        if texts.into_iter().flatten().any(|s| s.len() > limits.short_text) {
+            return Err(SchemaError::InvalidField { field: "part_request", reason: "a field is too long".into() });
+        }
+        if self.quantity == 0 || self.quantity > 10_000 {
+            return Err(SchemaError::InvalidField {
+                field: "quantity",
+                reason: format!("{} is not between 1 and 10000", self.quantity),
+            });
+        }
+        if self.transitions.len() > limits.log_entries {
+            return Err(SchemaError::InvalidField { field: "transitions", reason: "too many".into() });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,79 @@
+//! Reference data: written by the desk, read on devices.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+use super::common::Coordinates;
+use super::ticket::Points;
+use crate::ids::DocId;
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Client {
+    pub id: DocId,
+    pub name: String,
+    pub contract: Option<String>,
+    pub business_hours: BusinessHours,
+    /// Prepaid points left; `None` when the contract holds no points.
+    pub points_balance: Option<Points>,
+}
+
+/// When the contract's clock runs, in the site's time zone.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct BusinessHours {
+    pub always: bool,
+    /// Weekly windows, Monday = 1 … Sunday = 7.
+    pub weekly: Vec<WeeklyHours>,
+    pub holidays: Vec<Holiday>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct WeeklyHours {
+    pub weekday: u64,
+    /// Minutes after local midnight.
+    pub opens: u64,
+    pub closes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Holiday {
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Site {
+    pub id: DocId,
+    pub client: DocId,
+    pub name: String,
+    pub address: String,
+    pub region: String,
+    pub time_zone: String,
+    pub coordinates: Option<Coordinates>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct ChecklistTemplate {
+    pub id: DocId,
+    pub name: String,
+    pub items: Vec<ChecklistTemplateItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct ChecklistTemplateItem {
+    /// Stable id, the key of the ticket's checklist map.
+    #[key]
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct KbArticle {
+    pub id: DocId,
+    pub title: String,
+    pub body: Text,
+    pub tags: Vec<String>,
+    pub language: String,
+    pub attributes: BTreeMap<String, String>,
+}

@@ -1,0 +1,375 @@
+//! The ticket: a piece of work at a customer site, and everything done for it.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::{Deserialize, Serialize};
+
+use super::common::{Actor, Coordinates};
+use super::SchemaError;
+use crate::ids::{ContentHash, DocId, EntryId, OrgId, Timestamp, UserId};
+use crate::limits::FieldLimits;
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Ticket {
+    pub id: DocId,
+    /// Human-facing number, e.g. `T-2026-001234`.
+    pub number: String,
+    pub title: String,
+    pub description: Text,
+    pub client: DocId,
+    pub contact: Contact,
+    pub site: SiteRef,
+    pub equipment: Vec<DocId>,
+    pub category: String,
+    pub priority: Priority,
+    pub support_level: SupportLevel,
+    pub product_team: String,
+    pub sla: Sla,
+    pub entitlement: Entitlement,
+    pub billing: Billing,
+    /// Status and assignment are folded from this log; see [`crate::workflow`].
+    pub transitions: Vec<Transition>,
+    pub work_log: Vec<WorkLogEntry>,
+    pub time_entries: Vec<TimeEntry>,
+    pub visits: Vec<Visit>,
+    pub checklist_template: Option<DocId>,
+    pub checklist: BTreeMap<String, ChecklistItemState>,
+    pub attachments: Vec<Attachment>,
+    pub signature: Option<Signature>,
+    pub resolution: Resolution,
+    pub escalations: Vec<Escalation>,
+    pub part_requests: Vec<DocId>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+pub struct SiteRef {
+    pub site: Option<DocId>,
+    pub address: String,
+    pub region: String,
+    /// IANA time zone of the site, e.g. `Europe/Moscow`.
+    pub time_zone: String,
+    pub coordinates: Option<Coordinates>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum Priority {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum SupportLevel {
+    /// On-site field engineers.
+    L1Field,
+    /// Remote support.
+    L2Remote,
+    /// Product experts.
+    L3Expert,
+}
+
+/// Deadlines and the moments that count against them; the desk's clock.
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+pub struct Sla {
+    pub reaction_due: Option<Timestamp>,
+    pub resolution_due: Option<Timestamp>,
+    pub first_response_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum EntitlementKind {
+    Contract,
+    PerCall,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Entitlement {
+    pub kind: EntitlementKind,
+    pub contract: Option<String>,
+    pub paid: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum BillingClass {
+    Incident,
+    UserCausedIncident,
+    ServiceRequest,
+}
+
+/// Prepaid points in hundredths (1 point = 1 person-hour = 100).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Points {
+    pub hundredths: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Billing {
+    pub class: BillingClass,
+    pub points_estimate: Option<Points>,
+    pub estimate_accepted: bool,
+    pub points_charged: Option<Points>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum TicketStatus {
+    New,
+    Assigned,
+    Accepted,
+    EnRoute,
+    OnSite,
+    WaitingParts,
+    Resolved,
+    Closed,
+    Cancelled,
+}
+
+impl TicketStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Closed | Self::Cancelled)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Assigned => "assigned",
+            Self::Accepted => "accepted",
+            Self::EnRoute => "en route",
+            Self::OnSite => "on site",
+            Self::WaitingParts => "waiting for parts",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Who a ticket is assigned to: a staff engineer, a partner company, or a
+/// partner company's named engineer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct Assignee {
+    pub engineer: Option<UserId>,
+    pub partner_org: Option<OrgId>,
+}
+
+/// One step of the ticket's workflow as its author saw it.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Transition {
+    #[key]
+    pub id: EntryId,
+    /// The status the author saw when they made this move.
+    pub from: TicketStatus,
+    pub to: TicketStatus,
+    pub at: Timestamp,
+    pub by: Actor,
+    /// Set on moves to `Assigned`: who gets the ticket.
+    pub assignee: Option<Assignee>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct WorkLogEntry {
+    #[key]
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub by: Actor,
+    pub text: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub enum TimeKind {
+    Travel,
+    Work,
+}
+
+/// A running or finished stretch of travel or work; `end` is set once, later.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct TimeEntry {
+    #[key]
+    pub id: EntryId,
+    pub kind: TimeKind,
+    pub start: Timestamp,
+    pub end: Option<Timestamp>,
+    pub by: Actor,
+}
+
+/// An engineer's presence at the site; `left` is set once, later.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Visit {
+    #[key]
+    pub id: EntryId,
+    pub arrived: Timestamp,
+    pub left: Option<Timestamp>,
+    pub coordinates: Option<Coordinates>,
+    pub by: Actor,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct ChecklistItemState {
+    pub done: bool,
+    pub by: Actor,
+    pub at: Timestamp,
+}
+
+/// A photo or file; the bytes travel separately, addressed by their hash.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Attachment {
+    #[key]
+    pub id: EntryId,
+    pub hash: ContentHash,
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub at: Timestamp,
+    pub by: Actor,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Signature {
+    pub signer_name: String,
+    pub at: Timestamp,
+    /// The PNG of the signature, one of the ticket's attachments.
+    pub attachment: ContentHash,
+    pub by: Actor,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+pub struct Resolution {
+    pub code: Option<String>,
+    pub notes: Text,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Escalation {
+    #[key]
+    pub id: EntryId,
+    pub from: SupportLevel,
+    pub to: SupportLevel,
+    pub reason: String,
+    pub at: Timestamp,
+    pub by: Actor,
+}
+
+fn check(ok: bool, field: &'static str, reason: impl FnOnce() -> String) -> Result<(), SchemaError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(SchemaError::InvalidField { field, reason: reason() })
+    }
+}
+
+impl Ticket {
+    /// A new ticket with every container present and nothing logged yet.
+    pub fn new(id: DocId, number: String, title: String, client: DocId) -> Self {
+        Self {
+            id,
+            number,
+            title,
+            description: Text::with_value(""),
+            client,
+            contact: Contact::default(),
+            site: SiteRef::default(),
+            equipment: Vec::new(),
+            category: String::new(),
+            priority: Priority::P3,
+            support_level: SupportLevel::L1Field,
+            product_team: String::new(),
+            sla: Sla::default(),
+            entitlement: Entitlement { kind: EntitlementKind::Contract, contract: None, paid: false },
+            billing: Billing {
+                class: BillingClass::Incident,
+                points_estimate: None,
+                estimate_accepted: false,
+                points_charged: None,
+            },
+            transitions: Vec::new(),
+            work_log: Vec::new(),
+            time_entries: Vec::new(),
+            visits: Vec::new(),
+            checklist_template: None,
+            checklist: BTreeMap::new(),
+            attachments: Vec::new(),
+            signature: None,
+            resolution: Resolution::default(),
+            escalations: Vec::new(),
+            part_requests: Vec::new(),
+        }
+    }
+
+    pub(super) fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
+        let short = limits.short_text;
+        for (field, value) in [
+            ("number", &self.number),
+            ("title", &self.title),
+            ("category", &self.category),
+            ("product_team", &self.product_team),
+            ("contact.name", &self.contact.name),
+            ("contact.phone", &self.contact.phone),
+            ("contact.email", &self.contact.email),
+            ("site.address", &self.site.address),
+            ("site.region", &self.site.region),
+            ("site.time_zone", &self.site.time_zone),
+        ] {
+            check(value.len() <= short, field, || format!("{} bytes, at most {short}", value.len()))?;
+        }
+        check(self.description.as_str().len() <= limits.long_text, "description", || {
+            format!("longer than {} bytes", limits.long_text)
+        })?;
+        check(self.resolution.notes.as_str().len() <= limits.long_text, "resolution.notes", || {
+            format!("longer than {} bytes", limits.long_text)
+        })?;
+        let entries = self.transitions.len()
+            + self.work_log.len()
+            + self.time_entries.len()
+            + self.visits.len()
+            + self.attachments.len()
+            + self.escalations.len()
+            + self.checklist.len()
+            + self.equipment.len()
+            + self.part_requests.len();
+        check(entries <= limits.log_entries, "logs", || {
+            format!("{entries} entries, at most {}", limits.log_entries)
+        })?;
+        for note in &self.work_log {
+            check(note.text.len() <= limits.long_text, "work_log.text", || "too long".into())?;
+        }
+        for t in &self.transitions {
+            let reason_len = t.reason.as_ref().map_or(0, String::len);
+            check(reason_len <= short, "transitions.reason", || "too long".into())?;
+        }
+        for e in &self.escalations {
+            check(e.reason.len() <= short, "escalations.reason", || "too long".into())?;
+        }
+        for a in &self.attachments {
+            check(a.hash.is_well_formed(), "attachments.hash", || format!("{:?} is not a SHA-256 hex digest", a.hash.0))?;
+            check(a.name.len() <= short && a.mime.len() <= short, "attachments.name", || "too long".into())?;
+        }
+        if let Some(signature) = &self.signature {
+            check(signature.attachment.is_well_formed(), "signature.attachment", || "not a SHA-256 hex digest".into())?;
+            check(signature.signer_name.len() <= short, "signature.signer_name", || "too long".into())?;
+        }
+        let coordinates = self.visits.iter().filter_map(|v| v.coordinates).chain(self.site.coordinates);
+        for c in coordinates {
+            check(c.is_valid(), "coordinates", || format!("{c:?} is not on Earth"))?;
+        }
+        for t in &self.time_entries {
+            check(t.end.is_none_or(|end| end >= t.start), "time_entries.end", || "ends before it starts".into())?;
+        }
+        for v in &self.visits {
+            check(v.left.is_none_or(|left| left >= v.arrived), "visits.left", || "leaves before arriving".into())?;
+        }
+        for key in self.checklist.keys() {
+            check(key.len() <= short, "checklist", || "item id too long".into())?;
+        }
+        Ok(())
+    }
+}
