@@ -2,3 +2,4 @@
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod workflow;

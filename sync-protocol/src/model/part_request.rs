@@ -17,6 +17,8 @@ pub struct PartRequest {
     pub part_number: String,
     pub description: String,
     pub quantity: u64,
+    pub requested_by: Actor,
+    pub requested_at: Timestamp,
     /// Status is folded from this log; see [`crate::workflow`].
     pub transitions: Vec<PartTransition>,
     pub warehouse: Option<String>,
@@ -70,12 +72,14 @@ pub struct PartTransition {
 }
 
 impl PartRequest {
-    /// A new request; its first transition (`Requested`) is the creator's.
-    pub fn new(id: DocId, ticket: DocId, org: OrgId, part_number: String, quantity: u64) -> Self {
+    /// A new request in status `Requested`, made by `by` for their company.
+    pub fn new(id: DocId, ticket: DocId, by: Actor, at: Timestamp, part_number: String, quantity: u64) -> Self {
         Self {
             id,
             ticket,
-            org,
+            org: by.org,
+            requested_by: by,
+            requested_at: at,
             part_number,
             description: String::new(),
             quantity,

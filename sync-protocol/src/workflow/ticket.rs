@@ -1,0 +1,352 @@
+//! The ticket workflow.
+//!
+//! ```text
+//! New ─desk─▶ Assigned ─▶ Accepted ─▶ EnRoute ─▶ OnSite ─▶ Resolved ─desk─▶ Closed
+//!                │  ▲         │          ▲  │        │  ▲       │
+//!                │  └─────────┼──────────┼──┼────────┘  │       └─▶ OnSite (reopened on site)
+//!                ▼            ▼          │  ▼           │
+//!               New (declined)        WaitingParts ─────┘
+//! any open status ─desk─▶ Cancelled;  any status ─desk─▶ Assigned (reassign, reopen)
+//! ```
+//! Field moves are made by the engineer (or partner company) the ticket is
+//! assigned to; the desk may make any move.
+
+use super::{fold, Conflict, MoveRefusal, Rules, Step};
+use crate::model::{Actor, Assignee, Role, Ticket, TicketStatus};
+
+/// What the transitions log of a ticket folds to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketState {
+    pub status: TicketStatus,
+    pub assignee: Option<Assignee>,
+    pub conflicts: Vec<Conflict<TicketStatus>>,
+}
+
+/// Folds the ticket's transitions into its status, assignee and conflicts.
+pub fn fold_ticket(ticket: &Ticket) -> TicketState {
+    let mut rules = TicketRules { status: TicketStatus::New, assignee: None };
+    let steps = ticket.transitions.iter().map(|t| {
+        (Step { id: t.id, from: t.from, to: t.to, at: t.at, by: t.by }, t.assignee)
+    });
+    let conflicts = fold(&mut rules, steps);
+    TicketState { status: rules.status, assignee: rules.assignee, conflicts }
+}
+
+/// Why `actor` may not move a ticket in `status`, assigned to `assignee`,
+/// to `to` (naming `new_assignee` on assignment); `None` if they may.
+pub fn ticket_move_refusal(
+    actor: &Actor,
+    status: TicketStatus,
+    assignee: Option<&Assignee>,
+    to: TicketStatus,
+    new_assignee: Option<&Assignee>,
+) -> Option<MoveRefusal> {
+    let rules = TicketRules { status, assignee: assignee.copied() };
+    let step = Step { id: crate::ids::EntryId::from_u128(0), from: status, to, at: crate::ids::Timestamp(0), by: *actor };
+    rules.check(&step, &new_assignee.copied()).err()
+}
+
+/// Whether a field move by `actor` is theirs to make on a ticket assigned to `assignee`.
+pub fn is_assigned_to(assignee: Option<&Assignee>, actor: &Actor) -> bool {
+    let Some(assignee) = assignee else { return false };
+    match actor.role {
+        Role::Engineer => assignee.engineer == Some(actor.user),
+        Role::PartnerEngineer => {
+            assignee.partner_org == Some(actor.org)
+                && assignee.engineer.is_none_or(|engineer| engineer == actor.user)
+        }
+        Role::Admin | Role::Dispatcher | Role::PartsDesk => false,
+    }
+}
+
+fn is_field_move(from: TicketStatus, to: TicketStatus) -> bool {
+    use TicketStatus::{Accepted, Assigned, EnRoute, New, OnSite, Resolved, WaitingParts};
+    matches!(
+        (from, to),
+        (Assigned, Accepted)
+            | (Accepted | WaitingParts, EnRoute)
+            | (Accepted | EnRoute | WaitingParts, OnSite)
+            | (OnSite, WaitingParts)
+            | (OnSite | WaitingParts, Resolved)
+            | (Resolved, OnSite)
+            | (Assigned | Accepted, New)
+    )
+}
+
+fn is_desk_move(from: TicketStatus, to: TicketStatus) -> bool {
+    use TicketStatus::{Accepted, Assigned, Cancelled, Closed, EnRoute, New, Resolved, WaitingParts};
+    match to {
+        Assigned => true,
+        Cancelled => !from.is_terminal(),
+        Closed => from == Resolved,
+        New => matches!(from, Assigned | Accepted | EnRoute | WaitingParts),
+        _ => is_field_move(from, to),
+    }
+}
+
+/// Statuses that field roles can ever move a ticket to.
+fn is_field_target(to: TicketStatus) -> bool {
+    !matches!(to, TicketStatus::Assigned | TicketStatus::Closed | TicketStatus::Cancelled)
+}
+
+fn names_someone(assignee: Option<&Assignee>) -> bool {
+    assignee.is_some_and(|a| a.engineer.is_some() || a.partner_org.is_some())
+}
+
+struct TicketRules {
+    status: TicketStatus,
+    assignee: Option<Assignee>,
+}
+
+impl Rules for TicketRules {
+    type Status = TicketStatus;
+    type Extra = Option<Assignee>;
+
+    fn status(&self) -> TicketStatus {
+        self.status
+    }
+
+    fn check(&self, step: &Step<TicketStatus>, new_assignee: &Option<Assignee>) -> Result<(), MoveRefusal> {
+        match step.by.role {
+            Role::Admin | Role::Dispatcher => {
+                if !is_desk_move(self.status, step.to) {
+                    return Err(MoveRefusal::NotFromStatus);
+                }
+                if step.to == TicketStatus::Assigned && !names_someone(new_assignee.as_ref()) {
+                    return Err(MoveRefusal::NoAssignee);
+                }
+                Ok(())
+            }
+            Role::Engineer | Role::PartnerEngineer => {
+                if !is_field_target(step.to) {
+                    return Err(MoveRefusal::RoleMayNot);
+                }
+                if !is_assigned_to(self.assignee.as_ref(), &step.by) {
+                    return Err(MoveRefusal::NotAssignee);
+                }
+                if !is_field_move(self.status, step.to) {
+                    return Err(MoveRefusal::NotFromStatus);
+                }
+                Ok(())
+            }
+            Role::PartsDesk => Err(MoveRefusal::RoleMayNot),
+        }
+    }
+
+    fn desk_outranks(&self, step: &Step<TicketStatus>, new_assignee: &Option<Assignee>) -> bool {
+        use TicketStatus::{Assigned, Cancelled, Closed};
+        step.by.role.is_desk()
+            && matches!(step.to, Cancelled | Closed | Assigned)
+            && is_desk_move(step.from, step.to)
+            && (step.to != Assigned || names_someone(new_assignee.as_ref()))
+    }
+
+    fn apply(&mut self, step: &Step<TicketStatus>, new_assignee: &Option<Assignee>) {
+        self.status = step.to;
+        match step.to {
+            TicketStatus::Assigned => self.assignee = *new_assignee,
+            TicketStatus::New => self.assignee = None,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{DocId, EntryId, OrgId, Timestamp, UserId};
+    use crate::model::Transition;
+    use crate::workflow::Outcome;
+    use TicketStatus::*;
+
+    const SERVICE: OrgId = OrgId(uuid::Uuid::from_u128(1));
+    const PARTNER: OrgId = OrgId(uuid::Uuid::from_u128(2));
+
+    fn dispatcher() -> Actor {
+        Actor { user: UserId::from_u128(10), org: SERVICE, role: Role::Dispatcher }
+    }
+    fn engineer(n: u128) -> Actor {
+        Actor { user: UserId::from_u128(100 + n), org: SERVICE, role: Role::Engineer }
+    }
+    fn partner_engineer() -> Actor {
+        Actor { user: UserId::from_u128(200), org: PARTNER, role: Role::PartnerEngineer }
+    }
+    fn to_engineer(actor: Actor) -> Option<Assignee> {
+        Some(Assignee { engineer: Some(actor.user), partner_org: None })
+    }
+
+    struct Log(Ticket, u128);
+    impl Log {
+        fn new() -> Self {
+            Self(Ticket::new(DocId::from_u128(1), "T-1".into(), "Disk failed".into(), DocId::from_u128(2)), 0)
+        }
+        fn push(&mut self, by: Actor, from: TicketStatus, to: TicketStatus, assignee: Option<Assignee>) -> &mut Self {
+            self.1 += 1;
+            self.0.transitions.push(Transition {
+                id: EntryId::from_u128(self.1),
+                from,
+                to,
+                at: Timestamp(self.1 as i64 * 1000),
+                by,
+                assignee,
+                reason: None,
+            });
+            self
+        }
+        fn fold(&self) -> TicketState {
+            fold_ticket(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_ticket_without_transitions_is_new_and_unassigned() {
+        let state = Log::new().fold();
+        assert_eq!((state.status, state.assignee, state.conflicts.len()), (New, None, 0));
+    }
+
+    #[test]
+    fn the_happy_path_runs_from_new_to_closed_without_conflicts() {
+        let e = engineer(1);
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, to_engineer(e))
+            .push(e, Assigned, Accepted, None)
+            .push(e, Accepted, EnRoute, None)
+            .push(e, EnRoute, OnSite, None)
+            .push(e, OnSite, WaitingParts, None)
+            .push(e, WaitingParts, OnSite, None)
+            .push(e, OnSite, Resolved, None)
+            .push(dispatcher(), Resolved, Closed, None);
+        let state = log.fold();
+        assert_eq!(state.status, Closed);
+        assert!(state.conflicts.is_empty(), "a clean path has nothing to report: {:?}", state.conflicts);
+    }
+
+    #[test]
+    fn an_engineer_may_not_move_a_ticket_assigned_to_someone_else() {
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, to_engineer(engineer(1)))
+            .push(engineer(2), Assigned, Accepted, None);
+        let state = log.fold();
+        assert_eq!(state.status, Assigned, "the intruder's move must not count");
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotAssignee));
+    }
+
+    #[test]
+    fn an_engineer_may_not_cancel_close_or_assign() {
+        let e = engineer(1);
+        let assigned = Some(Assignee { engineer: Some(e.user), partner_org: None });
+        for to in [Cancelled, Closed, Assigned] {
+            assert_eq!(
+                ticket_move_refusal(&e, Resolved, assigned.as_ref(), to, assigned.as_ref()),
+                Some(MoveRefusal::RoleMayNot),
+                "{to:?} is the desk's move"
+            );
+        }
+    }
+
+    #[test]
+    fn an_engineer_may_not_skip_from_assigned_to_resolved() {
+        let e = engineer(1);
+        let assigned = Assignee { engineer: Some(e.user), partner_org: None };
+        assert_eq!(ticket_move_refusal(&e, Assigned, Some(&assigned), Resolved, None), Some(MoveRefusal::NotFromStatus));
+    }
+
+    #[test]
+    fn a_desk_assignment_must_name_someone() {
+        let empty = Assignee { engineer: None, partner_org: None };
+        assert_eq!(ticket_move_refusal(&dispatcher(), New, None, Assigned, Some(&empty)), Some(MoveRefusal::NoAssignee));
+        assert_eq!(ticket_move_refusal(&dispatcher(), New, None, Assigned, None), Some(MoveRefusal::NoAssignee));
+    }
+
+    #[test]
+    fn parts_desk_makes_no_ticket_moves() {
+        let parts = Actor { user: UserId::from_u128(5), org: SERVICE, role: Role::PartsDesk };
+        assert_eq!(ticket_move_refusal(&parts, OnSite, None, WaitingParts, None), Some(MoveRefusal::RoleMayNot));
+    }
+
+    #[test]
+    fn any_engineer_of_the_assigned_partner_may_work_an_unnamed_partner_assignment() {
+        let p = partner_engineer();
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, Some(Assignee { engineer: None, partner_org: Some(PARTNER) }))
+            .push(p, Assigned, Accepted, None);
+        assert_eq!(log.fold().status, Accepted);
+    }
+
+    #[test]
+    fn a_partner_engineer_may_not_move_another_partners_ticket() {
+        let p = partner_engineer();
+        let other = Assignee { engineer: None, partner_org: Some(OrgId::from_u128(3)) };
+        assert_eq!(ticket_move_refusal(&p, Assigned, Some(&other), Accepted, None), Some(MoveRefusal::NotAssignee));
+    }
+
+    #[test]
+    fn a_desk_cancel_beats_a_concurrent_on_site_whichever_sorts_first() {
+        let e = engineer(1);
+        let mut cancel_first = Log::new();
+        cancel_first
+            .push(dispatcher(), New, Assigned, to_engineer(e))
+            .push(e, Assigned, Accepted, None)
+            .push(dispatcher(), Accepted, Cancelled, None)
+            .push(e, Accepted, OnSite, None);
+        let state = cancel_first.fold();
+        assert_eq!(state.status, Cancelled);
+        assert_eq!(state.conflicts.len(), 1, "the engineer's move must be reported");
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotFromStatus));
+        assert!(state.conflicts[0].explain().contains("cancelled"), "{}", state.conflicts[0].explain());
+
+        let mut on_site_first = Log::new();
+        on_site_first
+            .push(dispatcher(), New, Assigned, to_engineer(e))
+            .push(e, Assigned, Accepted, None)
+            .push(e, Accepted, OnSite, None)
+            .push(dispatcher(), Accepted, Cancelled, None);
+        let state = on_site_first.fold();
+        assert_eq!(state.status, Cancelled);
+        assert_eq!(state.conflicts[0].outcome, Outcome::AppliedAnyway, "the desk did not see on-site; it is still reported");
+    }
+
+    #[test]
+    fn a_desk_close_stands_over_a_concurrent_reopen_on_site() {
+        let e = engineer(1);
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, to_engineer(e))
+            .push(e, Assigned, Accepted, None)
+            .push(e, Accepted, OnSite, None)
+            .push(e, OnSite, Resolved, None)
+            .push(e, Resolved, OnSite, None)
+            .push(dispatcher(), Resolved, Closed, None);
+        let state = log.fold();
+        assert_eq!(state.status, Closed, "the desk outranks a device for close");
+        assert_eq!(state.conflicts[0].outcome, Outcome::DeskOverrode);
+    }
+
+    #[test]
+    fn a_reassignment_stops_the_old_engineers_concurrent_moves() {
+        let (old, new) = (engineer(1), engineer(2));
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, to_engineer(old))
+            .push(old, Assigned, Accepted, None)
+            .push(dispatcher(), Accepted, Assigned, to_engineer(new))
+            .push(old, Accepted, EnRoute, None);
+        let state = log.fold();
+        assert_eq!((state.status, state.assignee), (Assigned, to_engineer(new)));
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotAssignee));
+    }
+
+    #[test]
+    fn a_declined_ticket_goes_back_to_new_and_unassigned() {
+        let e = engineer(1);
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, to_engineer(e)).push(e, Assigned, New, None);
+        let state = log.fold();
+        assert_eq!((state.status, state.assignee), (New, None));
+    }
+
+    #[test]
+    fn the_desk_may_reopen_a_closed_ticket_by_assigning_it() {
+        let e = engineer(1);
+        assert_eq!(ticket_move_refusal(&dispatcher(), Closed, None, Assigned, to_engineer(e).as_ref()), None);
+        assert_eq!(ticket_move_refusal(&dispatcher(), Closed, None, Cancelled, None), Some(MoveRefusal::NotFromStatus));
+    }
+}
