@@ -2,4 +2,6 @@
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod permissions;
+pub mod sample;
 pub mod workflow;

@@ -45,7 +45,20 @@ use crate::limits::FieldLimits;
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// What an automerge document holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
+)]
 pub enum DocKind {
     Ticket,
     Equipment,
@@ -69,7 +82,10 @@ impl DocKind {
 
     /// Reference data is written by the desk alone and only read on devices.
     pub fn is_reference(self) -> bool {
-        matches!(self, Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle)
+        matches!(
+            self,
+            Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -151,10 +167,16 @@ impl Document {
     pub fn hydrate(doc: &AutoCommit, expected: DocId) -> Result<Self, SchemaError> {
         let header: Header = hydrate(doc)?;
         if header.schema > SCHEMA_VERSION {
-            return Err(SchemaError::NewerSchema { found: header.schema, known: SCHEMA_VERSION });
+            return Err(SchemaError::NewerSchema {
+                found: header.schema,
+                known: SCHEMA_VERSION,
+            });
         }
         if header.id != expected {
-            return Err(SchemaError::WrongId { found: header.id, expected });
+            return Err(SchemaError::WrongId {
+                found: header.id,
+                expected,
+            });
         }
         let document = match header.kind {
             DocKind::Ticket => Self::Ticket(hydrate(doc)?),
@@ -169,17 +191,28 @@ impl Document {
     }
 
     /// Reads a document that must be of `kind`.
-    pub fn hydrate_as(doc: &AutoCommit, expected: DocId, kind: DocKind) -> Result<Self, SchemaError> {
+    pub fn hydrate_as(
+        doc: &AutoCommit,
+        expected: DocId,
+        kind: DocKind,
+    ) -> Result<Self, SchemaError> {
         let document = Self::hydrate(doc, expected)?;
         if document.kind() != kind {
-            return Err(SchemaError::WrongKind { found: document.kind(), expected: kind });
+            return Err(SchemaError::WrongKind {
+                found: document.kind(),
+                expected: kind,
+            });
         }
         Ok(document)
     }
 
     /// Writes this value into `doc`, as the smallest set of automerge operations.
     pub fn reconcile_into(&self, doc: &mut AutoCommit) -> Result<(), SchemaError> {
-        let header = Header { schema: SCHEMA_VERSION, kind: self.kind(), id: self.id() };
+        let header = Header {
+            schema: SCHEMA_VERSION,
+            kind: self.kind(),
+            id: self.id(),
+        };
         reconcile(doc, &header)?;
         match self {
             Self::Ticket(t) => reconcile(doc, t)?,
@@ -207,7 +240,10 @@ impl Document {
 }
 
 /// Creates the automerge document for a new entity, with `actor` as its author.
-pub fn new_document(document: &Document, actor: automerge::ActorId) -> Result<AutoCommit, SchemaError> {
+pub fn new_document(
+    document: &Document,
+    actor: automerge::ActorId,
+) -> Result<AutoCommit, SchemaError> {
     let mut doc = AutoCommit::new().with_actor(actor);
     document.reconcile_into(&mut doc)?;
     Ok(doc)
@@ -220,31 +256,55 @@ mod tests {
 
     fn ticket() -> Ticket {
         let id = DocId::new_v7(Timestamp(1_700_000_000_000), [1; 10]);
-        Ticket::new(id, "T-1".into(), "Array degraded".into(), DocId::from_u128(7))
+        Ticket::new(
+            id,
+            "T-1".into(),
+            "Array degraded".into(),
+            DocId::from_u128(7),
+        )
     }
 
     #[test]
     fn a_ticket_survives_a_round_trip_through_automerge() {
         let ticket = ticket();
-        let doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
+        let doc = new_document(
+            &Document::Ticket(ticket.clone()),
+            automerge::ActorId::from([1u8; 16]),
+        )
+        .unwrap();
         let bytes = doc.clone().save();
         let loaded = AutoCommit::load(&bytes).unwrap();
-        assert_eq!(Document::hydrate(&loaded, ticket.id).unwrap(), Document::Ticket(ticket));
+        assert_eq!(
+            Document::hydrate(&loaded, ticket.id).unwrap(),
+            Document::Ticket(ticket)
+        );
     }
 
     #[test]
     fn a_document_of_another_id_is_refused() {
         let ticket = ticket();
-        let doc = new_document(&Document::Ticket(ticket), automerge::ActorId::from([1u8; 16])).unwrap();
+        let doc = new_document(
+            &Document::Ticket(ticket),
+            automerge::ActorId::from([1u8; 16]),
+        )
+        .unwrap();
         let err = Document::hydrate(&doc, DocId::from_u128(1)).unwrap_err();
-        assert!(matches!(err, SchemaError::WrongId { .. }), "a document must be read under its own id: {err}");
+        assert!(
+            matches!(err, SchemaError::WrongId { .. }),
+            "a document must be read under its own id: {err}"
+        );
     }
 
     #[test]
     fn a_document_from_a_newer_schema_is_refused() {
         let ticket = ticket();
-        let mut doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
-        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "schema", SCHEMA_VERSION + 1).unwrap();
+        let mut doc = new_document(
+            &Document::Ticket(ticket.clone()),
+            automerge::ActorId::from([1u8; 16]),
+        )
+        .unwrap();
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "schema", SCHEMA_VERSION + 1)
+            .unwrap();
         let err = Document::hydrate(&doc, ticket.id).unwrap_err();
         assert!(matches!(err, SchemaError::NewerSchema { .. }), "{err}");
     }
@@ -259,9 +319,24 @@ mod tests {
             mime: "image/jpeg".into(),
             size: 10,
             at: Timestamp(0),
-            by: Actor { user: crate::ids::UserId::from_u128(1), org: crate::ids::OrgId::from_u128(1), role: Role::Engineer },
+            by: Actor {
+                user: crate::ids::UserId::from_u128(1),
+                org: crate::ids::OrgId::from_u128(1),
+                role: Role::Engineer,
+            },
         });
-        let err = Document::Ticket(ticket).validate(&FieldLimits::default()).unwrap_err();
-        assert!(matches!(err, SchemaError::InvalidField { field: "attachments.hash", .. }), "{err}");
+        let err = Document::Ticket(ticket)
+            .validate(&FieldLimits::default())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SchemaError::InvalidField {
+                    field: "attachments.hash",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }
