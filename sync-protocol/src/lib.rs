@@ -4,4 +4,5 @@ pub mod limits;
 pub mod model;
 pub mod permissions;
 pub mod sample;
+pub mod wire;
 pub mod workflow;
