@@ -4,5 +4,6 @@ pub mod limits;
 pub mod model;
 pub mod permissions;
 pub mod sample;
+pub mod session;
 pub mod wire;
 pub mod workflow;

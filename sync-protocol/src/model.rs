@@ -258,6 +258,8 @@ mod tests {
         let id = DocId::new_v7(Timestamp(1_700_000_000_000), [1; 10]);
         Ticket::new(
             id,
+            crate::sample::Cast::default().dispatcher,
+            Timestamp(0),
             "T-1".into(),
             "Array degraded".into(),
             DocId::from_u128(7),

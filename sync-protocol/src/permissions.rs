@@ -179,6 +179,23 @@ pub fn review(actor: &Actor, before: Option<&Document>, after: &Document) -> Ver
     }
 }
 
+/// Whether `actor` may read `document`. Equipment, clients and sites are
+/// readable to field users only through a ticket they may read; the caller
+/// knows the links and says so in `linked_to_readable_ticket`.
+pub fn may_read(actor: &Actor, document: &Document, linked_to_readable_ticket: bool) -> bool {
+    if !actor.role.is_field() {
+        return true;
+    }
+    match document {
+        Document::Ticket(ticket) => ticket::may_work_on(ticket, actor),
+        Document::PartRequest(request) => request.org == actor.org,
+        Document::Equipment(_) | Document::Client(_) | Document::Site(_) => {
+            linked_to_readable_ticket
+        }
+        Document::ChecklistTemplate(_) | Document::KbArticle(_) => true,
+    }
+}
+
 /// A change to one entry of a log, as the rules see it.
 enum EntryChange<'e, T> {
     Added(&'e T),

@@ -129,6 +129,8 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
     let client = DocId::from_u128(u128::from(rng.below(50)) + 1);
     let mut ticket = Ticket::new(
         id,
+        cast.dispatcher,
+        now,
         format!("T-2026-{number:06}"),
         (*rng.pick(TITLES)).to_owned(),
         client,

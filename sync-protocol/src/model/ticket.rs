@@ -13,6 +13,8 @@ use crate::limits::FieldLimits;
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
 pub struct Ticket {
     pub id: DocId,
+    pub created_by: Actor,
+    pub created_at: Timestamp,
     /// Human-facing number, e.g. `T-2026-001234`.
     pub number: String,
     pub title: String,
@@ -328,9 +330,18 @@ fn check(
 
 impl Ticket {
     /// A new ticket with every container present and nothing logged yet.
-    pub fn new(id: DocId, number: String, title: String, client: DocId) -> Self {
+    pub fn new(
+        id: DocId,
+        created_by: Actor,
+        created_at: Timestamp,
+        number: String,
+        title: String,
+        client: DocId,
+    ) -> Self {
         Self {
             id,
+            created_by,
+            created_at,
             number,
             title,
             description: Text::with_value(""),

@@ -353,6 +353,8 @@ fn an_engineer_creating_a_ticket_may_describe_it_but_not_set_its_sla() {
     let cast = Cast::default();
     let mut ticket = Ticket::new(
         crate::ids::DocId::from_u128(5),
+        cast.engineer,
+        NOW,
         "D-1".into(),
         "Found a second failed disk".into(),
         crate::ids::DocId::from_u128(6),
@@ -554,4 +556,30 @@ fn only_the_warehouse_sets_tracking_numbers_and_approves() {
         panic!()
     };
     assert!(desk.is_clean(), "{:?}", desk.refused);
+}
+
+#[test]
+fn a_partner_reads_only_tickets_assigned_to_their_company() {
+    let (cast, mut ticket) = setup();
+    ticket.transitions[0].assignee = Some(Assignee {
+        engineer: None,
+        partner_org: Some(cast.partner),
+    });
+    let doc = Document::Ticket(ticket);
+    assert!(may_read(&cast.partner_engineer, &doc, false));
+    assert!(!may_read(&cast.other_partner_engineer, &doc, false));
+    assert!(may_read(&cast.dispatcher, &doc, false));
+}
+
+#[test]
+fn equipment_is_readable_to_field_users_only_through_their_tickets() {
+    let cast = Cast::default();
+    let equipment = Document::Equipment(Equipment::new(
+        crate::ids::DocId::from_u128(1),
+        "SN".into(),
+        "M".into(),
+        crate::ids::DocId::from_u128(2),
+    ));
+    assert!(!may_read(&cast.partner_engineer, &equipment, false));
+    assert!(may_read(&cast.partner_engineer, &equipment, true));
 }

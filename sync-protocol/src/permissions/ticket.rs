@@ -34,14 +34,16 @@ keyed_by_entry_id!(
     Escalation
 );
 
-/// Whether any move in the log ever assigned the ticket to `actor`; their
-/// offline work stays theirs to sync after a reassignment.
-fn was_ever_assigned(ticket: &Ticket, actor: &Actor) -> bool {
-    ticket
-        .transitions
-        .iter()
-        .filter(|t| t.to == TicketStatus::Assigned)
-        .any(|t| is_assigned_to(t.assignee.as_ref(), actor))
+/// Whether a field user may work on (and so read) a ticket: they reported
+/// it, or some move in the log assigned it to them. After a reassignment
+/// their offline work stays theirs to sync.
+pub fn may_work_on(ticket: &Ticket, actor: &Actor) -> bool {
+    ticket.created_by.user == actor.user
+        || ticket
+            .transitions
+            .iter()
+            .filter(|t| t.to == TicketStatus::Assigned)
+            .any(|t| is_assigned_to(t.assignee.as_ref(), actor))
 }
 
 pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> Verdict {
@@ -52,6 +54,8 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
     } else {
         blank = Ticket::new(
             after.id,
+            *actor,
+            after.created_at,
             after.number.clone(),
             after.title.clone(),
             after.client,
@@ -64,7 +68,7 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
     if role == Role::PartsDesk && creating {
         return Verdict::Refused(WholeRefusal::RoleMayNotWrite(crate::model::DocKind::Ticket));
     }
-    if field && !creating && !was_ever_assigned(before, actor) {
+    if field && !creating && !may_work_on(before, actor) {
         return Verdict::Refused(WholeRefusal::NotAssigned);
     }
 
@@ -78,6 +82,22 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
 
     let mut c = after.clone();
     let mut r = Reviewer::new();
+    r.value(
+        "created_by",
+        &before.created_by,
+        &mut c.created_by,
+        Err(if creating {
+            RefusalReason::ForgedAuthor
+        } else {
+            RefusalReason::CreationOnly
+        }),
+    );
+    r.value(
+        "created_at",
+        &before.created_at,
+        &mut c.created_at,
+        at_creation(),
+    );
     r.value("number", &before.number, &mut c.number, at_creation());
     r.value("title", &before.title, &mut c.title, at_creation());
     r.value("client", &before.client, &mut c.client, at_creation());

@@ -234,6 +234,8 @@ mod tests {
             Self(
                 Ticket::new(
                     DocId::from_u128(1),
+                    dispatcher(),
+                    Timestamp(0),
                     "T-1".into(),
                     "Disk failed".into(),
                     DocId::from_u128(2),

@@ -1,0 +1,361 @@
+//! The device's side of a sync round.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use automerge::{AutoCommit, ChangeHash};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DocId, Timestamp};
+use crate::limits::WireLimits;
+use crate::model::DocKind;
+use crate::wire::{
+    to_change_hashes, to_heads, ClientMessage, Cursor, DocPush, DocUpdate, Head, KnownHeads,
+    PushResult, RefusalReport, RoundId, ServerMessage, SyncRequest, WireError,
+};
+
+/// What a device must keep between rounds (persist it after each round).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientState {
+    pub cursor: Cursor,
+    /// Documents whose pushed version sits in the feed past the cursor: the
+    /// device tells the desk it has them so they are not sent back to it.
+    pub unconfirmed: BTreeMap<DocId, Unconfirmed>,
+    /// Documents the device needs whole again.
+    pub refetch: BTreeSet<DocId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unconfirmed {
+    pub seq: u64,
+    pub heads: Vec<Head>,
+}
+
+/// One document's changes that the desk has not acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundDoc {
+    pub doc: DocId,
+    pub kind: DocKind,
+    pub heads: Vec<ChangeHash>,
+    pub changes: Vec<u8>,
+}
+
+impl OutboundDoc {
+    /// What of `doc` the desk lacks, given the heads it acknowledged; `None`
+    /// when it lacks nothing.
+    pub fn pending(
+        id: DocId,
+        kind: DocKind,
+        doc: &mut AutoCommit,
+        acked: &[ChangeHash],
+    ) -> Option<Self> {
+        let heads = doc.get_heads();
+        let changes = super::changes_since(doc, acked);
+        (!changes.is_empty()).then_some(Self {
+            doc: id,
+            kind,
+            heads,
+            changes,
+        })
+    }
+}
+
+/// What the device must do after a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// Merge these changes into the local document (automerge
+    /// `load_incremental`); the desk then has `update.heads` and so does the device.
+    Apply(DocUpdate),
+    /// The desk holds the pushed changes up to `acked`; `refused` lists the
+    /// ones it neutralised (its compensating change arrives as an `Apply`).
+    Pushed {
+        doc: DocId,
+        acked: Vec<ChangeHash>,
+        refused: Vec<RefusalReport>,
+    },
+    /// The desk refused the document whole, or found it invalid. Treat
+    /// `acked` as settled so it is not sent again, and show `reason`.
+    PushRefused {
+        doc: DocId,
+        acked: Vec<ChangeHash>,
+        reason: String,
+    },
+    /// The desk lacks changes the push builds on: forget its acknowledged
+    /// heads for this document and push it whole next round.
+    ResendAll { doc: DocId },
+    /// The round is over. `more`: start another one now.
+    RoundComplete { cursor: Cursor, more: bool },
+    /// The round failed (transport error, timeout, error reply); nothing
+    /// was lost: its pushes go again next round.
+    RoundFailed { reason: String },
+    /// The device was revoked: erase local data and stop.
+    Wipe,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("a round is already in flight")]
+    RoundInFlight,
+    #[error("no round is waiting for a response")]
+    NoRoundInFlight,
+    #[error("the response belongs to round {found}, not {expected}")]
+    UnexpectedRound { expected: u64, found: u64 },
+    #[error("malformed message: {0}")]
+    Wire(#[from] WireError),
+}
+
+struct InFlight {
+    round: RoundId,
+    pushed: BTreeMap<DocId, Vec<ChangeHash>>,
+    refetched: Vec<DocId>,
+    deferred: usize,
+    deadline: Timestamp,
+}
+
+/// The device's sync session: one round in flight at a time.
+pub struct ClientSession {
+    state: ClientState,
+    limits: WireLimits,
+    page_size: u32,
+    round_timeout_ms: i64,
+    in_flight: Option<InFlight>,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl ClientSession {
+    pub fn new(state: ClientState, limits: WireLimits) -> Self {
+        Self {
+            state,
+            limits,
+            page_size: 500,
+            round_timeout_ms: 60_000,
+            in_flight: None,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Documents per page to ask for (the desk may send fewer).
+    pub fn with_page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    pub fn with_round_timeout_ms(mut self, timeout: i64) -> Self {
+        self.round_timeout_ms = timeout;
+        self
+    }
+
+    pub fn state(&self) -> &ClientState {
+        &self.state
+    }
+
+    pub fn is_in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Asks for a document whole in the next round (its local copy lacks changes).
+    pub fn request_full(&mut self, doc: DocId) {
+        self.state.refetch.insert(doc);
+    }
+
+    /// Starts a round pushing `outbound`; as many as fit in one message go,
+    /// the rest wait for the next round (reported as `more`).
+    pub fn start_round(
+        &mut self,
+        now: Timestamp,
+        round: RoundId,
+        outbound: Vec<OutboundDoc>,
+    ) -> Result<(), SessionError> {
+        if self.in_flight.is_some() {
+            return Err(SessionError::RoundInFlight);
+        }
+        // Leave room for the header, the known heads and postcard's framing.
+        let budget = self.limits.max_message / 2;
+        let mut used = 0;
+        let mut pushes = Vec::new();
+        let mut deferred = 0;
+        for doc in outbound {
+            let size = doc.changes.len() + doc.heads.len() * 32 + 64;
+            let fits = pushes.is_empty() || used + size <= budget;
+            if !fits
+                || pushes.len() >= self.limits.max_documents
+                || doc.changes.len() > self.limits.max_document_bytes
+                || doc.heads.len() > self.limits.max_heads
+            {
+                deferred += 1;
+                continue;
+            }
+            used += size;
+            pushes.push(DocPush {
+                doc: doc.doc,
+                kind: doc.kind,
+                heads: to_heads(&doc.heads),
+                changes: doc.changes,
+            });
+        }
+        let known: Vec<KnownHeads> = self
+            .state
+            .unconfirmed
+            .iter()
+            .filter(|(doc, _)| !pushes.iter().any(|p| p.doc == **doc))
+            .take(self.limits.max_documents)
+            .map(|(doc, u)| KnownHeads {
+                doc: *doc,
+                heads: u.heads.clone(),
+            })
+            .collect();
+        let refetch: Vec<DocId> = self
+            .state
+            .refetch
+            .iter()
+            .copied()
+            .take(self.limits.max_documents)
+            .collect();
+        let pushed = pushes
+            .iter()
+            .map(|p| (p.doc, to_change_hashes(&p.heads)))
+            .collect();
+        let request = SyncRequest {
+            round,
+            cursor: self.state.cursor,
+            page_size: self.page_size,
+            pushes,
+            known,
+            refetch: refetch.clone(),
+        };
+        self.transmit
+            .push_back(ClientMessage::Sync(request).encode());
+        let deadline = now.plus_millis(self.round_timeout_ms);
+        self.in_flight = Some(InFlight {
+            round,
+            pushed,
+            refetched: refetch,
+            deferred,
+            deadline,
+        });
+        Ok(())
+    }
+
+    /// The next message to send, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    /// The next thing the app must do, if any.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the round in flight gives up waiting.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.in_flight.as_ref().map(|f| f.deadline)
+    }
+
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        if self.in_flight.as_ref().is_some_and(|f| now >= f.deadline) {
+            self.fail("no response in time".into());
+        }
+    }
+
+    /// The transport lost the request or the response.
+    pub fn handle_transport_error(&mut self, reason: &str) {
+        if self.in_flight.is_some() {
+            self.fail(format!("transport: {reason}"));
+        }
+    }
+
+    fn fail(&mut self, reason: String) {
+        self.in_flight = None;
+        self.events.push_back(ClientEvent::RoundFailed { reason });
+    }
+
+    /// Takes the desk's reply. A reply to another round (a late duplicate)
+    /// is refused and changes nothing.
+    pub fn handle_response(&mut self, _now: Timestamp, bytes: &[u8]) -> Result<(), SessionError> {
+        let Some(in_flight) = self.in_flight.as_ref() else {
+            return Err(SessionError::NoRoundInFlight);
+        };
+        let message = match ServerMessage::decode(bytes, &self.limits) {
+            Ok(message) => message,
+            Err(err) => {
+                self.fail(format!("malformed response: {err}"));
+                return Err(err.into());
+            }
+        };
+        let response = match message {
+            ServerMessage::Wipe => {
+                self.in_flight = None;
+                self.events.push_back(ClientEvent::Wipe);
+                return Ok(());
+            }
+            ServerMessage::Error(report) => {
+                self.fail(format!("{:?}: {}", report.code, report.message));
+                return Ok(());
+            }
+            ServerMessage::Sync(response) => response,
+        };
+        if response.round != in_flight.round {
+            return Err(SessionError::UnexpectedRound {
+                expected: in_flight.round.0,
+                found: response.round.0,
+            });
+        }
+        let Some(in_flight) = self.in_flight.take() else {
+            return Err(SessionError::NoRoundInFlight);
+        };
+        if response.cursor_reset {
+            // Sequence numbers from before the reset mean nothing now.
+            self.state.unconfirmed.clear();
+        }
+        for outcome in response.outcomes {
+            let Some(acked) = in_flight.pushed.get(&outcome.doc) else {
+                continue;
+            };
+            let doc = outcome.doc;
+            let event = match outcome.result {
+                PushResult::Applied { seq, refused } => {
+                    if let Some(seq) = seq.filter(|s| *s > response.cursor.0) {
+                        self.state.unconfirmed.insert(
+                            doc,
+                            Unconfirmed {
+                                seq,
+                                heads: to_heads(acked),
+                            },
+                        );
+                    }
+                    ClientEvent::Pushed {
+                        doc,
+                        acked: acked.clone(),
+                        refused,
+                    }
+                }
+                PushResult::Refused { reason } | PushResult::Invalid { reason } => {
+                    ClientEvent::PushRefused {
+                        doc,
+                        acked: acked.clone(),
+                        reason,
+                    }
+                }
+                PushResult::MissingDependencies => ClientEvent::ResendAll { doc },
+            };
+            self.events.push_back(event);
+        }
+        // The desk sent each refetched document it lets this device read.
+        for doc in &in_flight.refetched {
+            self.state.refetch.remove(doc);
+        }
+        for update in response.updates {
+            self.events.push_back(ClientEvent::Apply(update));
+        }
+        self.state.cursor = response.cursor;
+        let cursor = response.cursor.0;
+        self.state.unconfirmed.retain(|_, u| u.seq > cursor);
+        let more = response.more || in_flight.deferred > 0 || !self.state.refetch.is_empty();
+        self.events.push_back(ClientEvent::RoundComplete {
+            cursor: response.cursor,
+            more,
+        });
+        Ok(())
+    }
+}

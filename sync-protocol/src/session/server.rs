@@ -1,0 +1,483 @@
+//! The desk's side of a sync round.
+//!
+//! ```text
+//! ServerRound::handle_request ─▶ poll_task: LoadDocuments ─▶ handle_document (each pushed id)
+//!                               ─▶ poll_task: Store (each changed doc) ─▶ handle_stored
+//!                               ─▶ poll_task: ReadFeed ─▶ handle_feed
+//!                               ─▶ poll_task: Respond(bytes)
+//! ```
+//! The caller should run one round's storage work in one transaction, and
+//! read the feed and the documents in it from one snapshot, so that a
+//! document's bytes always match the sequence number it is listed under.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+
+use crate::ids::{DocId, Timestamp};
+use crate::limits::{FieldLimits, WireLimits};
+use crate::model::{Actor, DocKind, Document};
+use crate::permissions::{review, Refusal, Verdict};
+use crate::wire::{
+    to_change_hashes, to_heads, ClientMessage, Cursor, DocPush, DocUpdate, ErrorCode, ErrorReport,
+    PushOutcome, PushResult, RefusalReport, ServerMessage, SyncRequest, SyncResponse, WireError,
+};
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub wire: WireLimits,
+    pub fields: FieldLimits,
+    /// Most documents in one response page.
+    pub max_page: usize,
+    /// Bytes of automerge data in one response page, soft: at least one
+    /// document always goes.
+    pub page_bytes: usize,
+    /// The desk's automerge actor, author of compensating changes.
+    pub desk_actor: ActorId,
+}
+
+impl ServerConfig {
+    pub fn new(desk_actor: ActorId) -> Self {
+        Self {
+            wire: WireLimits::default(),
+            fields: FieldLimits::default(),
+            max_page: 1_000,
+            page_bytes: 4 * 1024 * 1024,
+            desk_actor,
+        }
+    }
+}
+
+/// A document as the desk stores it: automerge bytes (a saved document,
+/// possibly followed by incremental change chunks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDoc {
+    pub kind: DocKind,
+    pub bytes: Vec<u8>,
+}
+
+/// One document in the feed page, read from the same snapshot as the feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub doc: DocId,
+    pub kind: DocKind,
+    pub seq: u64,
+    pub heads: Vec<ChangeHash>,
+    pub bytes: Vec<u8>,
+    /// The document's heads as of the device's cursor (its latest version
+    /// with a sequence number at or below it); empty if the device has
+    /// never had it or that version is no longer known.
+    pub heads_at_cursor: Vec<ChangeHash>,
+}
+
+/// What the caller found in the feed for this author.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedPage {
+    /// Documents this author may read with a sequence number above the
+    /// cursor, in ascending order, at most `limit` of them.
+    pub entries: Vec<FeedEntry>,
+    /// The highest sequence number the caller examined (past unreadable
+    /// entries too), so the cursor can skip what this author may not see.
+    pub scanned_to: Cursor,
+    /// The highest sequence number in the whole feed.
+    pub latest: Cursor,
+    /// The refetched documents this author may read, whole.
+    pub refetched: Vec<FeedEntry>,
+}
+
+/// A document the round changed, for the caller to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreDocument {
+    pub doc: DocId,
+    pub kind: DocKind,
+    pub created: bool,
+    /// The new change chunks (the device's and any compensation), to append.
+    pub changes: Vec<u8>,
+    pub heads: Vec<ChangeHash>,
+    /// The document as it now reads, for projections.
+    pub document: Document,
+    /// Refused changes, for the audit log.
+    pub refused: Vec<Refusal>,
+    pub author: Actor,
+    /// The desk's clock when the push arrived.
+    pub received_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerTask {
+    /// Load these documents (the pushed ones); answer with `handle_document` for each.
+    LoadDocuments(Vec<DocId>),
+    /// Store a changed document and give it the next feed sequence number;
+    /// answer with `handle_stored`.
+    Store(Box<StoreDocument>),
+    /// Read the feed after `after` for this author, at most `limit` entries,
+    /// and the `refetch` documents they may read; answer with `handle_feed`.
+    ReadFeed {
+        after: Cursor,
+        limit: usize,
+        refetch: Vec<DocId>,
+    },
+    /// Send these bytes; the round is over.
+    Respond(Vec<u8>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Phase {
+    Loading,
+    Storing,
+    Reading,
+    Done,
+}
+
+/// One sync round at the desk.
+pub struct ServerRound {
+    now: Timestamp,
+    author: Actor,
+    config: ServerConfig,
+    request: SyncRequest,
+    phase: Phase,
+    loaded: BTreeMap<DocId, Option<StoredDoc>>,
+    outcomes: Vec<PushOutcome>,
+    awaiting_seq: BTreeMap<DocId, usize>,
+    cursor_reset: bool,
+    tasks: VecDeque<ServerTask>,
+}
+
+/// The bytes of an error reply, for requests that could not be read or were not allowed.
+pub fn error_reply(code: ErrorCode, message: impl Into<String>) -> Vec<u8> {
+    ServerMessage::Error(ErrorReport {
+        code,
+        message: message.into(),
+    })
+    .encode()
+}
+
+impl ServerRound {
+    /// Decodes a device's request; a malformed one is refused before any work.
+    pub fn handle_request(
+        now: Timestamp,
+        author: Actor,
+        bytes: &[u8],
+        config: ServerConfig,
+    ) -> Result<Self, WireError> {
+        let ClientMessage::Sync(request) = ClientMessage::decode(bytes, &config.wire)?;
+        let mut round = Self {
+            now,
+            author,
+            config,
+            phase: Phase::Loading,
+            loaded: BTreeMap::new(),
+            outcomes: Vec::new(),
+            awaiting_seq: BTreeMap::new(),
+            cursor_reset: false,
+            tasks: VecDeque::new(),
+            request,
+        };
+        if round.request.pushes.is_empty() {
+            round.start_reading(round.request.cursor);
+        } else {
+            let ids = round.request.pushes.iter().map(|p| p.doc).collect();
+            round.tasks.push_back(ServerTask::LoadDocuments(ids));
+        }
+        Ok(round)
+    }
+
+    pub fn poll_task(&mut self) -> Option<ServerTask> {
+        self.tasks.pop_front()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done && self.tasks.is_empty()
+    }
+
+    /// A pushed document as stored, or `None` if the desk has no such document.
+    pub fn handle_document(&mut self, doc: DocId, stored: Option<StoredDoc>) {
+        if self.phase != Phase::Loading || !self.request.pushes.iter().any(|p| p.doc == doc) {
+            return;
+        }
+        self.loaded.insert(doc, stored);
+        if self.loaded.len() == self.request.pushes.len() {
+            self.apply_pushes();
+        }
+    }
+
+    /// The sequence number the caller gave a stored document.
+    pub fn handle_stored(&mut self, doc: DocId, seq: u64) {
+        let Some(index) = self.awaiting_seq.remove(&doc) else {
+            return;
+        };
+        if let PushResult::Applied { seq: slot, .. } = &mut self.outcomes[index].result {
+            *slot = Some(seq);
+        }
+        if self.phase == Phase::Storing && self.awaiting_seq.is_empty() {
+            self.start_reading(self.request.cursor);
+        }
+    }
+
+    pub fn handle_feed(&mut self, page: FeedPage) {
+        if self.phase != Phase::Reading {
+            return;
+        }
+        if page.latest < self.request.cursor && !self.cursor_reset {
+            // The device is ahead of this feed: the desk was restored from a
+            // backup. Start the device over from the beginning.
+            self.cursor_reset = true;
+            self.start_reading(Cursor(0));
+            return;
+        }
+        let response = self.respond(page);
+        self.tasks
+            .push_back(ServerTask::Respond(ServerMessage::Sync(response).encode()));
+        self.phase = Phase::Done;
+    }
+
+    fn start_reading(&mut self, after: Cursor) {
+        self.phase = Phase::Reading;
+        let limit = (self.request.page_size as usize).clamp(1, self.config.max_page);
+        self.tasks.push_back(ServerTask::ReadFeed {
+            after,
+            limit,
+            refetch: self.request.refetch.clone(),
+        });
+    }
+
+    fn apply_pushes(&mut self) {
+        let pushes = std::mem::take(&mut self.request.pushes);
+        for push in &pushes {
+            let stored = self.loaded.remove(&push.doc).flatten();
+            let (result, store) = apply_push(&self.author, self.now, &self.config, stored, push);
+            if let Some(store) = store {
+                self.awaiting_seq.insert(push.doc, self.outcomes.len());
+                self.tasks.push_back(ServerTask::Store(Box::new(store)));
+            }
+            self.outcomes.push(PushOutcome {
+                doc: push.doc,
+                result,
+            });
+        }
+        self.request.pushes = pushes;
+        if self.awaiting_seq.is_empty() {
+            self.start_reading(self.request.cursor);
+        } else {
+            self.phase = Phase::Storing;
+        }
+    }
+
+    /// Heads the device is known to have, beyond its cursor.
+    fn device_heads(&self) -> BTreeMap<DocId, Vec<ChangeHash>> {
+        let mut known: BTreeMap<DocId, Vec<ChangeHash>> = BTreeMap::new();
+        for k in &self.request.known {
+            known
+                .entry(k.doc)
+                .or_default()
+                .extend(to_change_hashes(&k.heads));
+        }
+        for push in &self.request.pushes {
+            known
+                .entry(push.doc)
+                .or_default()
+                .extend(to_change_hashes(&push.heads));
+        }
+        known
+    }
+
+    fn respond(&self, page: FeedPage) -> SyncResponse {
+        let known = self.device_heads();
+        let mut updates = Vec::new();
+        let mut bytes = 0;
+        let mut cursor = page.scanned_to.max(if self.cursor_reset {
+            Cursor(0)
+        } else {
+            self.request.cursor
+        });
+        let mut truncated = false;
+        for entry in &page.entries {
+            let mut have = entry.heads_at_cursor.clone();
+            if !self.cursor_reset {
+                have.extend(known.get(&entry.doc).into_iter().flatten().copied());
+            }
+            let changes = lacking(entry, &have);
+            if !updates.is_empty() && bytes + changes.len() > self.config.page_bytes {
+                truncated = true;
+                break;
+            }
+            cursor = Cursor(entry.seq);
+            if changes.is_empty() {
+                continue;
+            }
+            bytes += changes.len();
+            updates.push(DocUpdate {
+                doc: entry.doc,
+                kind: entry.kind,
+                seq: entry.seq,
+                heads: to_heads(&entry.heads),
+                changes,
+            });
+        }
+        if !truncated {
+            cursor = page.scanned_to.max(cursor);
+        }
+        for entry in &page.refetched {
+            if updates.iter().any(|u| u.doc == entry.doc) || entry.seq > cursor.0 {
+                continue;
+            }
+            updates.push(DocUpdate {
+                doc: entry.doc,
+                kind: entry.kind,
+                seq: entry.seq,
+                heads: to_heads(&entry.heads),
+                changes: entry.bytes.clone(),
+            });
+        }
+        let more = truncated || page.scanned_to < page.latest;
+        SyncResponse {
+            round: self.request.round,
+            outcomes: self.outcomes.clone(),
+            updates,
+            cursor,
+            more,
+            cursor_reset: self.cursor_reset,
+        }
+    }
+}
+
+/// The changes of a feed entry not covered by `have`; the stored bytes as
+/// they are when the device has nothing.
+fn lacking(entry: &FeedEntry, have: &[ChangeHash]) -> Vec<u8> {
+    if have.is_empty() {
+        return entry.bytes.clone();
+    }
+    match AutoCommit::load(&entry.bytes) {
+        Ok(mut doc) => super::changes_since(&mut doc, have),
+        Err(_) => entry.bytes.clone(),
+    }
+}
+
+fn invalid(reason: impl std::fmt::Display) -> (PushResult, Option<StoreDocument>) {
+    (
+        PushResult::Invalid {
+            reason: reason.to_string(),
+        },
+        None,
+    )
+}
+
+/// Applies one pushed document: merge, check schema and permissions,
+/// compensate refused changes. Nothing is stored unless the result is valid.
+fn apply_push(
+    author: &Actor,
+    now: Timestamp,
+    config: &ServerConfig,
+    stored: Option<StoredDoc>,
+    push: &DocPush,
+) -> (PushResult, Option<StoreDocument>) {
+    if push.kind.is_reference() && !author.role.is_desk() {
+        return (
+            PushResult::Refused {
+                reason: crate::permissions::WholeRefusal::ReferenceData.to_string(),
+            },
+            None,
+        );
+    }
+    let created = stored.is_none();
+    let (mut doc, before) = match stored {
+        Some(stored) if stored.kind != push.kind => {
+            return invalid(format!(
+                "the document is a {:?}, not a {:?}",
+                stored.kind, push.kind
+            ));
+        }
+        Some(stored) => {
+            let Ok(doc) = AutoCommit::load(&stored.bytes) else {
+                return invalid("the desk's copy of this document cannot be read");
+            };
+            match Document::hydrate_as(&doc, push.doc, push.kind) {
+                Ok(before) => (doc, Some(before)),
+                Err(err) => return invalid(err),
+            }
+        }
+        None => (AutoCommit::new(), None),
+    };
+    doc.set_actor(config.desk_actor.clone());
+    let before_heads = doc.get_heads();
+    if let Err(err) = doc.load_incremental(&push.changes) {
+        return invalid(format!("the changes do not load: {err}"));
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return (PushResult::MissingDependencies, None);
+    }
+    if doc.get_heads() == before_heads {
+        // A replay or an empty push: nothing new, nothing to store.
+        return (
+            PushResult::Applied {
+                seq: None,
+                refused: Vec::new(),
+            },
+            None,
+        );
+    }
+    let after = match Document::hydrate_as(&doc, push.doc, push.kind) {
+        Ok(after) => after,
+        Err(err) => return invalid(err),
+    };
+    if let Err(err) = after.validate(&config.fields) {
+        return invalid(err);
+    }
+    let review = match review(author, before.as_ref(), &after) {
+        Verdict::Refused(why) => {
+            return (
+                PushResult::Refused {
+                    reason: why.to_string(),
+                },
+                None,
+            )
+        }
+        Verdict::Reviewed(review) => review,
+    };
+    let document = match review.corrected {
+        Some(corrected) => {
+            if let Err(err) = corrected.reconcile_into(&mut doc) {
+                return invalid(err);
+            }
+            let message = format!(
+                "desk: neutralised {} refused change(s) by {}",
+                review.refused.len(),
+                author.user
+            );
+            doc.commit_with(
+                automerge::transaction::CommitOptions::default()
+                    .with_message(message)
+                    .with_time(now.0 / 1000),
+            );
+            corrected
+        }
+        None => after,
+    };
+    let refused_reports = review
+        .refused
+        .iter()
+        .map(|r| RefusalReport {
+            field: r.field.to_owned(),
+            entry: r.entry.as_ref().map(ToString::to_string),
+            reason: r.reason.to_string(),
+        })
+        .collect();
+    let store = StoreDocument {
+        doc: push.doc,
+        kind: push.kind,
+        created,
+        changes: doc.save_after(&before_heads),
+        heads: doc.get_heads(),
+        document,
+        refused: review.refused,
+        author: *author,
+        received_at: now,
+    };
+    (
+        PushResult::Applied {
+            seq: None,
+            refused: refused_reports,
+        },
+        Some(store),
+    )
+}
