@@ -1,6 +1,7 @@
 //! Outpost's synced data model and sync protocol.
 pub mod ids;
 pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod permissions;
 pub mod sample;

@@ -342,3 +342,36 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod text_tests {
+    use autosurgeon::{hydrate, reconcile, Hydrate, Reconcile, Text};
+
+    #[derive(Debug, Reconcile, Hydrate)]
+    struct Note {
+        text: Text,
+    }
+
+    #[test]
+    fn concurrent_edits_to_cyrillic_text_land_where_they_were_made() {
+        let mut doc = automerge::AutoCommit::new();
+        reconcile(
+            &mut doc,
+            &Note {
+                text: Text::with_value("Заменил диск"),
+            },
+        )
+        .unwrap();
+        let mut other = doc.fork();
+        let mut mine: Note = hydrate(&doc).unwrap();
+        let end = mine.text.as_str().len();
+        mine.text.splice(end, 0, " в полке 2");
+        reconcile(&mut doc, &mine).unwrap();
+        let mut theirs: Note = hydrate(&other).unwrap();
+        theirs.text.splice(0, 0, "Вчера: ");
+        reconcile(&mut other, &theirs).unwrap();
+        doc.merge(&mut other).unwrap();
+        let merged: Note = hydrate(&doc).unwrap();
+        assert_eq!(merged.text.as_str(), "Вчера: Заменил диск в полке 2");
+    }
+}

@@ -37,7 +37,7 @@ keyed_by_entry_id!(
 /// Whether a field user may work on (and so read) a ticket: they reported
 /// it, or some move in the log assigned it to them. After a reassignment
 /// their offline work stays theirs to sync.
-pub fn may_work_on(ticket: &Ticket, actor: &Actor) -> bool {
+pub(super) fn may_work_on(ticket: &Ticket, actor: &Actor) -> bool {
     ticket.created_by.user == actor.user
         || ticket
             .transitions

@@ -1,0 +1,542 @@
+//! In-memory stores that drive the sessions: a desk and a device.
+//!
+//! They are the reference for what real storage must do (the desk's SQL
+//! tables and the app's SQLite store follow the same steps), and they let
+//! tests, the benchmark and the fuzz target run whole sync rounds with no
+//! network, no disk and no clock.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+
+use crate::ids::{DocId, Timestamp};
+use crate::limits::WireLimits;
+use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
+use crate::permissions::{may_read, Refusal};
+use crate::session::{
+    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc,
+    ServerConfig, ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
+};
+use crate::wire::{Cursor, ErrorCode, RefusalReport, RoundId};
+
+struct DeskDoc {
+    kind: DocKind,
+    bytes: Vec<u8>,
+    seq: u64,
+    heads: Vec<ChangeHash>,
+    document: Document,
+    /// (seq, heads) of every version, oldest first.
+    versions: Vec<(u64, Vec<ChangeHash>)>,
+}
+
+/// A refused change as the desk's audit log keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    pub doc: DocId,
+    pub author: Actor,
+    pub refusal: Refusal,
+    pub at: Timestamp,
+}
+
+/// The desk's documents and change feed, in memory.
+pub struct MemoryDesk {
+    config: ServerConfig,
+    docs: BTreeMap<DocId, DeskDoc>,
+    by_seq: BTreeMap<u64, DocId>,
+    next_seq: u64,
+    audit: Vec<AuditEntry>,
+}
+
+impl MemoryDesk {
+    pub fn new(config: ServerConfig) -> Self {
+        Self {
+            config,
+            docs: BTreeMap::new(),
+            by_seq: BTreeMap::new(),
+            next_seq: 1,
+            audit: Vec::new(),
+        }
+    }
+
+    /// Creates a document as the desk (a dispatcher's new ticket, reference data).
+    pub fn create(&mut self, document: &Document) -> Result<u64, SchemaError> {
+        let mut doc = new_document(document, self.config.desk_actor.clone())?;
+        Ok(self.put(document.id(), document.kind(), &mut doc, document.clone()))
+    }
+
+    /// Changes a document as the desk, through the typed model.
+    pub fn edit(
+        &mut self,
+        id: DocId,
+        change: impl FnOnce(&mut Document),
+    ) -> Result<u64, SchemaError> {
+        let entry = self.docs.get(&id).ok_or(SchemaError::InvalidField {
+            field: "id",
+            reason: "no such document".into(),
+        })?;
+        let kind = entry.kind;
+        let mut doc = AutoCommit::load(&entry.bytes).map_err(|e| SchemaError::InvalidField {
+            field: "bytes",
+            reason: e.to_string(),
+        })?;
+        doc.set_actor(self.config.desk_actor.clone());
+        let mut document = Document::hydrate_as(&doc, id, kind)?;
+        change(&mut document);
+        document.reconcile_into(&mut doc)?;
+        let document = Document::hydrate_as(&doc, id, kind)?;
+        Ok(self.put(id, kind, &mut doc, document))
+    }
+
+    fn put(&mut self, id: DocId, kind: DocKind, doc: &mut AutoCommit, document: Document) -> u64 {
+        let heads = doc.get_heads();
+        if let Some(existing) = self.docs.get(&id) {
+            if existing.heads == heads {
+                return existing.seq;
+            }
+            self.by_seq.remove(&existing.seq);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_seq.insert(seq, id);
+        let mut versions = self
+            .docs
+            .remove(&id)
+            .map(|d| d.versions)
+            .unwrap_or_default();
+        versions.push((seq, heads.clone()));
+        self.docs.insert(
+            id,
+            DeskDoc {
+                kind,
+                bytes: doc.save(),
+                seq,
+                heads,
+                document,
+                versions,
+            },
+        );
+        seq
+    }
+
+    fn store(&mut self, store: &StoreDocument) -> u64 {
+        let mut doc = match self.docs.get(&store.doc) {
+            Some(existing) => AutoCommit::load(&existing.bytes).expect("the desk's own bytes load"),
+            None => AutoCommit::new(),
+        };
+        doc.load_incremental(&store.changes)
+            .expect("the round's own changes load");
+        for refusal in &store.refused {
+            self.audit.push(AuditEntry {
+                doc: store.doc,
+                author: store.author,
+                refusal: refusal.clone(),
+                at: store.received_at,
+            });
+        }
+        self.put(store.doc, store.kind, &mut doc, store.document.clone())
+    }
+
+    pub fn document(&self, id: DocId) -> Option<&Document> {
+        self.docs.get(&id).map(|d| &d.document)
+    }
+
+    pub fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>> {
+        self.docs.get(&id).map(|d| d.heads.clone())
+    }
+
+    pub fn doc_ids(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.docs.keys().copied()
+    }
+
+    pub fn audit(&self) -> &[AuditEntry] {
+        &self.audit
+    }
+
+    pub fn latest(&self) -> Cursor {
+        Cursor(self.next_seq - 1)
+    }
+
+    /// Forgets everything after `seq`, as a restore from a backup would.
+    pub fn restore_to(&mut self, snapshot: &Self) {
+        self.docs = snapshot
+            .docs
+            .iter()
+            .map(|(id, d)| (*id, d.clone_deep()))
+            .collect();
+        self.by_seq = snapshot.by_seq.clone();
+        self.next_seq = snapshot.next_seq;
+        self.audit = snapshot.audit.clone();
+    }
+
+    pub fn snapshot(&self) -> Self {
+        let mut copy = Self::new(self.config.clone());
+        copy.restore_to(self);
+        copy
+    }
+
+    fn readable(&self, author: &Actor, document: &Document) -> bool {
+        let linked = |target: DocId| {
+            self.docs.values().any(|d| match &d.document {
+                Document::Ticket(t) => {
+                    (t.equipment.contains(&target)
+                        || t.client == target
+                        || t.site.site == Some(target))
+                        && may_read(author, &d.document, false)
+                }
+                _ => false,
+            })
+        };
+        may_read(author, document, linked(document.id()))
+    }
+
+    /// Runs one sync round: the request's bytes in, the response's bytes out.
+    pub fn handle(&mut self, now: Timestamp, author: &Actor, request: &[u8]) -> Vec<u8> {
+        let mut round =
+            match ServerRound::handle_request(now, *author, request, self.config.clone()) {
+                Ok(round) => round,
+                Err(err) => return error_reply(ErrorCode::BadRequest, err.to_string()),
+            };
+        while let Some(task) = round.poll_task() {
+            match task {
+                ServerTask::LoadDocuments(ids) => {
+                    for id in ids {
+                        let stored = self.docs.get(&id).map(|d| StoredDoc {
+                            kind: d.kind,
+                            bytes: d.bytes.clone(),
+                        });
+                        round.handle_document(id, stored);
+                    }
+                }
+                ServerTask::Store(store) => {
+                    let seq = self.store(&store);
+                    round.handle_stored(store.doc, seq);
+                }
+                ServerTask::ReadFeed {
+                    after,
+                    limit,
+                    refetch,
+                } => {
+                    let page = self.read_feed(author, after, limit, &refetch);
+                    round.handle_feed(page);
+                }
+                ServerTask::Respond(bytes) => return bytes,
+            }
+        }
+        error_reply(ErrorCode::Unavailable, "the round ended without a response")
+    }
+
+    fn entry(&self, id: DocId, after: Cursor) -> FeedEntry {
+        let d = &self.docs[&id];
+        let heads_at_cursor = d
+            .versions
+            .iter()
+            .rev()
+            .find(|(seq, _)| *seq <= after.0)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_default();
+        FeedEntry {
+            doc: id,
+            kind: d.kind,
+            seq: d.seq,
+            heads: d.heads.clone(),
+            bytes: d.bytes.clone(),
+            heads_at_cursor,
+        }
+    }
+
+    fn read_feed(
+        &self,
+        author: &Actor,
+        after: Cursor,
+        limit: usize,
+        refetch: &[DocId],
+    ) -> FeedPage {
+        let mut entries = Vec::new();
+        let mut scanned_to = self.latest();
+        for (&seq, &id) in self.by_seq.range(after.0 + 1..) {
+            if entries.len() == limit {
+                scanned_to = Cursor(seq - 1);
+                break;
+            }
+            if self.readable(author, &self.docs[&id].document) {
+                entries.push(self.entry(id, after));
+            }
+        }
+        let refetched = refetch
+            .iter()
+            .filter(|id| {
+                self.docs
+                    .get(id)
+                    .is_some_and(|d| self.readable(author, &d.document))
+            })
+            .map(|id| FeedEntry {
+                heads_at_cursor: Vec::new(),
+                ..self.entry(*id, Cursor(0))
+            })
+            .collect();
+        FeedPage {
+            entries,
+            scanned_to,
+            latest: self.latest(),
+            refetched,
+        }
+    }
+}
+
+impl DeskDoc {
+    fn clone_deep(&self) -> Self {
+        Self {
+            kind: self.kind,
+            bytes: self.bytes.clone(),
+            seq: self.seq,
+            heads: self.heads.clone(),
+            document: self.document.clone(),
+            versions: self.versions.clone(),
+        }
+    }
+}
+
+struct DeviceDoc {
+    kind: DocKind,
+    doc: AutoCommit,
+    /// Heads the desk is known to have.
+    acked: Vec<ChangeHash>,
+}
+
+/// Why a device could not make an edit.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("no document {0} on this device")]
+    UnknownDocument(DocId),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// A device's documents and sync session, in memory.
+pub struct MemoryDevice {
+    pub actor: Actor,
+    automerge_actor: ActorId,
+    docs: BTreeMap<DocId, DeviceDoc>,
+    session: ClientSession,
+    refusals: Vec<(DocId, RefusalReport)>,
+    refused_docs: Vec<(DocId, String)>,
+    wiped: bool,
+}
+
+impl MemoryDevice {
+    pub fn new(actor: Actor, automerge_actor: ActorId, limits: WireLimits) -> Self {
+        Self {
+            actor,
+            automerge_actor,
+            docs: BTreeMap::new(),
+            session: ClientSession::new(ClientState::default(), limits),
+            refusals: Vec::new(),
+            refused_docs: Vec::new(),
+            wiped: false,
+        }
+    }
+
+    pub fn with_page_size(mut self, page_size: u32) -> Self {
+        self.session = self.session.with_page_size(page_size);
+        self
+    }
+
+    pub fn create(&mut self, document: &Document) -> Result<(), SchemaError> {
+        let doc = new_document(document, self.automerge_actor.clone())?;
+        self.docs.insert(
+            document.id(),
+            DeviceDoc {
+                kind: document.kind(),
+                doc,
+                acked: Vec::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Changes a document locally through the typed model, committed at `now`.
+    pub fn edit(
+        &mut self,
+        id: DocId,
+        now: Timestamp,
+        change: impl FnOnce(&mut Document),
+    ) -> Result<(), EditError> {
+        let entry = self
+            .docs
+            .get_mut(&id)
+            .ok_or(EditError::UnknownDocument(id))?;
+        let mut document = Document::hydrate_as(&entry.doc, id, entry.kind)?;
+        change(&mut document);
+        document.reconcile_into(&mut entry.doc)?;
+        entry
+            .doc
+            .commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+        Ok(())
+    }
+
+    pub fn document(&self, id: DocId) -> Option<Document> {
+        let entry = self.docs.get(&id)?;
+        Document::hydrate_as(&entry.doc, id, entry.kind).ok()
+    }
+
+    pub fn heads(&mut self, id: DocId) -> Option<Vec<ChangeHash>> {
+        self.docs.get_mut(&id).map(|d| d.doc.get_heads())
+    }
+
+    pub fn doc_ids(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.docs.keys().copied()
+    }
+
+    pub fn refusals(&self) -> &[(DocId, RefusalReport)] {
+        &self.refusals
+    }
+
+    pub fn refused_documents(&self) -> &[(DocId, String)] {
+        &self.refused_docs
+    }
+
+    pub fn is_wiped(&self) -> bool {
+        self.wiped
+    }
+
+    pub fn sync_state(&self) -> &ClientState {
+        self.session.state()
+    }
+
+    /// Loses the sync state (cursor and all), as a device restored from an old backup would.
+    pub fn forget_sync_state(&mut self, limits: WireLimits) {
+        self.session = ClientSession::new(ClientState::default(), limits);
+        for entry in self.docs.values_mut() {
+            entry.acked.clear();
+        }
+    }
+
+    /// Documents with changes the desk has not acknowledged.
+    pub fn pending(&mut self) -> Vec<OutboundDoc> {
+        self.docs
+            .iter_mut()
+            .filter_map(|(id, entry)| {
+                OutboundDoc::pending(*id, entry.kind, &mut entry.doc, &entry.acked)
+            })
+            .collect()
+    }
+
+    /// Starts a round and returns the request to send.
+    pub fn start_round(&mut self, now: Timestamp, round: RoundId) -> Result<Vec<u8>, SessionError> {
+        let outbound = self.pending();
+        self.session.start_round(now, round, outbound)?;
+        Ok(self
+            .session
+            .poll_transmit()
+            .expect("a started round has a request to send"))
+    }
+
+    pub fn transport_failed(&mut self) {
+        self.session.handle_transport_error("connection lost");
+        while self.session.poll_event().is_some() {}
+    }
+
+    /// Takes a response; returns whether another round should follow now.
+    pub fn handle_response(&mut self, now: Timestamp, bytes: &[u8]) -> Result<bool, SessionError> {
+        self.session.handle_response(now, bytes)?;
+        let mut more = false;
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                ClientEvent::Apply(update) => self.apply(
+                    update.doc,
+                    update.kind,
+                    &update.changes,
+                    &crate::wire::to_change_hashes(&update.heads),
+                ),
+                ClientEvent::Pushed {
+                    doc,
+                    acked,
+                    refused,
+                } => {
+                    self.ack(doc, &acked);
+                    self.refusals.extend(refused.into_iter().map(|r| (doc, r)));
+                }
+                ClientEvent::PushRefused { doc, acked, reason } => {
+                    self.ack(doc, &acked);
+                    self.refused_docs.push((doc, reason));
+                }
+                ClientEvent::ResendAll { doc } => {
+                    if let Some(entry) = self.docs.get_mut(&doc) {
+                        entry.acked.clear();
+                    }
+                    more = true;
+                }
+                ClientEvent::RoundComplete { more: again, .. } => more |= again,
+                ClientEvent::RoundFailed { .. } => more = true,
+                ClientEvent::Wipe => {
+                    self.docs.clear();
+                    self.wiped = true;
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(more)
+    }
+
+    fn apply(&mut self, id: DocId, kind: DocKind, changes: &[u8], desk_heads: &[ChangeHash]) {
+        let actor = self.automerge_actor.clone();
+        let entry = self.docs.entry(id).or_insert_with(|| DeviceDoc {
+            kind,
+            doc: AutoCommit::new().with_actor(actor),
+            acked: Vec::new(),
+        });
+        if entry.doc.load_incremental(changes).is_err()
+            || !entry.doc.get_missing_deps(&[]).is_empty()
+        {
+            // This copy lacks history the update builds on: ask for it whole.
+            self.session.request_full(id);
+            return;
+        }
+        self.ack(id, desk_heads);
+    }
+
+    fn ack(&mut self, id: DocId, heads: &[ChangeHash]) {
+        let Some(entry) = self.docs.get_mut(&id) else {
+            return;
+        };
+        let mut acked: BTreeSet<ChangeHash> = entry.acked.iter().copied().collect();
+        acked.extend(heads.iter().copied());
+        // Keep only the frontier: hashes that are not ancestors of others.
+        let all: Vec<ChangeHash> = acked
+            .into_iter()
+            .filter(|h| entry.doc.get_change_by_hash(h).is_some())
+            .collect();
+        entry.acked = if all.len() > 1 {
+            entry
+                .doc
+                .fork_at(&all)
+                .map(|mut f| f.get_heads())
+                .unwrap_or(all)
+        } else {
+            all
+        };
+    }
+}
+
+/// Syncs `device` with `desk` until neither has more to say (at most `max_rounds`).
+/// Returns the number of rounds run.
+pub fn sync_until_quiet(
+    device: &mut MemoryDevice,
+    desk: &mut MemoryDesk,
+    now: Timestamp,
+    first_round: u64,
+    max_rounds: u64,
+) -> u64 {
+    for n in 0..max_rounds {
+        let Ok(request) = device.start_round(now, RoundId(first_round + n)) else {
+            return n;
+        };
+        let actor = device.actor;
+        let response = desk.handle(now, &actor, &request);
+        match device.handle_response(now, &response) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return n + 1,
+        }
+    }
+    max_rounds
+}
