@@ -407,14 +407,27 @@ fn apply_push(
         return (PushResult::MissingDependencies, None);
     }
     if doc.get_heads() == before_heads {
-        // A replay or an empty push: nothing new, nothing to store.
-        return (
-            PushResult::Applied {
-                seq: None,
-                refused: Vec::new(),
-            },
-            None,
-        );
+        // A replay or an empty push: nothing new to store, but the author
+        // must still be one who may write the document, or the answer
+        // would tell them it exists.
+        let Some(before) = before else {
+            return invalid("the push creates an empty document");
+        };
+        return match review(author, Some(&before), &before) {
+            Verdict::Refused(why) => (
+                PushResult::Refused {
+                    reason: why.to_string(),
+                },
+                None,
+            ),
+            Verdict::Reviewed(_) => (
+                PushResult::Applied {
+                    seq: None,
+                    refused: Vec::new(),
+                },
+                None,
+            ),
+        };
     }
     let after = match Document::hydrate_as(&doc, push.doc, push.kind) {
         Ok(after) => after,
