@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 
 use crate::ids::{DocId, Timestamp};
-use crate::limits::WireLimits;
+use crate::limits::{FieldLimits, WireLimits};
 use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
-use crate::permissions::{may_read, Refusal};
+use crate::permissions::{may_read, review, Refusal, Verdict};
 use crate::session::{
     error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc,
     ServerConfig, ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
@@ -25,8 +25,6 @@ struct DeskDoc {
     seq: u64,
     heads: Vec<ChangeHash>,
     document: Document,
-    /// (seq, heads) of every version, oldest first.
-    versions: Vec<(u64, Vec<ChangeHash>)>,
 }
 
 /// A refused change as the desk's audit log keeps it.
@@ -42,7 +40,8 @@ pub struct AuditEntry {
 pub struct MemoryDesk {
     config: ServerConfig,
     docs: BTreeMap<DocId, DeskDoc>,
-    by_seq: BTreeMap<u64, DocId>,
+    /// The change feed: one entry per document update, with its heads then.
+    feed: BTreeMap<u64, (DocId, Vec<ChangeHash>)>,
     next_seq: u64,
     audit: Vec<AuditEntry>,
 }
@@ -52,7 +51,7 @@ impl MemoryDesk {
         Self {
             config,
             docs: BTreeMap::new(),
-            by_seq: BTreeMap::new(),
+            feed: BTreeMap::new(),
             next_seq: 1,
             audit: Vec::new(),
         }
@@ -93,17 +92,10 @@ impl MemoryDesk {
             if existing.heads == heads {
                 return existing.seq;
             }
-            self.by_seq.remove(&existing.seq);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_seq.insert(seq, id);
-        let mut versions = self
-            .docs
-            .remove(&id)
-            .map(|d| d.versions)
-            .unwrap_or_default();
-        versions.push((seq, heads.clone()));
+        self.feed.insert(seq, (id, heads.clone()));
         self.docs.insert(
             id,
             DeskDoc {
@@ -112,7 +104,6 @@ impl MemoryDesk {
                 seq,
                 heads,
                 document,
-                versions,
             },
         );
         seq
@@ -156,14 +147,14 @@ impl MemoryDesk {
         Cursor(self.next_seq - 1)
     }
 
-    /// Forgets everything after `seq`, as a restore from a backup would.
+    /// Puts back the state of `snapshot`, as a restore from a backup would.
     pub fn restore_to(&mut self, snapshot: &Self) {
         self.docs = snapshot
             .docs
             .iter()
             .map(|(id, d)| (*id, d.clone_deep()))
             .collect();
-        self.by_seq = snapshot.by_seq.clone();
+        self.feed = snapshot.feed.clone();
         self.next_seq = snapshot.next_seq;
         self.audit = snapshot.audit.clone();
     }
@@ -225,19 +216,21 @@ impl MemoryDesk {
         error_reply(ErrorCode::Unavailable, "the round ended without a response")
     }
 
-    fn entry(&self, id: DocId, after: Cursor) -> FeedEntry {
+    fn entry(&self, id: DocId, seq: u64, after: Cursor) -> FeedEntry {
         let d = &self.docs[&id];
-        let heads_at_cursor = d
-            .versions
-            .iter()
+        // The device has, at least, the document as of its last feed entry
+        // at or below the cursor: passing that entry delivered it.
+        let heads_at_cursor = self
+            .feed
+            .range(..=after.0)
             .rev()
-            .find(|(seq, _)| *seq <= after.0)
-            .map(|(_, h)| h.clone())
+            .find(|(_, (doc, _))| *doc == id)
+            .map(|(_, (_, heads))| heads.clone())
             .unwrap_or_default();
         FeedEntry {
             doc: id,
             kind: d.kind,
-            seq: d.seq,
+            seq,
             heads: d.heads.clone(),
             bytes: d.bytes.clone(),
             heads_at_cursor,
@@ -251,15 +244,18 @@ impl MemoryDesk {
         limit: usize,
         refetch: &[DocId],
     ) -> FeedPage {
-        let mut entries = Vec::new();
+        let mut entries: Vec<FeedEntry> = Vec::new();
         let mut scanned_to = self.latest();
-        for (&seq, &id) in self.by_seq.range(after.0 + 1..) {
+        for (&seq, (id, _)) in self.feed.range(after.0 + 1..) {
+            if entries.iter().any(|e| e.doc == *id) {
+                continue; // already going out whole, as it is now
+            }
             if entries.len() == limit {
                 scanned_to = Cursor(seq - 1);
                 break;
             }
-            if self.readable(author, &self.docs[&id].document) {
-                entries.push(self.entry(id, after));
+            if self.readable(author, &self.docs[id].document) {
+                entries.push(self.entry(*id, seq, after));
             }
         }
         let refetched = refetch
@@ -271,7 +267,7 @@ impl MemoryDesk {
             })
             .map(|id| FeedEntry {
                 heads_at_cursor: Vec::new(),
-                ..self.entry(*id, Cursor(0))
+                ..self.entry(*id, self.docs[id].seq, Cursor(0))
             })
             .collect();
         FeedPage {
@@ -291,7 +287,6 @@ impl DeskDoc {
             seq: self.seq,
             heads: self.heads.clone(),
             document: self.document.clone(),
-            versions: self.versions.clone(),
         }
     }
 }
@@ -310,6 +305,8 @@ pub enum EditError {
     UnknownDocument(DocId),
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    #[error("the desk would refuse this edit: {0}")]
+    Refused(String),
 }
 
 /// A device's documents and sync session, in memory.
@@ -354,20 +351,55 @@ impl MemoryDevice {
         Ok(())
     }
 
-    /// Changes a document locally through the typed model, committed at `now`.
+    /// Changes a document locally through the typed model, committed at
+    /// `now`, if the schema and the author's permissions allow it all: the
+    /// device never makes an edit the desk would refuse.
     pub fn edit(
         &mut self,
         id: DocId,
         now: Timestamp,
         change: impl FnOnce(&mut Document),
     ) -> Result<(), EditError> {
+        self.edit_with(id, now, change, true)
+    }
+
+    /// Changes a document with no local checks, as an outdated or crafted
+    /// client would; the desk's checks are all that stand in the way.
+    pub fn edit_unchecked(
+        &mut self,
+        id: DocId,
+        now: Timestamp,
+        change: impl FnOnce(&mut Document),
+    ) -> Result<(), EditError> {
+        self.edit_with(id, now, change, false)
+    }
+
+    fn edit_with(
+        &mut self,
+        id: DocId,
+        now: Timestamp,
+        change: impl FnOnce(&mut Document),
+        checked: bool,
+    ) -> Result<(), EditError> {
         let entry = self
             .docs
             .get_mut(&id)
             .ok_or(EditError::UnknownDocument(id))?;
-        let mut document = Document::hydrate_as(&entry.doc, id, entry.kind)?;
-        change(&mut document);
-        document.reconcile_into(&mut entry.doc)?;
+        let before = Document::hydrate_as(&entry.doc, id, entry.kind)?;
+        let mut after = before.clone();
+        change(&mut after);
+        if checked {
+            after.validate(&FieldLimits::default())?;
+            match review(&self.actor, Some(&before), &after) {
+                Verdict::Refused(why) => return Err(EditError::Refused(why.to_string())),
+                Verdict::Reviewed(r) if !r.is_clean() => {
+                    let reasons: Vec<String> = r.refused.iter().map(ToString::to_string).collect();
+                    return Err(EditError::Refused(reasons.join("; ")));
+                }
+                Verdict::Reviewed(_) => {}
+            }
+        }
+        after.reconcile_into(&mut entry.doc)?;
         entry
             .doc
             .commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));

@@ -21,7 +21,7 @@ fn the_note_stands_and_the_deadline_goes_back() {
     let mut phone = device(cast.engineer, 1);
     sync_until_quiet(&mut phone, &mut desk, T0, 1, 10);
 
-    edit_ticket(&mut phone, id, |t| {
+    edit_ticket_unchecked(&mut phone, id, |t| {
         t.sla.resolution_due = Some(T0.plus_millis(30 * 86_400_000));
         t.work_log.push(WorkLogEntry {
             id: EntryId::from_u128(1),

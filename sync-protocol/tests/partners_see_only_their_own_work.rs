@@ -67,7 +67,7 @@ fn a_crafted_push_to_another_partners_ticket_is_refused_whole() {
     // The attacker builds the change on a copy it should never have had.
     let mut attacker = device(cast.partner_engineer, 9);
     attacker.create(&Document::Ticket(theirs)).unwrap();
-    edit_ticket(&mut attacker, id, |t| {
+    edit_ticket_unchecked(&mut attacker, id, |t| {
         t.work_log.push(WorkLogEntry {
             id: EntryId::from_u128(1),
             at: T0,

@@ -57,27 +57,36 @@ pub struct StoredDoc {
 }
 
 /// One document in the feed page, read from the same snapshot as the feed.
+///
+/// The feed holds one entry per document update. A document updated several
+/// times after the cursor appears once in a page, at its first entry there,
+/// and goes out as it is now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedEntry {
     pub doc: DocId,
     pub kind: DocKind,
+    /// The document's first feed entry after the cursor.
     pub seq: u64,
+    /// The document's heads now.
     pub heads: Vec<ChangeHash>,
     pub bytes: Vec<u8>,
-    /// The document's heads as of the device's cursor (its latest version
-    /// with a sequence number at or below it); empty if the device has
-    /// never had it or that version is no longer known.
+    /// The heads recorded with the document's last feed entry at or below
+    /// the device's cursor: passing that entry delivered at least that much.
+    /// Empty if there is none (or it was pruned); then the document goes
+    /// whole. If the device could not read the document back then, it gets
+    /// changes it cannot apply and asks for the document whole, one round later.
     pub heads_at_cursor: Vec<ChangeHash>,
 }
 
 /// What the caller found in the feed for this author.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FeedPage {
-    /// Documents this author may read with a sequence number above the
-    /// cursor, in ascending order, at most `limit` of them.
+    /// Documents this author may read with feed entries above the cursor,
+    /// by their first such entry, ascending, at most `limit` of them.
     pub entries: Vec<FeedEntry>,
     /// The highest sequence number the caller examined (past unreadable
-    /// entries too), so the cursor can skip what this author may not see.
+    /// entries too, and past later entries of documents already in the
+    /// page), so the cursor can skip what this author may not see.
     pub scanned_to: Cursor,
     /// The highest sequence number in the whole feed.
     pub latest: Cursor,

@@ -35,6 +35,20 @@ pub fn edit_ticket(device: &mut MemoryDevice, id: DocId, change: impl FnOnce(&mu
         .expect("the device holds the ticket");
 }
 
+/// Edits a ticket with no local checks, as a crafted or outdated client would.
+pub fn edit_ticket_unchecked(
+    device: &mut MemoryDevice,
+    id: DocId,
+    change: impl FnOnce(&mut Ticket),
+) {
+    device
+        .edit_unchecked(id, T0, |d| match d {
+            Document::Ticket(t) => change(t),
+            other => panic!("expected a ticket, got {other:?}"),
+        })
+        .expect("the device holds the ticket");
+}
+
 pub fn edit_desk_ticket(desk: &mut MemoryDesk, id: DocId, change: impl FnOnce(&mut Ticket)) {
     desk.edit(id, |d| match d {
         Document::Ticket(t) => change(t),
