@@ -100,7 +100,7 @@ impl MemoryDesk {
             id,
             DeskDoc {
                 kind,
-                bytes: doc.save(),
+                bytes: crate::session::stored_form(doc),
                 seq,
                 heads,
                 document,
@@ -166,18 +166,18 @@ impl MemoryDesk {
     }
 
     fn readable(&self, author: &Actor, document: &Document) -> bool {
-        let linked = |target: DocId| {
+        let needs_link = matches!(document, Document::Equipment(_) | Document::Client(_) | Document::Site(_));
+        let linked = needs_link && {
+            let target = document.id();
             self.docs.values().any(|d| match &d.document {
                 Document::Ticket(t) => {
-                    (t.equipment.contains(&target)
-                        || t.client == target
-                        || t.site.site == Some(target))
+                    (t.equipment.contains(&target) || t.client == target || t.site.site == Some(target))
                         && may_read(author, &d.document, false)
                 }
                 _ => false,
             })
         };
-        may_read(author, document, linked(document.id()))
+        may_read(author, document, linked)
     }
 
     /// Runs one sync round: the request's bytes in, the response's bytes out.
@@ -314,6 +314,8 @@ pub struct MemoryDevice {
     pub actor: Actor,
     automerge_actor: ActorId,
     docs: BTreeMap<DocId, DeviceDoc>,
+    /// Documents that may hold changes the desk lacks.
+    dirty: BTreeSet<DocId>,
     session: ClientSession,
     refusals: Vec<(DocId, RefusalReport)>,
     refused_docs: Vec<(DocId, String)>,
@@ -326,6 +328,7 @@ impl MemoryDevice {
             actor,
             automerge_actor,
             docs: BTreeMap::new(),
+            dirty: BTreeSet::new(),
             session: ClientSession::new(ClientState::default(), limits),
             refusals: Vec::new(),
             refused_docs: Vec::new(),
@@ -441,6 +444,7 @@ impl MemoryDevice {
         for entry in self.docs.values_mut() {
             entry.acked.clear();
         }
+        self.dirty = self.docs.keys().copied().collect();
     }
 
     /// Documents with changes the desk has not acknowledged.
@@ -495,6 +499,7 @@ impl MemoryDevice {
                 ClientEvent::ResendAll { doc } => {
                     if let Some(entry) = self.docs.get_mut(&doc) {
                         entry.acked.clear();
+                        self.dirty.insert(doc);
                     }
                     more = true;
                 }
@@ -502,6 +507,7 @@ impl MemoryDevice {
                 ClientEvent::RoundFailed { .. } => more = true,
                 ClientEvent::Wipe => {
                     self.docs.clear();
+                    self.dirty.clear();
                     self.wiped = true;
                     return Ok(false);
                 }

@@ -461,8 +461,16 @@ fn edit_on(
     }
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, max_shrink_iters: 200, ..ProptestConfig::default() })]
+    // 48 cases in CI; PROPTEST_CASES=2000 for a longer hunt.
+    #![proptest_config(ProptestConfig { max_shrink_iters: 200, ..ProptestConfig::with_cases(cases()) })]
 
     #[test]
     fn every_replica_converges_and_nothing_accepted_is_lost((devices, tickets, ops) in scenario()) {
