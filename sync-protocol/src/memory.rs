@@ -166,12 +166,17 @@ impl MemoryDesk {
     }
 
     fn readable(&self, author: &Actor, document: &Document) -> bool {
-        let needs_link = matches!(document, Document::Equipment(_) | Document::Client(_) | Document::Site(_));
+        let needs_link = matches!(
+            document,
+            Document::Equipment(_) | Document::Client(_) | Document::Site(_)
+        );
         let linked = needs_link && {
             let target = document.id();
             self.docs.values().any(|d| match &d.document {
                 Document::Ticket(t) => {
-                    (t.equipment.contains(&target) || t.client == target || t.site.site == Some(target))
+                    (t.equipment.contains(&target)
+                        || t.client == target
+                        || t.site.site == Some(target))
                         && may_read(author, &d.document, false)
                 }
                 _ => false,

@@ -13,9 +13,11 @@
 //! device may read, only the changes the device lacks. An idle round is a
 //! header and a few bytes each way, whatever the number of documents.
 
+mod changes;
 mod client;
 mod server;
 
+pub use changes::{read_changes, ChangesError};
 pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, SessionError, Unconfirmed};
 pub use server::{
     error_reply, FeedEntry, FeedPage, ServerConfig, ServerRound, ServerTask, StoreDocument,

@@ -101,7 +101,8 @@ pub struct DocPush {
     pub kind: DocKind,
     /// The device's heads once these changes are applied.
     pub heads: Vec<Head>,
-    /// Automerge changes (concatenated change chunks) or a whole saved document.
+    /// Automerge change chunks, back to back (never a whole saved document:
+    /// the desk reads them strictly, chunk by chunk).
     #[serde(with = "serde_bytes")]
     pub changes: Vec<u8>,
 }

@@ -392,8 +392,8 @@ fn apply_push(
     let (mut doc, before) = match stored {
         Some(stored) if stored.kind != push.kind => {
             return invalid(format!(
-                "the document is a {:?}, not a {:?}",
-                stored.kind, push.kind
+                "the pushed kind {:?} does not match the document",
+                push.kind
             ));
         }
         Some(stored) => {
@@ -409,8 +409,12 @@ fn apply_push(
     };
     doc.set_actor(config.desk_actor.clone());
     let before_heads = doc.get_heads();
-    if let Err(err) = doc.load_incremental(&push.changes) {
-        return invalid(format!("the changes do not load: {err}"));
+    let changes = match super::read_changes(&push.changes, config.fields.log_entries) {
+        Ok(changes) => changes,
+        Err(err) => return invalid(format!("the changes do not load: {err}")),
+    };
+    if let Err(err) = doc.apply_changes(changes) {
+        return invalid(format!("the changes do not apply: {err}"));
     }
     if !doc.get_missing_deps(&[]).is_empty() {
         return (PushResult::MissingDependencies, None);
