@@ -356,6 +356,7 @@ impl MemoryDevice {
                 acked: Vec::new(),
             },
         );
+        self.dirty.insert(document.id());
         Ok(())
     }
 
@@ -411,6 +412,7 @@ impl MemoryDevice {
         entry
             .doc
             .commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+        self.dirty.insert(id);
         Ok(())
     }
 
@@ -454,12 +456,21 @@ impl MemoryDevice {
 
     /// Documents with changes the desk has not acknowledged.
     pub fn pending(&mut self) -> Vec<OutboundDoc> {
-        self.docs
-            .iter_mut()
-            .filter_map(|(id, entry)| {
-                OutboundDoc::pending(*id, entry.kind, &mut entry.doc, &entry.acked)
-            })
-            .collect()
+        let mut outbound = Vec::new();
+        let docs = &mut self.docs;
+        self.dirty.retain(|id| {
+            let Some(entry) = docs.get_mut(id) else {
+                return false;
+            };
+            match OutboundDoc::pending(*id, entry.kind, &mut entry.doc, &entry.acked) {
+                Some(doc) => {
+                    outbound.push(doc);
+                    true
+                }
+                None => false,
+            }
+        });
+        outbound
     }
 
     /// Starts a round and returns the request to send.
