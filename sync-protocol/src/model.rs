@@ -102,6 +102,9 @@ impl DocKind {
 }
 
 /// Any synced entity, typed.
+// A ticket is much larger than reference records, but documents are handled
+// one at a time, never held in bulk, so boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Document {
     Ticket(Ticket),
@@ -117,7 +120,7 @@ pub enum Document {
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("document does not match the schema: {0}")]
-    Shape(#[from] autosurgeon::HydrateError),
+    Shape(Box<autosurgeon::HydrateError>),
     #[error("document schema version {found} is newer than this build knows ({known})")]
     NewerSchema { found: u64, known: u64 },
     #[error("document is a {found:?}, expected a {expected:?}")]
@@ -127,7 +130,19 @@ pub enum SchemaError {
     #[error("field {field} is invalid: {reason}")]
     InvalidField { field: &'static str, reason: String },
     #[error("could not write the document: {0}")]
-    Reconcile(#[from] autosurgeon::ReconcileError),
+    Reconcile(Box<autosurgeon::ReconcileError>),
+}
+
+impl From<autosurgeon::HydrateError> for SchemaError {
+    fn from(err: autosurgeon::HydrateError) -> Self {
+        Self::Shape(Box::new(err))
+    }
+}
+
+impl From<autosurgeon::ReconcileError> for SchemaError {
+    fn from(err: autosurgeon::ReconcileError) -> Self {
+        Self::Reconcile(Box::new(err))
+    }
 }
 
 /// The fields every document's root carries before its own.

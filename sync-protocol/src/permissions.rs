@@ -27,6 +27,7 @@ use crate::model::{Actor, DocKind, Document};
 use crate::workflow::MoveRefusal;
 
 /// The outcome of reviewing a set of changes to one document.
+#[allow(clippy::large_enum_variant)] // one per pushed document, never held in bulk
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     /// The author may not write this document at all; apply none of it.
@@ -340,30 +341,20 @@ impl Reviewer {
             before.keys().chain(corrected.keys()).cloned().collect();
         for key in keys {
             let entry = Some(EntryKey::Key(key.clone()));
-            match (before.get(&key), corrected.get(&key).cloned()) {
-                (None, Some(new)) => {
-                    if !self.record(field, entry, rule(EntryChange::Added(&new))) {
-                        corrected.remove(&key);
-                    }
-                }
-                (Some(old), Some(new)) if *old != new => {
-                    if !self.record(
-                        field,
-                        entry,
-                        rule(EntryChange::Amended {
-                            before: old,
-                            after: &new,
-                        }),
-                    ) {
-                        corrected.insert(key, old.clone());
-                    }
-                }
-                (Some(old), None) => {
-                    if !self.record(field, entry, rule(EntryChange::Removed)) {
-                        corrected.insert(key, old.clone());
-                    }
-                }
-                _ => {}
+            let change = match (before.get(&key), corrected.get(&key)) {
+                (None, Some(new)) => EntryChange::Added(new),
+                (Some(old), Some(new)) if old != new => EntryChange::Amended {
+                    before: old,
+                    after: new,
+                },
+                (Some(_), None) => EntryChange::Removed,
+                _ => continue,
+            };
+            if !self.record(field, entry, rule(change)) {
+                match before.get(&key) {
+                    Some(old) => corrected.insert(key, old.clone()),
+                    None => corrected.remove(&key),
+                };
             }
         }
     }

@@ -110,12 +110,6 @@ const NOTES: &[&str] = &[
     "Заменил диск, ребилд запущен.",
     "Firmware updated to the vendor's recommended level, monitoring.",
 ];
-const CLIENTS: &[&str] = &[
-    "ООО «Северный банк»",
-    "Retail Group Ltd",
-    "АО «Транснефтесервис»",
-    "City Hospital No. 4",
-];
 const REGIONS: &[(&str, &str)] = &[
     ("Moscow", "Europe/Moscow"),
     ("Yekaterinburg", "Asia/Yekaterinburg"),
@@ -291,9 +285,4 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
         by: engineer,
     }];
     ticket
-}
-
-/// A client name from the sample set, for reference records.
-pub fn client_name(rng: &mut Rng) -> &'static str {
-    *rng.pick(CLIENTS)
 }
