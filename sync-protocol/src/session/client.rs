@@ -359,3 +359,199 @@ impl ClientSession {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{ErrorCode, ErrorReport, SyncResponse};
+
+    const NOW: Timestamp = Timestamp(1_000_000);
+
+    fn session() -> ClientSession {
+        ClientSession::new(ClientState::default(), WireLimits::default())
+            .with_round_timeout_ms(5_000)
+    }
+
+    fn outbound(n: u128, bytes: usize) -> OutboundDoc {
+        OutboundDoc {
+            doc: DocId::from_u128(n),
+            kind: DocKind::Ticket,
+            heads: vec![ChangeHash([n as u8; 32])],
+            changes: vec![0; bytes],
+        }
+    }
+
+    fn reply(round: u64, cursor: u64, more: bool) -> Vec<u8> {
+        ServerMessage::Sync(SyncResponse {
+            round: RoundId(round),
+            outcomes: vec![],
+            updates: vec![],
+            cursor: Cursor(cursor),
+            more,
+            cursor_reset: false,
+        })
+        .encode()
+    }
+
+    fn events(session: &mut ClientSession) -> Vec<ClientEvent> {
+        std::iter::from_fn(|| session.poll_event()).collect()
+    }
+
+    #[test]
+    fn a_second_round_cannot_start_while_one_is_in_flight() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        assert_eq!(
+            s.start_round(NOW, RoundId(2), vec![]),
+            Err(SessionError::RoundInFlight)
+        );
+        assert!(
+            s.poll_transmit().is_some() && s.poll_transmit().is_none(),
+            "exactly one request goes out"
+        );
+    }
+
+    #[test]
+    fn a_round_times_out_at_its_deadline_and_not_before() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        assert_eq!(s.poll_timeout(), Some(NOW.plus_millis(5_000)));
+        s.handle_timeout(NOW.plus_millis(4_999));
+        assert!(s.is_in_flight(), "not yet");
+        s.handle_timeout(NOW.plus_millis(5_000));
+        assert!(!s.is_in_flight());
+        assert!(matches!(
+            events(&mut s)[..],
+            [ClientEvent::RoundFailed { .. }]
+        ));
+    }
+
+    #[test]
+    fn the_cursor_advances_only_with_the_matching_response() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        assert!(matches!(
+            s.handle_response(NOW, &reply(9, 40, false)),
+            Err(SessionError::UnexpectedRound { .. })
+        ));
+        assert_eq!(
+            s.state().cursor,
+            Cursor(0),
+            "a stranger's reply changes nothing"
+        );
+        s.handle_response(NOW, &reply(1, 40, false)).unwrap();
+        assert_eq!(s.state().cursor, Cursor(40));
+        assert_eq!(
+            events(&mut s),
+            vec![ClientEvent::RoundComplete {
+                cursor: Cursor(40),
+                more: false
+            }]
+        );
+        assert_eq!(
+            s.handle_response(NOW, &reply(1, 40, false)),
+            Err(SessionError::NoRoundInFlight),
+            "a duplicate is refused"
+        );
+    }
+
+    #[test]
+    fn a_wipe_ends_the_round_and_tells_the_app() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        s.handle_response(NOW, &ServerMessage::Wipe.encode())
+            .unwrap();
+        assert_eq!(events(&mut s), vec![ClientEvent::Wipe]);
+        assert!(!s.is_in_flight());
+    }
+
+    #[test]
+    fn an_error_reply_or_garbage_fails_the_round_and_moves_nothing() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![outbound(1, 10)])
+            .unwrap();
+        let error = ServerMessage::Error(ErrorReport {
+            code: ErrorCode::Unauthorized,
+            message: "token expired".into(),
+        });
+        s.handle_response(NOW, &error.encode()).unwrap();
+        assert!(
+            matches!(&events(&mut s)[..], [ClientEvent::RoundFailed { reason }] if reason.contains("token expired"))
+        );
+        s.start_round(NOW, RoundId(2), vec![]).unwrap();
+        assert!(matches!(
+            s.handle_response(NOW, b"garbage"),
+            Err(SessionError::Wire(_))
+        ));
+        assert!(matches!(
+            events(&mut s)[..],
+            [ClientEvent::RoundFailed { .. }]
+        ));
+        assert_eq!(s.state(), &ClientState::default());
+    }
+
+    #[test]
+    fn pushes_that_do_not_fit_one_message_wait_for_the_next_round() {
+        let limits = WireLimits {
+            max_message: 4_000,
+            ..WireLimits::default()
+        };
+        let mut s = ClientSession::new(ClientState::default(), limits);
+        s.start_round(
+            NOW,
+            RoundId(1),
+            vec![outbound(1, 1_500), outbound(2, 1_500)],
+        )
+        .unwrap();
+        let request = s.poll_transmit().unwrap();
+        let ClientMessage::Sync(sent) =
+            ClientMessage::decode(&request, &WireLimits::default()).unwrap();
+        assert_eq!(sent.pushes.len(), 1, "only what fits goes");
+        s.handle_response(NOW, &reply(1, 0, false)).unwrap();
+        assert_eq!(
+            events(&mut s),
+            vec![ClientEvent::RoundComplete {
+                cursor: Cursor(0),
+                more: true
+            }],
+            "the rest is due now"
+        );
+    }
+
+    #[test]
+    fn an_accepted_push_past_the_cursor_is_declared_known_until_the_cursor_passes_it() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![outbound(1, 10)])
+            .unwrap();
+        let accepted = ServerMessage::Sync(SyncResponse {
+            round: RoundId(1),
+            outcomes: vec![crate::wire::PushOutcome {
+                doc: DocId::from_u128(1),
+                result: PushResult::Applied {
+                    seq: Some(50),
+                    refused: vec![],
+                },
+            }],
+            updates: vec![],
+            cursor: Cursor(10),
+            more: true,
+            cursor_reset: false,
+        });
+        s.handle_response(NOW, &accepted.encode()).unwrap();
+        assert!(s.state().unconfirmed.contains_key(&DocId::from_u128(1)));
+        s.poll_transmit();
+        s.start_round(NOW, RoundId(2), vec![]).unwrap();
+        let ClientMessage::Sync(sent) =
+            ClientMessage::decode(&s.poll_transmit().unwrap(), &WireLimits::default()).unwrap();
+        assert_eq!(
+            sent.known.len(),
+            1,
+            "the desk must not echo the device's own push"
+        );
+        s.handle_response(NOW, &reply(2, 60, false)).unwrap();
+        assert!(
+            s.state().unconfirmed.is_empty(),
+            "past the cursor it is plain history"
+        );
+    }
+}

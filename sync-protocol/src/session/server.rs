@@ -507,3 +507,219 @@ fn apply_push(
         Some(store),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::Cast;
+    use crate::wire::{RoundId, SyncRequest};
+
+    const NOW: Timestamp = Timestamp(1_000_000);
+
+    fn request(cursor: u64, pushes: Vec<DocPush>) -> Vec<u8> {
+        ClientMessage::Sync(SyncRequest {
+            round: RoundId(3),
+            cursor: Cursor(cursor),
+            page_size: 10,
+            pushes,
+            known: vec![],
+            refetch: vec![],
+        })
+        .encode()
+    }
+
+    fn config() -> ServerConfig {
+        ServerConfig::new(ActorId::from([9; 16]))
+    }
+
+    fn entry(n: u128, seq: u64, bytes: usize) -> FeedEntry {
+        FeedEntry {
+            doc: DocId::from_u128(n),
+            kind: DocKind::Ticket,
+            seq,
+            heads: vec![],
+            bytes: vec![1; bytes],
+            heads_at_cursor: vec![],
+        }
+    }
+
+    fn response(round: &mut ServerRound) -> SyncResponse {
+        match round.poll_task() {
+            Some(ServerTask::Respond(bytes)) => {
+                match ServerMessage::decode(&bytes, &WireLimits::default()).unwrap() {
+                    ServerMessage::Sync(response) => response,
+                    other => panic!("expected a sync response, got {other:?}"),
+                }
+            }
+            other => panic!("expected the response, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_idle_request_goes_straight_to_the_feed() {
+        let mut round = ServerRound::handle_request(
+            NOW,
+            Cast::default().engineer,
+            &request(7, vec![]),
+            config(),
+        )
+        .unwrap();
+        assert_eq!(
+            round.poll_task(),
+            Some(ServerTask::ReadFeed {
+                after: Cursor(7),
+                limit: 10,
+                refetch: vec![]
+            })
+        );
+        round.handle_feed(FeedPage {
+            entries: vec![],
+            scanned_to: Cursor(7),
+            latest: Cursor(7),
+            refetched: vec![],
+        });
+        let answer = response(&mut round);
+        assert_eq!(
+            (answer.cursor, answer.more, answer.updates.len()),
+            (Cursor(7), false, 0)
+        );
+        assert!(round.is_done());
+    }
+
+    #[test]
+    fn inputs_for_another_phase_are_ignored() {
+        let push = DocPush {
+            doc: DocId::from_u128(1),
+            kind: DocKind::Ticket,
+            heads: vec![],
+            changes: vec![],
+        };
+        let mut round = ServerRound::handle_request(
+            NOW,
+            Cast::default().engineer,
+            &request(0, vec![push]),
+            config(),
+        )
+        .unwrap();
+        assert!(matches!(
+            round.poll_task(),
+            Some(ServerTask::LoadDocuments(_))
+        ));
+        round.handle_feed(FeedPage::default());
+        round.handle_stored(DocId::from_u128(1), 99);
+        round.handle_document(DocId::from_u128(2), None);
+        assert_eq!(
+            round.poll_task(),
+            None,
+            "nothing moves until the pushed document is loaded"
+        );
+        round.handle_document(DocId::from_u128(1), None);
+        assert!(
+            matches!(round.poll_task(), Some(ServerTask::ReadFeed { .. })),
+            "an empty new document stores nothing"
+        );
+    }
+
+    #[test]
+    fn a_device_ahead_of_the_feed_starts_over_from_the_beginning() {
+        let mut round = ServerRound::handle_request(
+            NOW,
+            Cast::default().engineer,
+            &request(500, vec![]),
+            config(),
+        )
+        .unwrap();
+        round.poll_task();
+        round.handle_feed(FeedPage {
+            entries: vec![],
+            scanned_to: Cursor(20),
+            latest: Cursor(20),
+            refetched: vec![],
+        });
+        assert_eq!(
+            round.poll_task(),
+            Some(ServerTask::ReadFeed {
+                after: Cursor(0),
+                limit: 10,
+                refetch: vec![]
+            })
+        );
+        round.handle_feed(FeedPage {
+            entries: vec![entry(1, 3, 10)],
+            scanned_to: Cursor(20),
+            latest: Cursor(20),
+            refetched: vec![],
+        });
+        let answer = response(&mut round);
+        assert!(answer.cursor_reset);
+        assert_eq!((answer.cursor, answer.updates.len()), (Cursor(20), 1));
+    }
+
+    #[test]
+    fn a_page_stops_at_its_byte_budget_and_asks_for_more() {
+        let config = ServerConfig {
+            page_bytes: 1_000,
+            ..config()
+        };
+        let mut round =
+            ServerRound::handle_request(NOW, Cast::default().engineer, &request(0, vec![]), config)
+                .unwrap();
+        round.poll_task();
+        let entries = vec![entry(1, 1, 600), entry(2, 2, 600), entry(3, 3, 600)];
+        round.handle_feed(FeedPage {
+            entries,
+            scanned_to: Cursor(3),
+            latest: Cursor(3),
+            refetched: vec![],
+        });
+        let answer = response(&mut round);
+        assert_eq!(
+            answer.updates.len(),
+            1,
+            "one document always goes, the second would pass the budget"
+        );
+        assert_eq!(
+            (answer.cursor, answer.more),
+            (Cursor(1), true),
+            "the cursor stops at what was sent"
+        );
+    }
+
+    #[test]
+    fn a_document_the_device_already_has_is_skipped_but_passed() {
+        let ticket = crate::model::Ticket::new(
+            DocId::from_u128(1),
+            Cast::default().dispatcher,
+            NOW,
+            "T-1".into(),
+            "x".into(),
+            DocId::from_u128(2),
+        );
+        let mut doc =
+            crate::model::new_document(&Document::Ticket(ticket), ActorId::from([1; 16])).unwrap();
+        let mut round = ServerRound::handle_request(
+            NOW,
+            Cast::default().engineer,
+            &request(4, vec![]),
+            config(),
+        )
+        .unwrap();
+        round.poll_task();
+        let heads = doc.get_heads();
+        let known = FeedEntry {
+            heads: heads.clone(),
+            heads_at_cursor: heads,
+            bytes: doc.save(),
+            ..entry(1, 5, 0)
+        };
+        round.handle_feed(FeedPage {
+            entries: vec![known],
+            scanned_to: Cursor(5),
+            latest: Cursor(5),
+            refetched: vec![],
+        });
+        let answer = response(&mut round);
+        assert!(answer.updates.is_empty(), "nothing the device lacks");
+        assert_eq!(answer.cursor, Cursor(5));
+    }
+}
