@@ -63,7 +63,7 @@ fn kib(bytes: usize) -> String {
 
 fn report(what: &str, t: &Traffic) {
     println!(
-        "{what:<28} {:>4} round(s)  up {:>12}  down {:>12}  total {:>12}  {:>9.1} ms",
+        "{what:<28} {:>4} round(s)  up {:>12}  down {:>12}  total {:>12}  {:>10.3} ms",
         t.rounds,
         kib(t.up),
         kib(t.down),
