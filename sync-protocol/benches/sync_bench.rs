@@ -34,18 +34,13 @@ fn sync(device: &mut MemoryDevice, desk: &mut MemoryDesk, round: &mut u64) -> Tr
     let start = Instant::now();
     loop {
         *round += 1;
-        let request = device
-            .start_round(T0, RoundId(*round))
-            .expect("no round in flight");
+        let request = device.start_round(T0, RoundId(*round)).expect("no round in flight");
         let actor = device.actor;
         let response = desk.handle(T0, &actor, &request);
         traffic.rounds += 1;
         traffic.up += request.len();
         traffic.down += response.len();
-        if !device
-            .handle_response(T0, &response)
-            .expect("a well-formed response")
-        {
+        if !device.handle_response(T0, &response).expect("a well-formed response") {
             break;
         }
     }
@@ -73,10 +68,7 @@ fn report(what: &str, t: &Traffic) {
 }
 
 fn main() {
-    let count: u64 = std::env::var("TICKETS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+    let count: u64 = std::env::var("TICKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let cast = Cast::default();
     let mut rng = Rng::new(2026);
     let mut desk = MemoryDesk::new(ServerConfig::new(ActorId::from([0xd5; 16])));
@@ -85,58 +77,32 @@ fn main() {
     for n in 0..count {
         let ticket = worked_ticket(&mut rng, &cast, n, T0.plus_millis(n as i64 * 60_000));
         let document = Document::Ticket(ticket);
-        let doc = new_document(&document, ActorId::from([0xd5; 16]))
-            .expect("sample tickets fit the schema");
-        json.push(
-            serde_json::to_value(automerge::AutoSerde::from(&doc)).expect("a document serialises"),
-        );
-        desk.create(&document)
-            .expect("sample tickets fit the schema");
+        let doc = new_document(&document, ActorId::from([0xd5; 16])).expect("sample tickets fit the schema");
+        json.push(serde_json::to_value(automerge::AutoSerde::from(&doc)).expect("a document serialises"));
+        desk.create(&document).expect("sample tickets fit the schema");
     }
     let json = serde_json::to_vec(&json).expect("json");
     let zstd_json = zstd::bulk::compress(&json, 3).expect("zstd");
-    println!(
-        "{count} tickets generated in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "baseline: JSON {} , zstd(JSON, level 3) {}",
-        kib(json.len()),
-        kib(zstd_json.len())
-    );
+    println!("{count} tickets generated in {:.1} s", started.elapsed().as_secs_f64());
+    println!("baseline: JSON {} , zstd(JSON, level 3) {}", kib(json.len()), kib(zstd_json.len()));
 
     let mut device =
-        MemoryDevice::new(cast.engineer, ActorId::from([1; 16]), WireLimits::default())
-            .with_page_size(1_000);
+        MemoryDevice::new(cast.engineer, ActorId::from([1; 16]), WireLimits::default()).with_page_size(1_000);
     let mut round = 0;
     let full = sync(&mut device, &mut desk, &mut round);
-    assert_eq!(
-        device.doc_ids().count() as u64,
-        count,
-        "every ticket must reach the device"
-    );
+    assert_eq!(device.doc_ids().count() as u64, count, "every ticket must reach the device");
     report("full sync to empty device", &full);
     println!(
         "    full sync / zstd(JSON) = {:.2}  (target <= 1.5)",
         (full.up + full.down) as f64 / zstd_json.len() as f64
     );
 
-    let id = device
-        .doc_ids()
-        .nth(count as usize / 2)
-        .expect("a ticket in the middle");
+    let id = device.doc_ids().nth(count as usize / 2).expect("a ticket in the middle");
     let engineer = cast.engineer;
     device
         .edit(id, T0, |d| {
             if let Document::Ticket(t) = d {
-                t.checklist.insert(
-                    "firmware".into(),
-                    ChecklistItemState {
-                        done: true,
-                        by: engineer,
-                        at: T0,
-                    },
-                );
+                t.checklist.insert("firmware".into(), ChecklistItemState { done: true, by: engineer, at: T0 });
                 t.work_log.push(outpost_sync::model::WorkLogEntry {
                     id: EntryId::from_u128(1),
                     at: T0,
@@ -166,9 +132,5 @@ fn main() {
 
     let idle = sync(&mut device, &mut desk, &mut round);
     report("idle round", &idle);
-    assert_eq!(
-        device.heads(id),
-        desk.heads(id),
-        "the edit must have reached the desk"
-    );
+    assert_eq!(device.heads(id), desk.heads(id), "the edit must have reached the desk");
 }

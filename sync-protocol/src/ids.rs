@@ -90,9 +90,7 @@ uuid_id!(
 ///
 /// Stored as an automerge timestamp scalar. Device clocks are wrong in the
 /// field, so a timestamp says what its writer's clock read, nothing more.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -133,19 +131,13 @@ impl Hydrate for Timestamp {
 }
 
 /// SHA-256 of an attachment's bytes, as 64 lowercase hex digits.
-#[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(transparent)]
 pub struct ContentHash(pub String);
 
 impl ContentHash {
     pub fn is_well_formed(&self) -> bool {
-        self.0.len() == 64
-            && self
-                .0
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        self.0.len() == 64 && self.0.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     }
 }
 

@@ -13,11 +13,7 @@ pub struct FieldLimits {
 
 impl Default for FieldLimits {
     fn default() -> Self {
-        Self {
-            short_text: 1_024,
-            long_text: 64 * 1_024,
-            log_entries: 10_000,
-        }
+        Self { short_text: 1_024, long_text: 64 * 1_024, log_entries: 10_000 }
     }
 }
 

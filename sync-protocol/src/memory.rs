@@ -14,8 +14,8 @@ use crate::limits::{FieldLimits, WireLimits};
 use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
 use crate::permissions::{may_read, review, Refusal, Verdict};
 use crate::session::{
-    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc,
-    ServerConfig, ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
+    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, ServerConfig, ServerRound,
+    ServerTask, SessionError, StoreDocument, StoredDoc,
 };
 use crate::wire::{Cursor, ErrorCode, RefusalReport, RoundId};
 
@@ -48,13 +48,7 @@ pub struct MemoryDesk {
 
 impl MemoryDesk {
     pub fn new(config: ServerConfig) -> Self {
-        Self {
-            config,
-            docs: BTreeMap::new(),
-            feed: BTreeMap::new(),
-            next_seq: 1,
-            audit: Vec::new(),
-        }
+        Self { config, docs: BTreeMap::new(), feed: BTreeMap::new(), next_seq: 1, audit: Vec::new() }
     }
 
     /// Creates a document as the desk (a dispatcher's new ticket, reference data).
@@ -64,20 +58,12 @@ impl MemoryDesk {
     }
 
     /// Changes a document as the desk, through the typed model.
-    pub fn edit(
-        &mut self,
-        id: DocId,
-        change: impl FnOnce(&mut Document),
-    ) -> Result<u64, SchemaError> {
-        let entry = self.docs.get(&id).ok_or(SchemaError::InvalidField {
-            field: "id",
-            reason: "no such document".into(),
-        })?;
+    pub fn edit(&mut self, id: DocId, change: impl FnOnce(&mut Document)) -> Result<u64, SchemaError> {
+        let entry =
+            self.docs.get(&id).ok_or(SchemaError::InvalidField { field: "id", reason: "no such document".into() })?;
         let kind = entry.kind;
-        let mut doc = AutoCommit::load(&entry.bytes).map_err(|e| SchemaError::InvalidField {
-            field: "bytes",
-            reason: e.to_string(),
-        })?;
+        let mut doc = AutoCommit::load(&entry.bytes)
+            .map_err(|e| SchemaError::InvalidField { field: "bytes", reason: e.to_string() })?;
         doc.set_actor(self.config.desk_actor.clone());
         let mut document = Document::hydrate_as(&doc, id, kind)?;
         change(&mut document);
@@ -96,16 +82,7 @@ impl MemoryDesk {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.feed.insert(seq, (id, heads.clone()));
-        self.docs.insert(
-            id,
-            DeskDoc {
-                kind,
-                bytes: crate::session::stored_form(doc),
-                seq,
-                heads,
-                document,
-            },
-        );
+        self.docs.insert(id, DeskDoc { kind, bytes: crate::session::stored_form(doc), seq, heads, document });
         seq
     }
 
@@ -114,8 +91,7 @@ impl MemoryDesk {
             Some(existing) => AutoCommit::load(&existing.bytes).expect("the desk's own bytes load"),
             None => AutoCommit::new(),
         };
-        doc.load_incremental(&store.changes)
-            .expect("the round's own changes load");
+        doc.load_incremental(&store.changes).expect("the round's own changes load");
         for refusal in &store.refused {
             self.audit.push(AuditEntry {
                 doc: store.doc,
@@ -149,11 +125,7 @@ impl MemoryDesk {
 
     /// Puts back the state of `snapshot`, as a restore from a backup would.
     pub fn restore_to(&mut self, snapshot: &Self) {
-        self.docs = snapshot
-            .docs
-            .iter()
-            .map(|(id, d)| (*id, d.clone_deep()))
-            .collect();
+        self.docs = snapshot.docs.iter().map(|(id, d)| (*id, d.clone_deep())).collect();
         self.feed = snapshot.feed.clone();
         self.next_seq = snapshot.next_seq;
         self.audit = snapshot.audit.clone();
@@ -166,17 +138,12 @@ impl MemoryDesk {
     }
 
     fn readable(&self, author: &Actor, document: &Document) -> bool {
-        let needs_link = matches!(
-            document,
-            Document::Equipment(_) | Document::Client(_) | Document::Site(_)
-        );
+        let needs_link = matches!(document, Document::Equipment(_) | Document::Client(_) | Document::Site(_));
         let linked = needs_link && {
             let target = document.id();
             self.docs.values().any(|d| match &d.document {
                 Document::Ticket(t) => {
-                    (t.equipment.contains(&target)
-                        || t.client == target
-                        || t.site.site == Some(target))
+                    (t.equipment.contains(&target) || t.client == target || t.site.site == Some(target))
                         && may_read(author, &d.document, false)
                 }
                 _ => false,
@@ -187,19 +154,15 @@ impl MemoryDesk {
 
     /// Runs one sync round: the request's bytes in, the response's bytes out.
     pub fn handle(&mut self, now: Timestamp, author: &Actor, request: &[u8]) -> Vec<u8> {
-        let mut round =
-            match ServerRound::handle_request(now, *author, request, self.config.clone()) {
-                Ok(round) => round,
-                Err(err) => return error_reply(ErrorCode::BadRequest, err.to_string()),
-            };
+        let mut round = match ServerRound::handle_request(now, *author, request, self.config.clone()) {
+            Ok(round) => round,
+            Err(err) => return error_reply(ErrorCode::BadRequest, err.to_string()),
+        };
         while let Some(task) = round.poll_task() {
             match task {
                 ServerTask::LoadDocuments(ids) => {
                     for id in ids {
-                        let stored = self.docs.get(&id).map(|d| StoredDoc {
-                            kind: d.kind,
-                            bytes: d.bytes.clone(),
-                        });
+                        let stored = self.docs.get(&id).map(|d| StoredDoc { kind: d.kind, bytes: d.bytes.clone() });
                         round.handle_document(id, stored);
                     }
                 }
@@ -207,11 +170,7 @@ impl MemoryDesk {
                     let seq = self.store(&store);
                     round.handle_stored(store.doc, seq);
                 }
-                ServerTask::ReadFeed {
-                    after,
-                    limit,
-                    refetch,
-                } => {
+                ServerTask::ReadFeed { after, limit, refetch } => {
                     let page = self.read_feed(author, after, limit, &refetch);
                     round.handle_feed(page);
                 }
@@ -232,23 +191,10 @@ impl MemoryDesk {
             .find(|(_, (doc, _))| *doc == id)
             .map(|(_, (_, heads))| heads.clone())
             .unwrap_or_default();
-        FeedEntry {
-            doc: id,
-            kind: d.kind,
-            seq,
-            heads: d.heads.clone(),
-            bytes: d.bytes.clone(),
-            heads_at_cursor,
-        }
+        FeedEntry { doc: id, kind: d.kind, seq, heads: d.heads.clone(), bytes: d.bytes.clone(), heads_at_cursor }
     }
 
-    fn read_feed(
-        &self,
-        author: &Actor,
-        after: Cursor,
-        limit: usize,
-        refetch: &[DocId],
-    ) -> FeedPage {
+    fn read_feed(&self, author: &Actor, after: Cursor, limit: usize, refetch: &[DocId]) -> FeedPage {
         let mut entries: Vec<FeedEntry> = Vec::new();
         let mut scanned_to = self.latest();
         for (&seq, (id, _)) in self.feed.range(after.0 + 1..) {
@@ -265,22 +211,10 @@ impl MemoryDesk {
         }
         let refetched = refetch
             .iter()
-            .filter(|id| {
-                self.docs
-                    .get(id)
-                    .is_some_and(|d| self.readable(author, &d.document))
-            })
-            .map(|id| FeedEntry {
-                heads_at_cursor: Vec::new(),
-                ..self.entry(*id, self.docs[id].seq, Cursor(0))
-            })
+            .filter(|id| self.docs.get(id).is_some_and(|d| self.readable(author, &d.document)))
+            .map(|id| FeedEntry { heads_at_cursor: Vec::new(), ..self.entry(*id, self.docs[id].seq, Cursor(0)) })
             .collect();
-        FeedPage {
-            entries,
-            scanned_to,
-            latest: self.latest(),
-            refetched,
-        }
+        FeedPage { entries, scanned_to, latest: self.latest(), refetched }
     }
 }
 
@@ -348,14 +282,7 @@ impl MemoryDevice {
 
     pub fn create(&mut self, document: &Document) -> Result<(), SchemaError> {
         let doc = new_document(document, self.automerge_actor.clone())?;
-        self.docs.insert(
-            document.id(),
-            DeviceDoc {
-                kind: document.kind(),
-                doc,
-                acked: Vec::new(),
-            },
-        );
+        self.docs.insert(document.id(), DeviceDoc { kind: document.kind(), doc, acked: Vec::new() });
         self.dirty.insert(document.id());
         Ok(())
     }
@@ -363,12 +290,7 @@ impl MemoryDevice {
     /// Changes a document locally through the typed model, committed at
     /// `now`, if the schema and the author's permissions allow it all: the
     /// device never makes an edit the desk would refuse.
-    pub fn edit(
-        &mut self,
-        id: DocId,
-        now: Timestamp,
-        change: impl FnOnce(&mut Document),
-    ) -> Result<(), EditError> {
+    pub fn edit(&mut self, id: DocId, now: Timestamp, change: impl FnOnce(&mut Document)) -> Result<(), EditError> {
         self.edit_with(id, now, change, true)
     }
 
@@ -390,10 +312,7 @@ impl MemoryDevice {
         change: impl FnOnce(&mut Document),
         checked: bool,
     ) -> Result<(), EditError> {
-        let entry = self
-            .docs
-            .get_mut(&id)
-            .ok_or(EditError::UnknownDocument(id))?;
+        let entry = self.docs.get_mut(&id).ok_or(EditError::UnknownDocument(id))?;
         let before = Document::hydrate_as(&entry.doc, id, entry.kind)?;
         let mut after = before.clone();
         change(&mut after);
@@ -409,9 +328,7 @@ impl MemoryDevice {
             }
         }
         after.reconcile_into(&mut entry.doc)?;
-        entry
-            .doc
-            .commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+        entry.doc.commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
         self.dirty.insert(id);
         Ok(())
     }
@@ -477,10 +394,7 @@ impl MemoryDevice {
     pub fn start_round(&mut self, now: Timestamp, round: RoundId) -> Result<Vec<u8>, SessionError> {
         let outbound = self.pending();
         self.session.start_round(now, round, outbound)?;
-        Ok(self
-            .session
-            .poll_transmit()
-            .expect("a started round has a request to send"))
+        Ok(self.session.poll_transmit().expect("a started round has a request to send"))
     }
 
     pub fn transport_failed(&mut self) {
@@ -494,17 +408,10 @@ impl MemoryDevice {
         let mut more = false;
         while let Some(event) = self.session.poll_event() {
             match event {
-                ClientEvent::Apply(update) => self.apply(
-                    update.doc,
-                    update.kind,
-                    &update.changes,
-                    &crate::wire::to_change_hashes(&update.heads),
-                ),
-                ClientEvent::Pushed {
-                    doc,
-                    acked,
-                    refused,
-                } => {
+                ClientEvent::Apply(update) => {
+                    self.apply(update.doc, update.kind, &update.changes, &crate::wire::to_change_hashes(&update.heads))
+                }
+                ClientEvent::Pushed { doc, acked, refused } => {
                     self.ack(doc, &acked);
                     self.refusals.extend(refused.into_iter().map(|r| (doc, r)));
                 }
@@ -539,9 +446,7 @@ impl MemoryDevice {
             doc: AutoCommit::new().with_actor(actor),
             acked: Vec::new(),
         });
-        if entry.doc.load_incremental(changes).is_err()
-            || !entry.doc.get_missing_deps(&[]).is_empty()
-        {
+        if entry.doc.load_incremental(changes).is_err() || !entry.doc.get_missing_deps(&[]).is_empty() {
             // This copy lacks history the update builds on: ask for it whole.
             self.session.request_full(id);
             return;
@@ -556,19 +461,9 @@ impl MemoryDevice {
         let mut acked: BTreeSet<ChangeHash> = entry.acked.iter().copied().collect();
         acked.extend(heads.iter().copied());
         // Keep only the frontier: hashes that are not ancestors of others.
-        let all: Vec<ChangeHash> = acked
-            .into_iter()
-            .filter(|h| entry.doc.get_change_by_hash(h).is_some())
-            .collect();
-        entry.acked = if all.len() > 1 {
-            entry
-                .doc
-                .fork_at(&all)
-                .map(|mut f| f.get_heads())
-                .unwrap_or(all)
-        } else {
-            all
-        };
+        let all: Vec<ChangeHash> = acked.into_iter().filter(|h| entry.doc.get_change_by_hash(h).is_some()).collect();
+        entry.acked =
+            if all.len() > 1 { entry.doc.fork_at(&all).map(|mut f| f.get_heads()).unwrap_or(all) } else { all };
     }
 }
 

@@ -28,13 +28,12 @@ pub use common::{Actor, Coordinates, Role};
 pub use equipment::{Equipment, InstalledPart};
 pub use part_request::{PartRequest, PartStatus, PartTransition};
 pub use reference::{
-    BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Holiday, KbArticle, Site,
-    WeeklyHours,
+    BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Holiday, KbArticle, Site, WeeklyHours,
 };
 pub use ticket::{
-    Assignee, Attachment, Billing, BillingClass, ChecklistItemState, Contact, Entitlement,
-    EntitlementKind, Escalation, Points, Priority, Resolution, Signature, SiteRef, Sla,
-    SupportLevel, Ticket, TicketStatus, TimeEntry, TimeKind, Transition, Visit, WorkLogEntry,
+    Assignee, Attachment, Billing, BillingClass, ChecklistItemState, Contact, Entitlement, EntitlementKind, Escalation,
+    Points, Priority, Resolution, Signature, SiteRef, Sla, SupportLevel, Ticket, TicketStatus, TimeEntry, TimeKind,
+    Transition, Visit, WorkLogEntry,
 };
 
 use crate::ids::DocId;
@@ -45,20 +44,7 @@ use crate::limits::FieldLimits;
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// What an automerge document holds.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
 pub enum DocKind {
     Ticket,
     Equipment,
@@ -82,10 +68,7 @@ impl DocKind {
 
     /// Reference data is written by the desk alone and only read on devices.
     pub fn is_reference(self) -> bool {
-        matches!(
-            self,
-            Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle
-        )
+        matches!(self, Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -182,16 +165,10 @@ impl Document {
     pub fn hydrate(doc: &AutoCommit, expected: DocId) -> Result<Self, SchemaError> {
         let header: Header = hydrate(doc)?;
         if header.schema > SCHEMA_VERSION {
-            return Err(SchemaError::NewerSchema {
-                found: header.schema,
-                known: SCHEMA_VERSION,
-            });
+            return Err(SchemaError::NewerSchema { found: header.schema, known: SCHEMA_VERSION });
         }
         if header.id != expected {
-            return Err(SchemaError::WrongId {
-                found: header.id,
-                expected,
-            });
+            return Err(SchemaError::WrongId { found: header.id, expected });
         }
         let document = match header.kind {
             DocKind::Ticket => Self::Ticket(hydrate(doc)?),
@@ -206,28 +183,17 @@ impl Document {
     }
 
     /// Reads a document that must be of `kind`.
-    pub fn hydrate_as(
-        doc: &AutoCommit,
-        expected: DocId,
-        kind: DocKind,
-    ) -> Result<Self, SchemaError> {
+    pub fn hydrate_as(doc: &AutoCommit, expected: DocId, kind: DocKind) -> Result<Self, SchemaError> {
         let document = Self::hydrate(doc, expected)?;
         if document.kind() != kind {
-            return Err(SchemaError::WrongKind {
-                found: document.kind(),
-                expected: kind,
-            });
+            return Err(SchemaError::WrongKind { found: document.kind(), expected: kind });
         }
         Ok(document)
     }
 
     /// Writes this value into `doc`, as the smallest set of automerge operations.
     pub fn reconcile_into(&self, doc: &mut AutoCommit) -> Result<(), SchemaError> {
-        let header = Header {
-            schema: SCHEMA_VERSION,
-            kind: self.kind(),
-            id: self.id(),
-        };
+        let header = Header { schema: SCHEMA_VERSION, kind: self.kind(), id: self.id() };
         reconcile(doc, &header)?;
         match self {
             Self::Ticket(t) => reconcile(doc, t)?,
@@ -247,18 +213,13 @@ impl Document {
             Self::Ticket(t) => t.validate(limits),
             Self::Equipment(e) => e.validate(limits),
             Self::PartRequest(p) => p.validate(limits),
-            Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => {
-                Ok(())
-            }
+            Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => Ok(()),
         }
     }
 }
 
 /// Creates the automerge document for a new entity, with `actor` as its author.
-pub fn new_document(
-    document: &Document,
-    actor: automerge::ActorId,
-) -> Result<AutoCommit, SchemaError> {
+pub fn new_document(document: &Document, actor: automerge::ActorId) -> Result<AutoCommit, SchemaError> {
     let mut doc = AutoCommit::new().with_actor(actor);
     document.reconcile_into(&mut doc)?;
     Ok(doc)
@@ -284,44 +245,25 @@ mod tests {
     #[test]
     fn a_ticket_survives_a_round_trip_through_automerge() {
         let ticket = ticket();
-        let doc = new_document(
-            &Document::Ticket(ticket.clone()),
-            automerge::ActorId::from([1u8; 16]),
-        )
-        .unwrap();
+        let doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
         let bytes = doc.clone().save();
         let loaded = AutoCommit::load(&bytes).unwrap();
-        assert_eq!(
-            Document::hydrate(&loaded, ticket.id).unwrap(),
-            Document::Ticket(ticket)
-        );
+        assert_eq!(Document::hydrate(&loaded, ticket.id).unwrap(), Document::Ticket(ticket));
     }
 
     #[test]
     fn a_document_of_another_id_is_refused() {
         let ticket = ticket();
-        let doc = new_document(
-            &Document::Ticket(ticket),
-            automerge::ActorId::from([1u8; 16]),
-        )
-        .unwrap();
+        let doc = new_document(&Document::Ticket(ticket), automerge::ActorId::from([1u8; 16])).unwrap();
         let err = Document::hydrate(&doc, DocId::from_u128(1)).unwrap_err();
-        assert!(
-            matches!(err, SchemaError::WrongId { .. }),
-            "a document must be read under its own id: {err}"
-        );
+        assert!(matches!(err, SchemaError::WrongId { .. }), "a document must be read under its own id: {err}");
     }
 
     #[test]
     fn a_document_from_a_newer_schema_is_refused() {
         let ticket = ticket();
-        let mut doc = new_document(
-            &Document::Ticket(ticket.clone()),
-            automerge::ActorId::from([1u8; 16]),
-        )
-        .unwrap();
-        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "schema", SCHEMA_VERSION + 1)
-            .unwrap();
+        let mut doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
+        autosurgeon::reconcile_prop(&mut doc, automerge::ROOT, "schema", SCHEMA_VERSION + 1).unwrap();
         let err = Document::hydrate(&doc, ticket.id).unwrap_err();
         assert!(matches!(err, SchemaError::NewerSchema { .. }), "{err}");
     }
@@ -342,19 +284,8 @@ mod tests {
                 role: Role::Engineer,
             },
         });
-        let err = Document::Ticket(ticket)
-            .validate(&FieldLimits::default())
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                SchemaError::InvalidField {
-                    field: "attachments.hash",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        let err = Document::Ticket(ticket).validate(&FieldLimits::default()).unwrap_err();
+        assert!(matches!(err, SchemaError::InvalidField { field: "attachments.hash", .. }), "{err}");
     }
 }
 
@@ -370,13 +301,7 @@ mod text_tests {
     #[test]
     fn concurrent_edits_to_cyrillic_text_land_where_they_were_made() {
         let mut doc = automerge::AutoCommit::new();
-        reconcile(
-            &mut doc,
-            &Note {
-                text: Text::with_value("Заменил диск"),
-            },
-        )
-        .unwrap();
+        reconcile(&mut doc, &Note { text: Text::with_value("Заменил диск") }).unwrap();
         let mut other = doc.fork();
         let mut mine: Note = hydrate(&doc).unwrap();
         let end = mine.text.as_str().len();

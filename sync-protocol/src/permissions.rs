@@ -154,25 +154,11 @@ pub fn review(actor: &Actor, before: Option<&Document>, after: &Document) -> Ver
             });
             part_request::review(actor, before, after)
         }
-        Document::Client(_)
-        | Document::Site(_)
-        | Document::ChecklistTemplate(_)
-        | Document::KbArticle(_) => {
+        Document::Client(_) | Document::Site(_) | Document::ChecklistTemplate(_) | Document::KbArticle(_) => {
             if actor.role.is_desk() {
                 let changed = before != Some(after);
-                let allowed = if changed {
-                    vec![FieldChange {
-                        field: "document",
-                        entry: None,
-                    }]
-                } else {
-                    Vec::new()
-                };
-                Verdict::Reviewed(Review {
-                    allowed,
-                    refused: Vec::new(),
-                    corrected: None,
-                })
+                let allowed = if changed { vec![FieldChange { field: "document", entry: None }] } else { Vec::new() };
+                Verdict::Reviewed(Review { allowed, refused: Vec::new(), corrected: None })
             } else {
                 Verdict::Refused(WholeRefusal::ReferenceData)
             }
@@ -190,9 +176,7 @@ pub fn may_read(actor: &Actor, document: &Document, linked_to_readable_ticket: b
     match document {
         Document::Ticket(ticket) => ticket::may_work_on(ticket, actor),
         Document::PartRequest(request) => request.org == actor.org,
-        Document::Equipment(_) | Document::Client(_) | Document::Site(_) => {
-            linked_to_readable_ticket
-        }
+        Document::Equipment(_) | Document::Client(_) | Document::Site(_) => linked_to_readable_ticket,
         Document::ChecklistTemplate(_) | Document::KbArticle(_) => true,
     }
 }
@@ -223,29 +207,17 @@ struct Reviewer {
 
 impl Reviewer {
     fn new() -> Self {
-        Self {
-            allowed: Vec::new(),
-            refused: Vec::new(),
-        }
+        Self { allowed: Vec::new(), refused: Vec::new() }
     }
 
-    fn record(
-        &mut self,
-        field: &'static str,
-        entry: Option<EntryKey>,
-        rule: Result<(), RefusalReason>,
-    ) -> bool {
+    fn record(&mut self, field: &'static str, entry: Option<EntryKey>, rule: Result<(), RefusalReason>) -> bool {
         match rule {
             Ok(()) => {
                 self.allowed.push(FieldChange { field, entry });
                 true
             }
             Err(reason) => {
-                self.refused.push(Refusal {
-                    field,
-                    entry,
-                    reason,
-                });
+                self.refused.push(Refusal { field, entry, reason });
                 false
             }
         }
@@ -265,13 +237,7 @@ impl Reviewer {
     }
 
     /// A text field; a refused edit is undone by the smallest text change.
-    fn text(
-        &mut self,
-        field: &'static str,
-        before: &Text,
-        corrected: &mut Text,
-        rule: Result<(), RefusalReason>,
-    ) {
+    fn text(&mut self, field: &'static str, before: &Text, corrected: &mut Text, rule: Result<(), RefusalReason>) {
         if before.as_str() != corrected.as_str() && !self.record(field, None, rule) {
             corrected.update(before.as_str());
         }
@@ -288,8 +254,7 @@ impl Reviewer {
         if before == corrected.as_slice() {
             return;
         }
-        let before_by_key: BTreeMap<EntryKey, &T> =
-            before.iter().map(|e| (e.entry_key(), e)).collect();
+        let before_by_key: BTreeMap<EntryKey, &T> = before.iter().map(|e| (e.entry_key(), e)).collect();
         let mut kept = Vec::with_capacity(corrected.len());
         for entry in corrected.drain(..) {
             let key = entry.entry_key();
@@ -301,10 +266,7 @@ impl Reviewer {
                 }
                 Some(old) if **old == entry => kept.push(entry),
                 Some(old) => {
-                    let change = EntryChange::Amended {
-                        before: *old,
-                        after: &entry,
-                    };
+                    let change = EntryChange::Amended { before: *old, after: &entry };
                     if self.record(field, Some(key), rule(change)) {
                         kept.push(entry);
                     } else {
@@ -313,13 +275,10 @@ impl Reviewer {
                 }
             }
         }
-        let after_keys: std::collections::BTreeSet<EntryKey> =
-            kept.iter().map(Keyed::entry_key).collect();
+        let after_keys: std::collections::BTreeSet<EntryKey> = kept.iter().map(Keyed::entry_key).collect();
         for (index, old) in before.iter().enumerate() {
             let key = old.entry_key();
-            if !after_keys.contains(&key)
-                && !self.record(field, Some(key), rule(EntryChange::Removed))
-            {
+            if !after_keys.contains(&key) && !self.record(field, Some(key), rule(EntryChange::Removed)) {
                 kept.insert(index.min(kept.len()), old.clone());
             }
         }
@@ -337,16 +296,12 @@ impl Reviewer {
         if before == corrected {
             return;
         }
-        let keys: std::collections::BTreeSet<String> =
-            before.keys().chain(corrected.keys()).cloned().collect();
+        let keys: std::collections::BTreeSet<String> = before.keys().chain(corrected.keys()).cloned().collect();
         for key in keys {
             let entry = Some(EntryKey::Key(key.clone()));
             let change = match (before.get(&key), corrected.get(&key)) {
                 (None, Some(new)) => EntryChange::Added(new),
-                (Some(old), Some(new)) if old != new => EntryChange::Amended {
-                    before: old,
-                    after: new,
-                },
+                (Some(old), Some(new)) if old != new => EntryChange::Amended { before: old, after: new },
                 (Some(_), None) => EntryChange::Removed,
                 _ => continue,
             };
@@ -361,11 +316,7 @@ impl Reviewer {
 
     fn finish(self, corrected: Document) -> Verdict {
         let corrected = (!self.refused.is_empty()).then_some(corrected);
-        Verdict::Reviewed(Review {
-            allowed: self.allowed,
-            refused: self.refused,
-            corrected,
-        })
+        Verdict::Reviewed(Review { allowed: self.allowed, refused: self.refused, corrected })
     }
 }
 

@@ -8,8 +8,8 @@ use autosurgeon::Text;
 
 use crate::ids::{ContentHash, DocId, EntryId, OrgId, Timestamp, UserId};
 use crate::model::{
-    Actor, Assignee, Attachment, ChecklistItemState, Contact, Coordinates, Priority, Role, SiteRef,
-    Sla, Ticket, TicketStatus, TimeEntry, TimeKind, Transition, Visit, WorkLogEntry,
+    Actor, Assignee, Attachment, ChecklistItemState, Contact, Coordinates, Priority, Role, SiteRef, Sla, Ticket,
+    TicketStatus, TimeEntry, TimeKind, Transition, Visit, WorkLogEntry,
 };
 
 /// The service company and a partner, with one person per role.
@@ -110,25 +110,16 @@ const NOTES: &[&str] = &[
     "Заменил диск, ребилд запущен.",
     "Firmware updated to the vendor's recommended level, monitoring.",
 ];
-const REGIONS: &[(&str, &str)] = &[
-    ("Moscow", "Europe/Moscow"),
-    ("Yekaterinburg", "Asia/Yekaterinburg"),
-    ("Novosibirsk", "Asia/Novosibirsk"),
-];
+const REGIONS: &[(&str, &str)] =
+    &[("Moscow", "Europe/Moscow"), ("Yekaterinburg", "Asia/Yekaterinburg"), ("Novosibirsk", "Asia/Novosibirsk")];
 const TEAMS: &[&str] = &["storage", "servers", "networking", "POS"];
 
 /// A ticket as it looks after a day's work: assigned, visited, logged.
 pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) -> Ticket {
     let id = rng.doc_id(now);
     let client = DocId::from_u128(u128::from(rng.below(50)) + 1);
-    let mut ticket = Ticket::new(
-        id,
-        cast.dispatcher,
-        now,
-        format!("T-2026-{number:06}"),
-        (*rng.pick(TITLES)).to_owned(),
-        client,
-    );
+    let mut ticket =
+        Ticket::new(id, cast.dispatcher, now, format!("T-2026-{number:06}"), (*rng.pick(TITLES)).to_owned(), client);
     let (region, zone) = *rng.pick(REGIONS);
     ticket.description = Text::with_value(format!(
         "{} Reported by the customer's duty admin at {}. Equipment under contract.",
@@ -136,20 +127,8 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
         now
     ));
     ticket.contact = Contact {
-        name: (*rng.pick(&[
-            "Ivan Petrov",
-            "Мария Смирнова",
-            "John Carter",
-            "Алексей Кузнецов",
-        ]))
-        .to_owned(),
-        phone: format!(
-            "+7 9{:02} {:03}-{:02}-{:02}",
-            rng.below(100),
-            rng.below(1000),
-            rng.below(100),
-            rng.below(100)
-        ),
+        name: (*rng.pick(&["Ivan Petrov", "Мария Смирнова", "John Carter", "Алексей Кузнецов"])).to_owned(),
+        phone: format!("+7 9{:02} {:03}-{:02}-{:02}", rng.below(100), rng.below(1000), rng.below(100), rng.below(100)),
         email: format!("duty{}@example.org", rng.below(1000)),
     };
     ticket.site = SiteRef {
@@ -176,58 +155,17 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
     let mut at = now;
     let mut step = |rng: &mut Rng, by: Actor, from, to, assignee| {
         at = at.plus_millis(600_000);
-        Transition {
-            id: rng.entry_id(at),
-            from,
-            to,
-            at,
-            by,
-            assignee,
-            reason: None,
-        }
+        Transition { id: rng.entry_id(at), from, to, at, by, assignee, reason: None }
     };
-    let assignee = Some(Assignee {
-        engineer: Some(engineer.user),
-        partner_org: None,
-    });
+    let assignee = Some(Assignee { engineer: Some(engineer.user), partner_org: None });
     ticket.transitions = vec![
-        step(
-            rng,
-            cast.dispatcher,
-            TicketStatus::New,
-            TicketStatus::Assigned,
-            assignee,
-        ),
-        step(
-            rng,
-            engineer,
-            TicketStatus::Assigned,
-            TicketStatus::Accepted,
-            None,
-        ),
-        step(
-            rng,
-            engineer,
-            TicketStatus::Accepted,
-            TicketStatus::EnRoute,
-            None,
-        ),
-        step(
-            rng,
-            engineer,
-            TicketStatus::EnRoute,
-            TicketStatus::OnSite,
-            None,
-        ),
+        step(rng, cast.dispatcher, TicketStatus::New, TicketStatus::Assigned, assignee),
+        step(rng, engineer, TicketStatus::Assigned, TicketStatus::Accepted, None),
+        step(rng, engineer, TicketStatus::Accepted, TicketStatus::EnRoute, None),
+        step(rng, engineer, TicketStatus::EnRoute, TicketStatus::OnSite, None),
     ];
     let arrived = now.plus_millis(3 * 3_600_000);
-    ticket.visits = vec![Visit {
-        id: rng.entry_id(arrived),
-        arrived,
-        left: None,
-        coordinates: None,
-        by: engineer,
-    }];
+    ticket.visits = vec![Visit { id: rng.entry_id(arrived), arrived, left: None, coordinates: None, by: engineer }];
     ticket.time_entries = vec![
         TimeEntry {
             id: rng.entry_id(now),
@@ -236,45 +174,19 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
             end: Some(arrived),
             by: engineer,
         },
-        TimeEntry {
-            id: rng.entry_id(arrived),
-            kind: TimeKind::Work,
-            start: arrived,
-            end: None,
-            by: engineer,
-        },
+        TimeEntry { id: rng.entry_id(arrived), kind: TimeKind::Work, start: arrived, end: None, by: engineer },
     ];
     ticket.work_log = (0..3)
         .map(|n| {
             let at = arrived.plus_millis(n * 900_000);
-            WorkLogEntry {
-                id: rng.entry_id(at),
-                at,
-                by: engineer,
-                text: (*rng.pick(NOTES)).to_owned(),
-            }
+            WorkLogEntry { id: rng.entry_id(at), at, by: engineer, text: (*rng.pick(NOTES)).to_owned() }
         })
         .collect();
     ticket.checklist = ["power", "cabling", "logs", "firmware"]
         .iter()
-        .map(|key| {
-            (
-                (*key).to_owned(),
-                ChecklistItemState {
-                    done: rng.below(2) == 0,
-                    by: engineer,
-                    at: arrived,
-                },
-            )
-        })
+        .map(|key| ((*key).to_owned(), ChecklistItemState { done: rng.below(2) == 0, by: engineer, at: arrived }))
         .collect::<BTreeMap<_, _>>();
-    let hash = format!(
-        "{:016x}{:016x}{:016x}{:016x}",
-        rng.next_u64(),
-        rng.next_u64(),
-        rng.next_u64(),
-        rng.next_u64()
-    );
+    let hash = format!("{:016x}{:016x}{:016x}{:016x}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64());
     ticket.attachments = vec![Attachment {
         id: rng.entry_id(arrived),
         hash: ContentHash(hash),

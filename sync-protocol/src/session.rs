@@ -19,10 +19,7 @@ mod server;
 
 pub use changes::{read_changes, ChangesError};
 pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, SessionError, Unconfirmed};
-pub use server::{
-    error_reply, FeedEntry, FeedPage, ServerConfig, ServerRound, ServerTask, StoreDocument,
-    StoredDoc,
-};
+pub use server::{error_reply, FeedEntry, FeedPage, ServerConfig, ServerRound, ServerTask, StoreDocument, StoredDoc};
 
 use automerge::{AutoCommit, ChangeHash};
 

@@ -43,9 +43,7 @@ const ZSTD_LEVEL: i32 = 3;
 
 /// A position in the desk's change feed: every document update up to and
 /// including this sequence number has been delivered.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Cursor(pub u64);
 
@@ -138,10 +136,7 @@ pub struct PushOutcome {
 pub enum PushResult {
     /// Applied. `refused` lists changes the desk neutralised with a
     /// compensating change of its own; everything else stands.
-    Applied {
-        seq: Option<u64>,
-        refused: Vec<RefusalReport>,
-    },
+    Applied { seq: Option<u64>, refused: Vec<RefusalReport> },
     /// The author may not write this document; nothing was applied.
     Refused { reason: String },
     /// The changes depend on changes the desk lacks; send the document whole.
@@ -214,21 +209,13 @@ pub enum WireError {
     #[error("header declares {declared} body bytes but {actual} follow")]
     LengthMismatch { declared: usize, actual: usize },
     #[error("{what} is {size} bytes, over the limit of {limit}")]
-    TooLarge {
-        what: &'static str,
-        size: usize,
-        limit: usize,
-    },
+    TooLarge { what: &'static str, size: usize, limit: usize },
     #[error("body does not decompress")]
     Decompress,
     #[error("body does not decode: {0}")]
     Body(String),
     #[error("{what}: {count} is over the limit of {limit}")]
-    OverLimit {
-        what: &'static str,
-        count: usize,
-        limit: usize,
-    },
+    OverLimit { what: &'static str, count: usize, limit: usize },
     #[error("{0}")]
     Invalid(&'static str),
 }
@@ -288,8 +275,7 @@ fn to_body<T: Serialize>(message: &T) -> Vec<u8> {
 }
 
 fn from_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, WireError> {
-    let (value, rest) =
-        postcard::take_from_bytes(body).map_err(|e| WireError::Body(e.to_string()))?;
+    let (value, rest) = postcard::take_from_bytes(body).map_err(|e| WireError::Body(e.to_string()))?;
     if rest.is_empty() {
         Ok(value)
     } else {
@@ -318,11 +304,7 @@ fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
 /// Checks the header and returns the message type and the (inflated) body.
 fn unframe(bytes: &[u8], limits: &WireLimits) -> Result<(u8, Vec<u8>), WireError> {
     if bytes.len() > limits.max_message {
-        return Err(WireError::TooLarge {
-            what: "message",
-            size: bytes.len(),
-            limit: limits.max_message,
-        });
+        return Err(WireError::TooLarge { what: "message", size: bytes.len(), limit: limits.max_message });
     }
     let Some((header, body)) = bytes.split_first_chunk::<HEADER_LEN>() else {
         return Err(WireError::Truncated(bytes.len()));
@@ -334,10 +316,7 @@ fn unframe(bytes: &[u8], limits: &WireLimits) -> Result<(u8, Vec<u8>), WireError
     if version != PROTOCOL_VERSION {
         return Err(WireError::UnsupportedVersion(version));
     }
-    if !matches!(
-        kind,
-        TYPE_SYNC_REQUEST | TYPE_SYNC_RESPONSE | TYPE_WIPE | TYPE_ERROR
-    ) {
+    if !matches!(kind, TYPE_SYNC_REQUEST | TYPE_SYNC_RESPONSE | TYPE_WIPE | TYPE_ERROR) {
         return Err(WireError::UnknownType(kind));
     }
     if flags & !FLAG_ZSTD != 0 || reserved != 0 {
@@ -345,10 +324,7 @@ fn unframe(bytes: &[u8], limits: &WireLimits) -> Result<(u8, Vec<u8>), WireError
     }
     let declared = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
     if declared != body.len() {
-        return Err(WireError::LengthMismatch {
-            declared,
-            actual: body.len(),
-        });
+        return Err(WireError::LengthMismatch { declared, actual: body.len() });
     }
     if flags & FLAG_ZSTD == 0 {
         return Ok((kind, body.to_vec()));
@@ -356,16 +332,9 @@ fn unframe(bytes: &[u8], limits: &WireLimits) -> Result<(u8, Vec<u8>), WireError
     let decoder = zstd::stream::read::Decoder::new(body).map_err(|_| WireError::Decompress)?;
     let mut inflated = Vec::new();
     let cap = limits.max_body as u64 + 1;
-    decoder
-        .take(cap)
-        .read_to_end(&mut inflated)
-        .map_err(|_| WireError::Decompress)?;
+    decoder.take(cap).read_to_end(&mut inflated).map_err(|_| WireError::Decompress)?;
     if inflated.len() > limits.max_body {
-        return Err(WireError::TooLarge {
-            what: "decompressed body",
-            size: inflated.len(),
-            limit: limits.max_body,
-        });
+        return Err(WireError::TooLarge { what: "decompressed body", size: inflated.len(), limit: limits.max_body });
     }
     Ok((kind, inflated))
 }
@@ -381,41 +350,19 @@ fn at_most(what: &'static str, count: usize, limit: usize) -> Result<(), WireErr
 impl SyncRequest {
     fn check(&self, limits: &WireLimits) -> Result<(), WireError> {
         at_most("pushed documents", self.pushes.len(), limits.max_documents)?;
-        at_most(
-            "known-heads entries",
-            self.known.len(),
-            limits.max_documents,
-        )?;
-        at_most(
-            "refetched documents",
-            self.refetch.len(),
-            limits.max_documents,
-        )?;
+        at_most("known-heads entries", self.known.len(), limits.max_documents)?;
+        at_most("refetched documents", self.refetch.len(), limits.max_documents)?;
         for push in &self.pushes {
-            at_most(
-                "heads of a pushed document",
-                push.heads.len(),
-                limits.max_heads,
-            )?;
-            at_most(
-                "bytes of a pushed document",
-                push.changes.len(),
-                limits.max_document_bytes,
-            )?;
+            at_most("heads of a pushed document", push.heads.len(), limits.max_heads)?;
+            at_most("bytes of a pushed document", push.changes.len(), limits.max_document_bytes)?;
         }
         for known in &self.known {
-            at_most(
-                "known heads of a document",
-                known.heads.len(),
-                limits.max_heads,
-            )?;
+            at_most("known heads of a document", known.heads.len(), limits.max_heads)?;
         }
         let mut ids: Vec<DocId> = self.pushes.iter().map(|p| p.doc).collect();
         ids.sort_unstable();
         if ids.windows(2).any(|w| w[0] == w[1]) {
-            return Err(WireError::Invalid(
-                "a document is pushed twice in one request",
-            ));
+            return Err(WireError::Invalid("a document is pushed twice in one request"));
         }
         Ok(())
     }
@@ -427,15 +374,9 @@ impl SyncResponse {
         at_most("document updates", self.updates.len(), limits.max_documents)?;
         for update in &self.updates {
             at_most("heads of an update", update.heads.len(), limits.max_heads)?;
-            at_most(
-                "bytes of an update",
-                update.changes.len(),
-                limits.max_document_bytes,
-            )?;
+            at_most("bytes of an update", update.changes.len(), limits.max_document_bytes)?;
             if update.seq > self.cursor.0 {
-                return Err(WireError::Invalid(
-                    "an update lies beyond the response's cursor",
-                ));
+                return Err(WireError::Invalid("an update lies beyond the response's cursor"));
             }
         }
         for outcome in &self.outcomes {

@@ -1,6 +1,8 @@
 //! Property: any interleaving of edits and syncs on any number of devices,
-//! over a network that drops, duplicates and replays messages, ends with
-//! every replica in one state and no accepted entry lost.
+//! over a network that drops, duplicates, delays, reorders and replays
+//! messages (a request may sit in flight while its device goes on editing and
+//! other devices sync), ends with every replica in one state and no accepted
+//! entry lost.
 
 mod support;
 
@@ -11,8 +13,7 @@ use outpost_sync::ids::{DocId, EntryId, Timestamp};
 use outpost_sync::limits::WireLimits;
 use outpost_sync::memory::{sync_until_quiet, EditError, MemoryDesk, MemoryDevice};
 use outpost_sync::model::{
-    ChecklistItemState, Document, Priority, Ticket, TicketStatus, TimeEntry, TimeKind, Transition,
-    WorkLogEntry,
+    ChecklistItemState, Document, Priority, Ticket, TicketStatus, TimeEntry, TimeKind, Transition, WorkLogEntry,
 };
 use outpost_sync::sample::{worked_ticket, Cast, Rng};
 use outpost_sync::wire::RoundId;
@@ -59,7 +60,12 @@ enum Op {
         ticket: usize,
         edit: DeskEdit,
     },
-    Sync {
+    /// The device starts a round; its request is in flight until delivered.
+    Send {
+        device: usize,
+    },
+    /// The device's request in flight reaches the desk, and the answer the device.
+    Deliver {
         device: usize,
         fault: Fault,
     },
@@ -100,17 +106,14 @@ fn op(devices: usize, tickets: usize) -> impl Strategy<Value = Op> {
     prop_oneof![
         5 => (0..devices, 0..tickets, edit()).prop_map(|(device, ticket, edit)| Op::Device { device, ticket, edit }),
         2 => (0..tickets, desk_edit()).prop_map(|(ticket, edit)| Op::Desk { ticket, edit }),
-        4 => (0..devices, fault()).prop_map(|(device, fault)| Op::Sync { device, fault }),
+        2 => (0..devices).prop_map(|device| Op::Send { device }),
+        3 => (0..devices, fault()).prop_map(|(device, fault)| Op::Deliver { device, fault }),
     ]
 }
 
 fn scenario() -> impl Strategy<Value = (usize, usize, Vec<Op>)> {
     (1usize..=4, 1usize..=2).prop_flat_map(|(devices, tickets)| {
-        (
-            Just(devices),
-            Just(tickets),
-            proptest::collection::vec(op(devices, tickets), 1..40),
-        )
+        (Just(devices), Just(tickets), proptest::collection::vec(op(devices, tickets), 1..60))
     })
 }
 
@@ -128,6 +131,7 @@ struct World {
     desk: MemoryDesk,
     devices: Vec<MemoryDevice>,
     last_response: Vec<Option<Vec<u8>>>,
+    in_flight: Vec<Option<Vec<u8>>>,
     tickets: Vec<DocId>,
     deadlines: Vec<Option<Timestamp>>,
     ledger: Ledger,
@@ -151,12 +155,8 @@ impl World {
         }
         let devices = (0..devices)
             .map(|n| {
-                MemoryDevice::new(
-                    cast.engineer,
-                    ActorId::from([n as u8 + 1; 16]),
-                    WireLimits::default(),
-                )
-                .with_page_size(1)
+                MemoryDevice::new(cast.engineer, ActorId::from([n as u8 + 1; 16]), WireLimits::default())
+                    .with_page_size(1)
             })
             .collect::<Vec<_>>();
         let count = devices.len();
@@ -165,6 +165,7 @@ impl World {
             desk,
             devices,
             last_response: vec![None; count],
+            in_flight: vec![None; count],
             tickets: ids,
             deadlines,
             ledger: Ledger::default(),
@@ -195,24 +196,12 @@ impl World {
         let ledger = &mut self.ledger;
         let change = |t: &mut Ticket| match edit.clone() {
             Edit::Note => {
-                t.work_log.push(WorkLogEntry {
-                    id: entry,
-                    at: now,
-                    by: engineer,
-                    text: format!("note {entry}"),
-                });
+                t.work_log.push(WorkLogEntry { id: entry, at: now, by: engineer, text: format!("note {entry}") });
                 ledger.notes.insert(entry);
             }
             Edit::Tick { item, done } => {
                 let key = format!("item-{item}");
-                t.checklist.insert(
-                    key.clone(),
-                    ChecklistItemState {
-                        done,
-                        by: engineer,
-                        at: now,
-                    },
-                );
+                t.checklist.insert(key.clone(), ChecklistItemState { done, by: engineer, at: now });
                 ledger.ticks.insert((ticket, key));
             }
             Edit::Text { at, words } => {
@@ -231,10 +220,7 @@ impl World {
                     TicketStatus::Resolved,
                 ]
                 .into_iter()
-                .filter(|to| {
-                    ticket_move_refusal(&engineer, state.status, state.assignee.as_ref(), *to, None)
-                        .is_none()
-                })
+                .filter(|to| ticket_move_refusal(&engineer, state.status, state.assignee.as_ref(), *to, None).is_none())
                 .collect();
                 if let Some(to) = targets.get(usize::from(pick) % targets.len().max(1)) {
                     t.transitions.push(Transition {
@@ -250,19 +236,10 @@ impl World {
                 }
             }
             Edit::StartTime => {
-                t.time_entries.push(TimeEntry {
-                    id: entry,
-                    kind: TimeKind::Work,
-                    start: now,
-                    end: None,
-                    by: engineer,
-                });
+                t.time_entries.push(TimeEntry { id: entry, kind: TimeKind::Work, start: now, end: None, by: engineer });
             }
             Edit::StopTime => {
-                if let Some(running) = t
-                    .time_entries
-                    .iter_mut()
-                    .find(|e| e.end.is_none() && e.by.user == engineer.user)
+                if let Some(running) = t.time_entries.iter_mut().find(|e| e.end.is_none() && e.by.user == engineer.user)
                 {
                     running.end = Some(now.max(running.start));
                 }
@@ -283,12 +260,7 @@ impl World {
         let ledger = &mut self.ledger;
         edit_desk_ticket(&mut self.desk, id, |t| match edit {
             DeskEdit::Note => {
-                t.work_log.push(WorkLogEntry {
-                    id: entry,
-                    at: now,
-                    by: dispatcher,
-                    text: "desk note".into(),
-                });
+                t.work_log.push(WorkLogEntry { id: entry, at: now, by: dispatcher, text: "desk note".into() });
                 ledger.notes.insert(entry);
             }
             DeskEdit::Text { at } => {
@@ -298,8 +270,7 @@ impl World {
                 ledger.fragments.push((ticket, fragment));
             }
             DeskEdit::Priority(p) => {
-                t.priority =
-                    [Priority::P1, Priority::P2, Priority::P3, Priority::P4][usize::from(p)]
+                t.priority = [Priority::P1, Priority::P2, Priority::P3, Priority::P4][usize::from(p)]
             }
             DeskEdit::Cancel => {
                 let status = fold_ticket(t).status;
@@ -319,13 +290,18 @@ impl World {
         });
     }
 
-    fn sync(&mut self, device: usize, fault: Fault) {
+    fn send(&mut self, device: usize) {
         let now = self.tick();
         self.round += 1;
+        if let Ok(request) = self.devices[device].start_round(now, RoundId(self.round)) {
+            self.in_flight[device] = Some(request);
+        }
+    }
+
+    fn deliver(&mut self, device: usize, fault: Fault) {
+        let now = self.tick();
         let actor = self.devices[device].actor;
-        let Ok(request) = self.devices[device].start_round(now, RoundId(self.round)) else {
-            return;
-        };
+        let Some(request) = self.in_flight[device].take() else { return };
         match fault {
             Fault::DropRequest => self.devices[device].transport_failed(),
             Fault::DropResponse => {
@@ -337,33 +313,26 @@ impl World {
                 if matches!(fault, Fault::DuplicateRequest) {
                     response = self.desk.handle(now, &actor, &request);
                 }
-                if let (Fault::ReplayOldResponse, Some(old)) =
-                    (fault, self.last_response[device].clone())
-                {
+                if let (Fault::ReplayOldResponse, Some(old)) = (fault, self.last_response[device].clone()) {
                     assert!(
                         self.devices[device].handle_response(now, &old).is_err(),
                         "an old response must be refused"
                     );
                 }
-                self.devices[device]
-                    .handle_response(now, &response)
-                    .expect("a fresh response is taken");
+                self.devices[device].handle_response(now, &response).expect("a fresh response is taken");
                 self.last_response[device] = Some(response);
             }
         }
     }
 
     fn settle(&mut self) {
+        for device in 0..self.devices.len() {
+            self.deliver(device, Fault::None);
+        }
         for _pass in 0..3 {
             for device in 0..self.devices.len() {
                 self.round += 100;
-                sync_until_quiet(
-                    &mut self.devices[device],
-                    &mut self.desk,
-                    self.now,
-                    self.round,
-                    60,
-                );
+                sync_until_quiet(&mut self.devices[device], &mut self.desk, self.now, self.round, 60);
             }
         }
     }
@@ -377,51 +346,22 @@ impl World {
                     self.desk.heads(id),
                     "device {d} must hold the desk's heads of ticket {n}"
                 );
-                assert_eq!(
-                    ticket_of(device.document(id)),
-                    at_desk,
-                    "device {d} must read ticket {n} as the desk does"
-                );
+                assert_eq!(ticket_of(device.document(id)), at_desk, "device {d} must read ticket {n} as the desk does");
             }
-            assert_eq!(
-                at_desk.sla.resolution_due, self.deadlines[n],
-                "a device's deadline move must be neutralised"
-            );
+            assert_eq!(at_desk.sla.resolution_due, self.deadlines[n], "a device's deadline move must be neutralised");
             let description = at_desk.description.as_str();
             for (_, fragment) in self.ledger.fragments.iter().filter(|(t, _)| *t == n) {
-                assert!(
-                    description.contains(fragment.as_str()),
-                    "text {fragment} was lost from {description}"
-                );
+                assert!(description.contains(fragment.as_str()), "text {fragment} was lost from {description}");
             }
             for (_, key) in self.ledger.ticks.iter().filter(|(t, _)| *t == n) {
-                assert!(
-                    at_desk.checklist.contains_key(key),
-                    "checklist item {key} was lost"
-                );
+                assert!(at_desk.checklist.contains_key(key), "checklist item {key} was lost");
             }
         }
-        let tickets: Vec<Ticket> = self
-            .tickets
-            .iter()
-            .map(|id| ticket_of(self.desk.document(*id).cloned()))
-            .collect();
-        let notes: BTreeSet<EntryId> = tickets
-            .iter()
-            .flat_map(|t| t.work_log.iter().map(|n| n.id))
-            .collect();
-        let moves: BTreeSet<EntryId> = tickets
-            .iter()
-            .flat_map(|t| t.transitions.iter().map(|m| m.id))
-            .collect();
-        assert!(
-            self.ledger.notes.is_subset(&notes),
-            "a work-log note was lost"
-        );
-        assert!(
-            self.ledger.moves.is_subset(&moves),
-            "a status move was lost from the log"
-        );
+        let tickets: Vec<Ticket> = self.tickets.iter().map(|id| ticket_of(self.desk.document(*id).cloned())).collect();
+        let notes: BTreeSet<EntryId> = tickets.iter().flat_map(|t| t.work_log.iter().map(|n| n.id)).collect();
+        let moves: BTreeSet<EntryId> = tickets.iter().flat_map(|t| t.transitions.iter().map(|m| m.id)).collect();
+        assert!(self.ledger.notes.is_subset(&notes), "a work-log note was lost");
+        assert!(self.ledger.moves.is_subset(&moves), "a status move was lost from the log");
     }
 }
 
@@ -439,22 +379,12 @@ fn insertion_point(text: &str, at: u16) -> usize {
     at
 }
 
-fn edit_on(
-    device: &mut MemoryDevice,
-    id: DocId,
-    now: Timestamp,
-    checked: bool,
-    change: impl FnOnce(&mut Ticket),
-) {
+fn edit_on(device: &mut MemoryDevice, id: DocId, now: Timestamp, checked: bool, change: impl FnOnce(&mut Ticket)) {
     let typed = |d: &mut Document| match d {
         Document::Ticket(t) => change(t),
         other => panic!("expected a ticket, got {other:?}"),
     };
-    let result = if checked {
-        device.edit(id, now, typed)
-    } else {
-        device.edit_unchecked(id, now, typed)
-    };
+    let result = if checked { device.edit(id, now, typed) } else { device.edit_unchecked(id, now, typed) };
     match result {
         Ok(()) | Err(EditError::Refused(_)) => {}
         Err(err) => panic!("the edit could not be made: {err}"),
@@ -462,10 +392,7 @@ fn edit_on(
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(48)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
 }
 
 proptest! {
@@ -479,7 +406,8 @@ proptest! {
             match op {
                 Op::Device { device, ticket, edit } => world.device_edit(device, ticket, edit),
                 Op::Desk { ticket, edit } => world.desk_edit(ticket, edit),
-                Op::Sync { device, fault } => world.sync(device, fault),
+                Op::Send { device } => world.send(device),
+                Op::Deliver { device, fault } => world.deliver(device, fault),
             }
         }
         world.settle();

@@ -9,9 +9,7 @@ use outpost_sync::limits::WireLimits;
 use outpost_sync::memory::sync_until_quiet;
 use outpost_sync::model::{Assignee, DocKind, Document, KbArticle, WorkLogEntry};
 use outpost_sync::sample::{worked_ticket, Cast, Rng};
-use outpost_sync::wire::{
-    ClientMessage, Cursor, DocPush, KnownHeads, PushResult, RoundId, ServerMessage, SyncRequest,
-};
+use outpost_sync::wire::{ClientMessage, Cursor, DocPush, KnownHeads, PushResult, RoundId, ServerMessage, SyncRequest};
 use support::*;
 
 fn partner_ticket(
@@ -22,10 +20,7 @@ fn partner_ticket(
 ) -> outpost_sync::model::Ticket {
     let mut ticket = worked_ticket(rng, cast, n, T0);
     ticket.transitions.truncate(1);
-    ticket.transitions[0].assignee = Some(Assignee {
-        engineer: None,
-        partner_org: Some(partner),
-    });
+    ticket.transitions[0].assignee = Some(Assignee { engineer: None, partner_org: Some(partner) });
     ticket.visits.clear();
     ticket.time_entries.clear();
     ticket.work_log.clear();
@@ -48,11 +43,7 @@ fn a_partner_device_pulls_its_own_tickets_and_nothing_else() {
     let mut partner = device(cast.partner_engineer, 1);
     sync_until_quiet(&mut partner, &mut desk, T0, 1, 10);
     let ids: Vec<DocId> = partner.doc_ids().collect();
-    assert_eq!(
-        ids,
-        vec![ours.id],
-        "only the partner's own ticket may reach its device"
-    );
+    assert_eq!(ids, vec![ours.id], "only the partner's own ticket may reach its device");
 }
 
 #[test]
@@ -74,19 +65,12 @@ fn a_crafted_push_to_another_partners_ticket_is_refused_whole() {
             by: cast.partner_engineer,
             text: "pwned".into(),
         });
-        t.transitions[0].assignee = Some(Assignee {
-            engineer: None,
-            partner_org: Some(cast.partner),
-        });
+        t.transitions[0].assignee = Some(Assignee { engineer: None, partner_org: Some(cast.partner) });
     });
     sync_until_quiet(&mut attacker, &mut desk, T0, 1, 5);
 
     assert_eq!(desk.heads(id), before, "nothing of the push may land");
-    assert_eq!(
-        attacker.refused_documents().len(),
-        1,
-        "the device is told the document was refused"
-    );
+    assert_eq!(attacker.refused_documents().len(), 1, "the device is told the document was refused");
 }
 
 #[test]
@@ -104,11 +88,7 @@ fn a_partner_may_not_write_reference_data() {
     };
     attacker.create(&Document::KbArticle(article)).unwrap();
     sync_until_quiet(&mut attacker, &mut desk, T0, 1, 5);
-    assert_eq!(
-        desk.doc_ids().count(),
-        0,
-        "no reference document may be created by a device"
-    );
+    assert_eq!(desk.doc_ids().count(), 0, "no reference document may be created by a device");
 }
 
 #[test]
@@ -121,36 +101,14 @@ fn known_heads_and_refetch_naming_foreign_documents_reveal_nothing() {
         round: RoundId(1),
         cursor: Cursor(0),
         page_size: 100,
-        pushes: vec![DocPush {
-            doc: theirs.id,
-            kind: DocKind::Ticket,
-            heads: vec![],
-            changes: vec![],
-        }],
-        known: vec![KnownHeads {
-            doc: theirs.id,
-            heads: vec![],
-        }],
+        pushes: vec![DocPush { doc: theirs.id, kind: DocKind::Ticket, heads: vec![], changes: vec![] }],
+        known: vec![KnownHeads { doc: theirs.id, heads: vec![] }],
         refetch: vec![theirs.id],
     };
-    let reply = desk.handle(
-        T0,
-        &cast.partner_engineer,
-        &ClientMessage::Sync(request).encode(),
-    );
-    let ServerMessage::Sync(response) =
-        ServerMessage::decode(&reply, &WireLimits::default()).unwrap()
-    else {
+    let reply = desk.handle(T0, &cast.partner_engineer, &ClientMessage::Sync(request).encode());
+    let ServerMessage::Sync(response) = ServerMessage::decode(&reply, &WireLimits::default()).unwrap() else {
         panic!("a well-formed request gets a sync response")
     };
-    assert!(
-        response.updates.is_empty(),
-        "no foreign document may travel: {:?}",
-        response.updates
-    );
-    assert!(
-        matches!(response.outcomes[0].result, PushResult::Refused { .. }),
-        "{:?}",
-        response.outcomes
-    );
+    assert!(response.updates.is_empty(), "no foreign document may travel: {:?}", response.updates);
+    assert!(matches!(response.outcomes[0].result, PushResult::Refused { .. }), "{:?}", response.outcomes);
 }

@@ -22,12 +22,7 @@ fn a_replayed_request_adds_nothing_twice() {
     let mut phone = device(cast.engineer, 1);
     sync_until_quiet(&mut phone, &mut desk, T0, 1, 10);
     edit_ticket(&mut phone, id, |t| {
-        t.work_log.push(WorkLogEntry {
-            id: EntryId::from_u128(1),
-            at: T0,
-            by: cast.engineer,
-            text: "once".into(),
-        })
+        t.work_log.push(WorkLogEntry { id: EntryId::from_u128(1), at: T0, by: cast.engineer, text: "once".into() })
     });
 
     let request = phone.start_round(T0, RoundId(50)).unwrap();
@@ -35,31 +30,17 @@ fn a_replayed_request_adds_nothing_twice() {
     let heads = desk.heads(id);
     let latest = desk.latest();
     let second = desk.handle(T0, &cast.engineer, &request);
-    assert_eq!(
-        desk.heads(id),
-        heads,
-        "a replay must not change the document"
-    );
+    assert_eq!(desk.heads(id), heads, "a replay must not change the document");
     assert_eq!(desk.latest(), latest, "a replay must not add to the feed");
 
     phone.handle_response(T0, &first).unwrap();
     let stale = phone.handle_response(T0, &second);
-    assert!(
-        matches!(stale, Err(SessionError::NoRoundInFlight)),
-        "{stale:?}"
-    );
+    assert!(matches!(stale, Err(SessionError::NoRoundInFlight)), "{stale:?}");
     let before_late = phone.sync_state().clone();
     phone.start_round(T0, RoundId(51)).unwrap();
     let late = phone.handle_response(T0, &second);
-    assert!(
-        matches!(late, Err(SessionError::UnexpectedRound { .. })),
-        "{late:?}"
-    );
-    assert_eq!(
-        phone.sync_state(),
-        &before_late,
-        "a late response must not move the cursor"
-    );
+    assert!(matches!(late, Err(SessionError::UnexpectedRound { .. })), "{late:?}");
+    assert_eq!(phone.sync_state(), &before_late, "a late response must not move the cursor");
     phone.transport_failed();
 
     sync_until_quiet(&mut phone, &mut desk, T0, 60, 10);
@@ -86,10 +67,6 @@ fn a_dropped_response_costs_only_a_retry() {
 
     let at_desk = ticket_of(desk.document(id).cloned());
     assert!(at_desk.description.as_str().starts_with("Urgent: "));
-    assert_eq!(
-        at_desk.description.as_str().matches("Urgent: ").count(),
-        1,
-        "the retry must not insert twice"
-    );
+    assert_eq!(at_desk.description.as_str().matches("Urgent: ").count(), 1, "the retry must not insert twice");
     assert_eq!(phone.heads(id), desk.heads(id));
 }

@@ -61,39 +61,22 @@ impl Equipment {
     }
 
     pub(super) fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
-        let short = [
-            &self.serial,
-            &self.model,
-            &self.vendor,
-            &self.class,
-            &self.location_note,
-        ];
+        let short = [&self.serial, &self.model, &self.vendor, &self.class, &self.location_note];
         let too_long = short.iter().any(|s| s.len() > limits.short_text)
+            || self.attributes.iter().any(|(k, v)| k.len() > limits.short_text || v.len() > limits.short_text)
             || self
-                .attributes
+                .installed_parts
                 .iter()
-                .any(|(k, v)| k.len() > limits.short_text || v.len() > limits.short_text)
-            || self.installed_parts.iter().any(|p| {
-                p.serial.len() > limits.short_text || p.part_number.len() > limits.short_text
-            });
+                .any(|p| p.serial.len() > limits.short_text || p.part_number.len() > limits.short_text);
         if too_long {
-            return Err(SchemaError::InvalidField {
-                field: "equipment",
-                reason: "a field is too long".into(),
-            });
+            return Err(SchemaError::InvalidField { field: "equipment", reason: "a field is too long".into() });
         }
         if self.notes.as_str().len() > limits.long_text {
-            return Err(SchemaError::InvalidField {
-                field: "notes",
-                reason: "too long".into(),
-            });
+            return Err(SchemaError::InvalidField { field: "notes", reason: "too long".into() });
         }
         let count = self.installed_parts.len() + self.service_history.len() + self.attributes.len();
         if count > limits.log_entries {
-            return Err(SchemaError::InvalidField {
-                field: "equipment",
-                reason: format!("{count} entries"),
-            });
+            return Err(SchemaError::InvalidField { field: "equipment", reason: format!("{count} entries") });
         }
         Ok(())
     }

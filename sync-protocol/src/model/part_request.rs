@@ -73,14 +73,7 @@ pub struct PartTransition {
 
 impl PartRequest {
     /// A new request in status `Requested`, made by `by` for their company.
-    pub fn new(
-        id: DocId,
-        ticket: DocId,
-        by: Actor,
-        at: Timestamp,
-        part_number: String,
-        quantity: u64,
-    ) -> Self {
+    pub fn new(id: DocId, ticket: DocId, by: Actor, at: Timestamp, part_number: String, quantity: u64) -> Self {
         Self {
             id,
             ticket,
@@ -107,15 +100,8 @@ impl PartRequest {
             self.installed_serial.as_ref(),
             self.removed_serial.as_ref(),
         ];
-        if texts
-            .into_iter()
-            .flatten()
-            .any(|s| s.len() > limits.short_text)
-        {
-            return Err(SchemaError::InvalidField {
-                field: "part_request",
-                reason: "a field is too long".into(),
-            });
+        if texts.into_iter().flatten().any(|s| s.len() > limits.short_text) {
+            return Err(SchemaError::InvalidField { field: "part_request", reason: "a field is too long".into() });
         }
         if self.quantity == 0 || self.quantity > 10_000 {
             return Err(SchemaError::InvalidField {
@@ -124,10 +110,7 @@ impl PartRequest {
             });
         }
         if self.transitions.len() > limits.log_entries {
-            return Err(SchemaError::InvalidField {
-                field: "transitions",
-                reason: "too many".into(),
-            });
+            return Err(SchemaError::InvalidField { field: "transitions", reason: "too many".into() });
         }
         Ok(())
     }

@@ -61,20 +61,7 @@ pub struct SiteRef {
     pub coordinates: Option<Coordinates>,
 }
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 pub enum Priority {
     P1,
     P2,
@@ -82,20 +69,7 @@ pub enum Priority {
     P4,
 }
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 pub enum SupportLevel {
     /// On-site field engineers.
     L1Field,
@@ -135,20 +109,7 @@ pub enum BillingClass {
 }
 
 /// Prepaid points in hundredths (1 point = 1 person-hour = 100).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Points {
     pub hundredths: u64,
 }
@@ -161,20 +122,7 @@ pub struct Billing {
     pub points_charged: Option<Points>,
 }
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 pub enum TicketStatus {
     New,
     Assigned,
@@ -313,18 +261,11 @@ pub struct Escalation {
     pub by: Actor,
 }
 
-fn check(
-    ok: bool,
-    field: &'static str,
-    reason: impl FnOnce() -> String,
-) -> Result<(), SchemaError> {
+fn check(ok: bool, field: &'static str, reason: impl FnOnce() -> String) -> Result<(), SchemaError> {
     if ok {
         Ok(())
     } else {
-        Err(SchemaError::InvalidField {
-            field,
-            reason: reason(),
-        })
+        Err(SchemaError::InvalidField { field, reason: reason() })
     }
 }
 
@@ -354,11 +295,7 @@ impl Ticket {
             support_level: SupportLevel::L1Field,
             product_team: String::new(),
             sla: Sla::default(),
-            entitlement: Entitlement {
-                kind: EntitlementKind::Contract,
-                contract: None,
-                paid: false,
-            },
+            entitlement: Entitlement { kind: EntitlementKind::Contract, contract: None, paid: false },
             billing: Billing {
                 class: BillingClass::Incident,
                 points_estimate: None,
@@ -393,20 +330,14 @@ impl Ticket {
             ("site.region", &self.site.region),
             ("site.time_zone", &self.site.time_zone),
         ] {
-            check(value.len() <= short, field, || {
-                format!("{} bytes, at most {short}", value.len())
-            })?;
+            check(value.len() <= short, field, || format!("{} bytes, at most {short}", value.len()))?;
         }
-        check(
-            self.description.as_str().len() <= limits.long_text,
-            "description",
-            || format!("longer than {} bytes", limits.long_text),
-        )?;
-        check(
-            self.resolution.notes.as_str().len() <= limits.long_text,
-            "resolution.notes",
-            || format!("longer than {} bytes", limits.long_text),
-        )?;
+        check(self.description.as_str().len() <= limits.long_text, "description", || {
+            format!("longer than {} bytes", limits.long_text)
+        })?;
+        check(self.resolution.notes.as_str().len() <= limits.long_text, "resolution.notes", || {
+            format!("longer than {} bytes", limits.long_text)
+        })?;
         let entries = self.transitions.len()
             + self.work_log.len()
             + self.time_entries.len()
@@ -416,75 +347,39 @@ impl Ticket {
             + self.checklist.len()
             + self.equipment.len()
             + self.part_requests.len();
-        check(entries <= limits.log_entries, "logs", || {
-            format!("{entries} entries, at most {}", limits.log_entries)
-        })?;
+        check(entries <= limits.log_entries, "logs", || format!("{entries} entries, at most {}", limits.log_entries))?;
         for note in &self.work_log {
-            check(note.text.len() <= limits.long_text, "work_log.text", || {
-                "too long".into()
-            })?;
+            check(note.text.len() <= limits.long_text, "work_log.text", || "too long".into())?;
         }
         for t in &self.transitions {
             let reason_len = t.reason.as_ref().map_or(0, String::len);
-            check(reason_len <= short, "transitions.reason", || {
-                "too long".into()
-            })?;
+            check(reason_len <= short, "transitions.reason", || "too long".into())?;
         }
         for e in &self.escalations {
-            check(e.reason.len() <= short, "escalations.reason", || {
-                "too long".into()
-            })?;
+            check(e.reason.len() <= short, "escalations.reason", || "too long".into())?;
         }
         for a in &self.attachments {
             check(a.hash.is_well_formed(), "attachments.hash", || {
                 format!("{:?} is not a SHA-256 hex digest", a.hash.0)
             })?;
-            check(
-                a.name.len() <= short && a.mime.len() <= short,
-                "attachments.name",
-                || "too long".into(),
-            )?;
+            check(a.name.len() <= short && a.mime.len() <= short, "attachments.name", || "too long".into())?;
         }
         if let Some(signature) = &self.signature {
-            check(
-                signature.attachment.is_well_formed(),
-                "signature.attachment",
-                || "not a SHA-256 hex digest".into(),
-            )?;
-            check(
-                signature.signer_name.len() <= short,
-                "signature.signer_name",
-                || "too long".into(),
-            )?;
+            check(signature.attachment.is_well_formed(), "signature.attachment", || "not a SHA-256 hex digest".into())?;
+            check(signature.signer_name.len() <= short, "signature.signer_name", || "too long".into())?;
         }
-        let coordinates = self
-            .visits
-            .iter()
-            .filter_map(|v| v.coordinates)
-            .chain(self.site.coordinates);
+        let coordinates = self.visits.iter().filter_map(|v| v.coordinates).chain(self.site.coordinates);
         for c in coordinates {
-            check(c.is_valid(), "coordinates", || {
-                format!("{c:?} is not on Earth")
-            })?;
+            check(c.is_valid(), "coordinates", || format!("{c:?} is not on Earth"))?;
         }
         for t in &self.time_entries {
-            check(
-                t.end.is_none_or(|end| end >= t.start),
-                "time_entries.end",
-                || "ends before it starts".into(),
-            )?;
+            check(t.end.is_none_or(|end| end >= t.start), "time_entries.end", || "ends before it starts".into())?;
         }
         for v in &self.visits {
-            check(
-                v.left.is_none_or(|left| left >= v.arrived),
-                "visits.left",
-                || "leaves before arriving".into(),
-            )?;
+            check(v.left.is_none_or(|left| left >= v.arrived), "visits.left", || "leaves before arriving".into())?;
         }
         for key in self.checklist.keys() {
-            check(key.len() <= short, "checklist", || {
-                "item id too long".into()
-            })?;
+            check(key.len() <= short, "checklist", || "item id too long".into())?;
         }
         Ok(())
     }

@@ -23,12 +23,7 @@ pub(super) fn review(actor: &Actor, before: Option<&Equipment>, after: &Equipmen
     let before = if let Some(before) = before {
         before
     } else {
-        blank = Equipment::new(
-            after.id,
-            after.serial.clone(),
-            after.model.clone(),
-            after.client,
-        );
+        blank = Equipment::new(after.id, after.serial.clone(), after.model.clone(), after.client);
         &blank
     };
     let desk = role.is_desk();
@@ -47,49 +42,18 @@ pub(super) fn review(actor: &Actor, before: Option<&Equipment>, after: &Equipmen
     r.value("class", &before.class, &mut c.class, identity());
     r.value("client", &before.client, &mut c.client, identity());
     r.value("site", &before.site, &mut c.site, identity());
-    r.value(
-        "installed_on",
-        &before.installed_on,
-        &mut c.installed_on,
-        identity(),
-    );
-    r.value(
-        "covered_until",
-        &before.covered_until,
-        &mut c.covered_until,
-        rule(desk, RefusalReason::DeskOnly),
-    );
-    r.value(
-        "location_note",
-        &before.location_note,
-        &mut c.location_note,
-        keeper(),
-    );
+    r.value("installed_on", &before.installed_on, &mut c.installed_on, identity());
+    r.value("covered_until", &before.covered_until, &mut c.covered_until, rule(desk, RefusalReason::DeskOnly));
+    r.value("location_note", &before.location_note, &mut c.location_note, keeper());
     r.text("notes", &before.notes, &mut c.notes, Ok(()));
-    r.map("attributes", &before.attributes, &mut c.attributes, |_| {
-        keeper()
+    r.map("attributes", &before.attributes, &mut c.attributes, |_| keeper());
+    r.log("installed_parts", &before.installed_parts, &mut c.installed_parts, |change| match change {
+        EntryChange::Added(_) => Ok(()),
+        EntryChange::Amended { .. } | EntryChange::Removed => rule(warehouse, RefusalReason::DeskOnly),
     });
-    r.log(
-        "installed_parts",
-        &before.installed_parts,
-        &mut c.installed_parts,
-        |change| match change {
-            EntryChange::Added(_) => Ok(()),
-            EntryChange::Amended { .. } | EntryChange::Removed => {
-                rule(warehouse, RefusalReason::DeskOnly)
-            }
-        },
-    );
-    r.log(
-        "service_history",
-        &before.service_history,
-        &mut c.service_history,
-        |change| match change {
-            EntryChange::Added(_) => Ok(()),
-            EntryChange::Amended { .. } | EntryChange::Removed => {
-                rule(desk, RefusalReason::DeskOnly)
-            }
-        },
-    );
+    r.log("service_history", &before.service_history, &mut c.service_history, |change| match change {
+        EntryChange::Added(_) => Ok(()),
+        EntryChange::Amended { .. } | EntryChange::Removed => rule(desk, RefusalReason::DeskOnly),
+    });
     r.finish(Document::Equipment(c))
 }

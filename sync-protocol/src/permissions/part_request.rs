@@ -26,10 +26,7 @@ pub(super) fn review(actor: &Actor, before: Option<&PartRequest>, after: &PartRe
     let before = if let Some(before) = before {
         before
     } else {
-        blank = PartRequest {
-            transitions: Vec::new(),
-            ..after.clone()
-        };
+        blank = PartRequest { transitions: Vec::new(), ..after.clone() };
         &blank
     };
     let warehouse = !field;
@@ -39,95 +36,35 @@ pub(super) fn review(actor: &Actor, before: Option<&PartRequest>, after: &PartRe
     let mut r = Reviewer::new();
     if creating {
         // A new request names its creator; a forged one is put right.
-        r.value(
-            "requested_by",
-            actor,
-            &mut c.requested_by,
-            Err(RefusalReason::ForgedAuthor),
-        );
+        r.value("requested_by", actor, &mut c.requested_by, Err(RefusalReason::ForgedAuthor));
     } else {
-        r.value(
-            "requested_by",
-            &before.requested_by,
-            &mut c.requested_by,
-            Err(RefusalReason::CreationOnly),
-        );
+        r.value("requested_by", &before.requested_by, &mut c.requested_by, Err(RefusalReason::CreationOnly));
     }
-    r.value(
-        "ticket",
-        &before.ticket,
-        &mut c.ticket,
-        Err(RefusalReason::CreationOnly),
-    );
-    r.value(
-        "org",
-        &before.org,
-        &mut c.org,
-        Err(RefusalReason::CreationOnly),
-    );
-    r.value(
-        "requested_at",
-        &before.requested_at,
-        &mut c.requested_at,
-        Err(RefusalReason::CreationOnly),
-    );
-    r.value(
-        "part_number",
-        &before.part_number,
-        &mut c.part_number,
-        Err(RefusalReason::CreationOnly),
-    );
-    let still_open = || {
-        rule(
-            warehouse || status == PartStatus::Requested,
-            RefusalReason::SetOnce,
-        )
-    };
-    r.value(
-        "description",
-        &before.description,
-        &mut c.description,
-        still_open(),
-    );
+    r.value("ticket", &before.ticket, &mut c.ticket, Err(RefusalReason::CreationOnly));
+    r.value("org", &before.org, &mut c.org, Err(RefusalReason::CreationOnly));
+    r.value("requested_at", &before.requested_at, &mut c.requested_at, Err(RefusalReason::CreationOnly));
+    r.value("part_number", &before.part_number, &mut c.part_number, Err(RefusalReason::CreationOnly));
+    let still_open = || rule(warehouse || status == PartStatus::Requested, RefusalReason::SetOnce);
+    r.value("description", &before.description, &mut c.description, still_open());
     r.value("quantity", &before.quantity, &mut c.quantity, still_open());
-    r.value(
-        "warehouse",
-        &before.warehouse,
-        &mut c.warehouse,
-        rule(warehouse, RefusalReason::DeskOnly),
-    );
+    r.value("warehouse", &before.warehouse, &mut c.warehouse, rule(warehouse, RefusalReason::DeskOnly));
     r.value(
         "tracking_number",
         &before.tracking_number,
         &mut c.tracking_number,
         rule(warehouse, RefusalReason::DeskOnly),
     );
-    r.value(
-        "installed_serial",
-        &before.installed_serial,
-        &mut c.installed_serial,
-        Ok(()),
-    );
-    r.value(
-        "removed_serial",
-        &before.removed_serial,
-        &mut c.removed_serial,
-        Ok(()),
-    );
-    r.log(
-        "transitions",
-        &before.transitions,
-        &mut c.transitions,
-        |change| match change {
-            EntryChange::Added(t) => {
-                rule(t.by == *actor, RefusalReason::ForgedAuthor)?;
-                match part_move_refusal(actor, org_of_request, t.from, t.to) {
-                    Some(why) => Err(RefusalReason::Move(why)),
-                    None => Ok(()),
-                }
+    r.value("installed_serial", &before.installed_serial, &mut c.installed_serial, Ok(()));
+    r.value("removed_serial", &before.removed_serial, &mut c.removed_serial, Ok(()));
+    r.log("transitions", &before.transitions, &mut c.transitions, |change| match change {
+        EntryChange::Added(t) => {
+            rule(t.by == *actor, RefusalReason::ForgedAuthor)?;
+            match part_move_refusal(actor, org_of_request, t.from, t.to) {
+                Some(why) => Err(RefusalReason::Move(why)),
+                None => Ok(()),
             }
-            EntryChange::Amended { .. } | EntryChange::Removed => Err(RefusalReason::AppendOnly),
-        },
-    );
+        }
+        EntryChange::Amended { .. } | EntryChange::Removed => Err(RefusalReason::AppendOnly),
+    });
     r.finish(Document::PartRequest(c))
 }

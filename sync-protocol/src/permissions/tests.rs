@@ -5,8 +5,8 @@ use autosurgeon::Text;
 use super::*;
 use crate::ids::{ContentHash, EntryId, Timestamp};
 use crate::model::{
-    Assignee, Attachment, ChecklistItemState, Equipment, PartRequest, PartStatus, PartTransition,
-    Points, Signature, Ticket, TicketStatus, TimeEntry, TimeKind, Transition, WorkLogEntry,
+    Assignee, Attachment, ChecklistItemState, Equipment, PartRequest, PartStatus, PartTransition, Points, Signature,
+    Ticket, TicketStatus, TimeEntry, TimeKind, Transition, WorkLogEntry,
 };
 use crate::sample::{worked_ticket, Cast, Rng};
 
@@ -19,11 +19,7 @@ fn setup() -> (Cast, Ticket) {
 }
 
 fn reviewed(actor: &Actor, before: &Ticket, after: &Ticket) -> Review {
-    match review(
-        actor,
-        Some(&Document::Ticket(before.clone())),
-        &Document::Ticket(after.clone()),
-    ) {
+    match review(actor, Some(&Document::Ticket(before.clone())), &Document::Ticket(after.clone())) {
         Verdict::Reviewed(review) => review,
         Verdict::Refused(why) => {
             panic!("expected a field review, the document was refused whole: {why}")
@@ -39,12 +35,7 @@ fn corrected_ticket(review: &Review) -> &Ticket {
 }
 
 fn note(by: Actor, n: u128) -> WorkLogEntry {
-    WorkLogEntry {
-        id: EntryId::from_u128(n),
-        at: NOW,
-        by,
-        text: "checked fans".into(),
-    }
+    WorkLogEntry { id: EntryId::from_u128(n), at: NOW, by, text: "checked fans".into() }
 }
 
 #[test]
@@ -56,10 +47,7 @@ fn an_assigned_engineer_may_add_a_work_log_note() {
     assert!(review.is_clean(), "{:?}", review.refused);
     assert_eq!(
         review.allowed,
-        vec![FieldChange {
-            field: "work_log",
-            entry: Some(EntryKey::Entry(EntryId::from_u128(1)))
-        }]
+        vec![FieldChange { field: "work_log", entry: Some(EntryKey::Entry(EntryId::from_u128(1))) }]
     );
 }
 
@@ -71,17 +59,10 @@ fn an_engineer_may_not_move_an_sla_deadline_and_the_correction_restores_it() {
     after.work_log.push(note(cast.engineer, 1));
     let review = reviewed(&cast.engineer, &before, &after);
     assert_eq!(review.refused.len(), 1);
-    assert_eq!(
-        (review.refused[0].field, &review.refused[0].reason),
-        ("sla", &RefusalReason::DeskOnly)
-    );
+    assert_eq!((review.refused[0].field, &review.refused[0].reason), ("sla", &RefusalReason::DeskOnly));
     let fixed = corrected_ticket(&review);
     assert_eq!(fixed.sla, before.sla, "the deadline must be put back");
-    assert_eq!(
-        fixed.work_log.len(),
-        before.work_log.len() + 1,
-        "the valid note in the same push must be kept"
-    );
+    assert_eq!(fixed.work_log.len(), before.work_log.len() + 1, "the valid note in the same push must be kept");
 }
 
 #[test]
@@ -106,22 +87,12 @@ fn an_engineer_may_not_reassign_a_ticket() {
         to: TicketStatus::Assigned,
         at: NOW,
         by: cast.engineer,
-        assignee: Some(Assignee {
-            engineer: Some(cast.second_engineer.user),
-            partner_org: None,
-        }),
+        assignee: Some(Assignee { engineer: Some(cast.second_engineer.user), partner_org: None }),
         reason: None,
     });
     let review = reviewed(&cast.engineer, &before, &after);
-    assert_eq!(
-        review.refused[0].reason,
-        RefusalReason::Move(MoveRefusal::RoleMayNot)
-    );
-    assert_eq!(
-        corrected_ticket(&review).transitions,
-        before.transitions,
-        "the forbidden move is neutralised"
-    );
+    assert_eq!(review.refused[0].reason, RefusalReason::Move(MoveRefusal::RoleMayNot));
+    assert_eq!(corrected_ticket(&review).transitions, before.transitions, "the forbidden move is neutralised");
 }
 
 #[test]
@@ -135,10 +106,7 @@ fn a_dispatcher_may_reassign_and_move_deadlines() {
         to: TicketStatus::Assigned,
         at: NOW,
         by: cast.dispatcher,
-        assignee: Some(Assignee {
-            engineer: Some(cast.second_engineer.user),
-            partner_org: None,
-        }),
+        assignee: Some(Assignee { engineer: Some(cast.second_engineer.user), partner_org: None }),
         reason: Some("first engineer is ill".into()),
     });
     assert!(reviewed(&cast.dispatcher, &before, &after).is_clean());
@@ -166,26 +134,14 @@ fn a_log_entry_once_written_cannot_be_edited_or_removed() {
     let mut removed = before.clone();
     removed.work_log.remove(1);
     let review = reviewed(&cast.dispatcher, &before, &removed);
-    assert_eq!(
-        review.refused[0].reason,
-        RefusalReason::AppendOnly,
-        "not even the desk removes log entries"
-    );
-    assert_eq!(
-        corrected_ticket(&review).work_log,
-        before.work_log,
-        "the removed entry is put back in its place"
-    );
+    assert_eq!(review.refused[0].reason, RefusalReason::AppendOnly, "not even the desk removes log entries");
+    assert_eq!(corrected_ticket(&review).work_log, before.work_log, "the removed entry is put back in its place");
 }
 
 #[test]
 fn an_engineer_may_stop_their_own_running_time_entry_once() {
     let (cast, before) = setup();
-    let running = before
-        .time_entries
-        .iter()
-        .position(|t| t.end.is_none())
-        .expect("sample has a running entry");
+    let running = before.time_entries.iter().position(|t| t.end.is_none()).expect("sample has a running entry");
     let mut stopped = before.clone();
     stopped.time_entries[running].end = Some(NOW.plus_millis(99_000_000));
     assert!(reviewed(&cast.engineer, &before, &stopped).is_clean());
@@ -193,20 +149,13 @@ fn an_engineer_may_stop_their_own_running_time_entry_once() {
     let mut restarted = stopped.clone();
     restarted.time_entries[running].end = Some(NOW.plus_millis(99_999_999));
     let review = reviewed(&cast.engineer, &stopped, &restarted);
-    assert_eq!(
-        review.refused[0].reason,
-        RefusalReason::NotOwnEntry,
-        "a finished entry stays finished"
-    );
+    assert_eq!(review.refused[0].reason, RefusalReason::NotOwnEntry, "a finished entry stays finished");
 }
 
 #[test]
 fn an_engineer_may_not_stop_a_colleagues_time_entry() {
     let (cast, mut before) = setup();
-    before.transitions[0].assignee = Some(Assignee {
-        engineer: Some(cast.engineer.user),
-        partner_org: None,
-    });
+    before.transitions[0].assignee = Some(Assignee { engineer: Some(cast.engineer.user), partner_org: None });
     before.time_entries.push(TimeEntry {
         id: EntryId::from_u128(77),
         kind: TimeKind::Work,
@@ -234,10 +183,7 @@ fn the_customer_signature_is_captured_once() {
     assert!(reviewed(&cast.engineer, &before, &signed).is_clean());
 
     let mut resigned = signed.clone();
-    resigned.signature = Some(Signature {
-        signer_name: "Someone else".into(),
-        ..signature
-    });
+    resigned.signature = Some(Signature { signer_name: "Someone else".into(), ..signature });
     let review = reviewed(&cast.engineer, &signed, &resigned);
     assert_eq!(review.refused[0].reason, RefusalReason::SetOnce);
 }
@@ -246,23 +192,9 @@ fn the_customer_signature_is_captured_once() {
 fn ticking_a_checklist_item_must_name_the_engineer() {
     let (cast, before) = setup();
     let mut after = before.clone();
-    after.checklist.insert(
-        "fans".into(),
-        ChecklistItemState {
-            done: true,
-            by: cast.engineer,
-            at: NOW,
-        },
-    );
+    after.checklist.insert("fans".into(), ChecklistItemState { done: true, by: cast.engineer, at: NOW });
     assert!(reviewed(&cast.engineer, &before, &after).is_clean());
-    after.checklist.insert(
-        "psu".into(),
-        ChecklistItemState {
-            done: true,
-            by: cast.dispatcher,
-            at: NOW,
-        },
-    );
+    after.checklist.insert("psu".into(), ChecklistItemState { done: true, by: cast.dispatcher, at: NOW });
     let review = reviewed(&cast.engineer, &before, &after);
     assert_eq!(review.refused[0].entry, Some(EntryKey::Key("psu".into())));
     assert!(!corrected_ticket(&review).checklist.contains_key("psu"));
@@ -273,19 +205,12 @@ fn ticking_a_checklist_item_must_name_the_engineer() {
 fn an_engineer_may_edit_the_description_but_not_the_title() {
     let (cast, before) = setup();
     let mut after = before.clone();
-    after.description =
-        Text::with_value(format!("{} Also: fan noise.", before.description.as_str()));
+    after.description = Text::with_value(format!("{} Also: fan noise.", before.description.as_str()));
     after.title = "Something else".into();
     let review = reviewed(&cast.engineer, &before, &after);
     assert_eq!(review.refused.len(), 1);
-    assert_eq!(
-        (review.refused[0].field, &review.refused[0].reason),
-        ("title", &RefusalReason::CreationOnly)
-    );
-    assert_eq!(
-        corrected_ticket(&review).description.as_str(),
-        after.description.as_str()
-    );
+    assert_eq!((review.refused[0].field, &review.refused[0].reason), ("title", &RefusalReason::CreationOnly));
+    assert_eq!(corrected_ticket(&review).description.as_str(), after.description.as_str());
 }
 
 #[test]
@@ -293,36 +218,23 @@ fn an_engineer_who_was_never_assigned_may_not_write_the_ticket_at_all() {
     let (cast, before) = setup();
     let mut after = before.clone();
     after.work_log.push(note(cast.second_engineer, 1));
-    let verdict = review(
-        &cast.second_engineer,
-        Some(&Document::Ticket(before)),
-        &Document::Ticket(after),
-    );
+    let verdict = review(&cast.second_engineer, Some(&Document::Ticket(before)), &Document::Ticket(after));
     assert_eq!(verdict, Verdict::Refused(WholeRefusal::NotAssigned));
 }
 
 #[test]
 fn a_partner_engineer_may_not_write_another_partners_ticket() {
     let (cast, mut before) = setup();
-    before.transitions[0].assignee = Some(Assignee {
-        engineer: None,
-        partner_org: Some(cast.partner),
-    });
+    before.transitions[0].assignee = Some(Assignee { engineer: None, partner_org: Some(cast.partner) });
     let mut after = before.clone();
     after.work_log.push(note(cast.other_partner_engineer, 1));
-    let verdict = review(
-        &cast.other_partner_engineer,
-        Some(&Document::Ticket(before.clone())),
-        &Document::Ticket(after.clone()),
-    );
+    let verdict =
+        review(&cast.other_partner_engineer, Some(&Document::Ticket(before.clone())), &Document::Ticket(after.clone()));
     assert_eq!(verdict, Verdict::Refused(WholeRefusal::NotAssigned));
 
     let mut own = before.clone();
     own.work_log.push(note(cast.partner_engineer, 2));
-    assert!(
-        reviewed(&cast.partner_engineer, &before, &own).is_clean(),
-        "the assigned partner may write"
-    );
+    assert!(reviewed(&cast.partner_engineer, &before, &own).is_clean(), "the assigned partner may write");
 }
 
 #[test]
@@ -334,18 +246,12 @@ fn an_engineer_reassigned_while_offline_still_syncs_their_notes() {
         to: TicketStatus::Assigned,
         at: NOW,
         by: cast.dispatcher,
-        assignee: Some(Assignee {
-            engineer: Some(cast.second_engineer.user),
-            partner_org: None,
-        }),
+        assignee: Some(Assignee { engineer: Some(cast.second_engineer.user), partner_org: None }),
         reason: None,
     });
     let mut after = before.clone();
     after.work_log.push(note(cast.engineer, 1));
-    assert!(
-        reviewed(&cast.engineer, &before, &after).is_clean(),
-        "nothing valid is ever dropped"
-    );
+    assert!(reviewed(&cast.engineer, &before, &after).is_clean(), "nothing valid is ever dropped");
 }
 
 #[test]
@@ -362,13 +268,8 @@ fn an_engineer_creating_a_ticket_may_describe_it_but_not_set_its_sla() {
     ticket.category = "hardware fault".into();
     ticket.sla.reaction_due = Some(NOW);
     let verdict = review(&cast.engineer, None, &Document::Ticket(ticket));
-    let Verdict::Reviewed(review) = verdict else {
-        panic!("engineers may create tickets")
-    };
-    assert_eq!(
-        review.refused.iter().map(|r| r.field).collect::<Vec<_>>(),
-        vec!["sla"]
-    );
+    let Verdict::Reviewed(review) = verdict else { panic!("engineers may create tickets") };
+    assert_eq!(review.refused.iter().map(|r| r.field).collect::<Vec<_>>(), vec!["sla"]);
     assert_eq!(corrected_ticket(&review).category, "hardware fault");
     assert_eq!(corrected_ticket(&review).sla.reaction_due, None);
 }
@@ -388,10 +289,7 @@ fn the_parts_desk_may_add_a_note_but_not_attachments() {
         by: cast.parts_desk,
     });
     let review = reviewed(&cast.parts_desk, &before, &after);
-    assert_eq!(
-        review.refused.iter().map(|r| r.field).collect::<Vec<_>>(),
-        vec!["attachments"]
-    );
+    assert_eq!(review.refused.iter().map(|r| r.field).collect::<Vec<_>>(), vec!["attachments"]);
 }
 
 #[test]
@@ -405,73 +303,43 @@ fn only_the_desk_writes_reference_data() {
         language: "en".into(),
         attributes: Default::default(),
     });
-    assert_eq!(
-        review(&cast.engineer, None, &kb),
-        Verdict::Refused(WholeRefusal::ReferenceData)
-    );
-    assert!(matches!(
-        review(&cast.admin, None, &kb),
-        Verdict::Reviewed(_)
-    ));
+    assert_eq!(review(&cast.engineer, None, &kb), Verdict::Refused(WholeRefusal::ReferenceData));
+    assert!(matches!(review(&cast.admin, None, &kb), Verdict::Reviewed(_)));
 }
 
 #[test]
 fn a_change_may_not_turn_a_document_into_another_kind() {
     let (cast, ticket) = setup();
     let equipment = Equipment::new(ticket.id, "SN1".into(), "X".into(), ticket.client);
-    let verdict = review(
-        &cast.admin,
-        Some(&Document::Ticket(ticket)),
-        &Document::Equipment(equipment),
-    );
+    let verdict = review(&cast.admin, Some(&Document::Ticket(ticket)), &Document::Equipment(equipment));
     assert_eq!(verdict, Verdict::Refused(WholeRefusal::KindChanged));
 }
 
 #[test]
 fn partner_engineers_only_read_equipment() {
     let cast = Cast::default();
-    let equipment = Equipment::new(
-        crate::ids::DocId::from_u128(1),
-        "SN1".into(),
-        "X".into(),
-        crate::ids::DocId::from_u128(2),
-    );
+    let equipment =
+        Equipment::new(crate::ids::DocId::from_u128(1), "SN1".into(), "X".into(), crate::ids::DocId::from_u128(2));
     let mut after = equipment.clone();
     after.location_note = "rack 4".into();
-    let verdict = review(
-        &cast.partner_engineer,
-        Some(&Document::Equipment(equipment)),
-        &Document::Equipment(after),
-    );
-    assert_eq!(
-        verdict,
-        Verdict::Refused(WholeRefusal::RoleMayNotWrite(DocKind::Equipment))
-    );
+    let verdict = review(&cast.partner_engineer, Some(&Document::Equipment(equipment)), &Document::Equipment(after));
+    assert_eq!(verdict, Verdict::Refused(WholeRefusal::RoleMayNotWrite(DocKind::Equipment)));
 }
 
 #[test]
 fn an_engineer_may_not_change_an_equipment_serial_but_may_note_its_location() {
     let cast = Cast::default();
-    let before = Equipment::new(
-        crate::ids::DocId::from_u128(1),
-        "SN1".into(),
-        "X".into(),
-        crate::ids::DocId::from_u128(2),
-    );
+    let before =
+        Equipment::new(crate::ids::DocId::from_u128(1), "SN1".into(), "X".into(), crate::ids::DocId::from_u128(2));
     let mut after = before.clone();
     after.location_note = "rack 4, unit 12".into();
     after.serial = "SN2".into();
-    let Verdict::Reviewed(review) = review(
-        &cast.engineer,
-        Some(&Document::Equipment(before)),
-        &Document::Equipment(after),
-    ) else {
+    let Verdict::Reviewed(review) =
+        review(&cast.engineer, Some(&Document::Equipment(before)), &Document::Equipment(after))
+    else {
         panic!("engineers keep equipment records current")
     };
-    assert_eq!(
-        review.refused.iter().map(|r| r.field).collect::<Vec<_>>(),
-        vec!["serial"]
-    );
+    assert_eq!(review.refused.iter().map(|r| r.field).collect::<Vec<_>>(), vec!["serial"]);
 }
 
 fn part_request(cast: &Cast) -> PartRequest {
@@ -508,17 +376,11 @@ fn a_forged_requester_is_put_right() {
     let mut request = part_request(&cast);
     request.requested_by = cast.engineer;
     request.org = cast.partner;
-    let Verdict::Reviewed(review) = review(
-        &cast.partner_engineer,
-        None,
-        &Document::PartRequest(request),
-    ) else {
+    let Verdict::Reviewed(review) = review(&cast.partner_engineer, None, &Document::PartRequest(request)) else {
         panic!("the request itself is the partner's to make")
     };
     assert_eq!(review.refused[0].reason, RefusalReason::ForgedAuthor);
-    let Some(Document::PartRequest(fixed)) = review.corrected else {
-        panic!("a correction is due")
-    };
+    let Some(Document::PartRequest(fixed)) = review.corrected else { panic!("a correction is due") };
     assert_eq!(fixed.requested_by, cast.partner_engineer);
 }
 
@@ -543,16 +405,11 @@ fn only_the_warehouse_sets_tracking_numbers_and_approves() {
     ) else {
         panic!()
     };
-    assert_eq!(
-        engineer.refused.iter().map(|r| r.field).collect::<Vec<_>>(),
-        vec!["tracking_number", "transitions"]
-    );
+    assert_eq!(engineer.refused.iter().map(|r| r.field).collect::<Vec<_>>(), vec!["tracking_number", "transitions"]);
     after.transitions[0].by = cast.parts_desk;
-    let Verdict::Reviewed(desk) = review(
-        &cast.parts_desk,
-        Some(&Document::PartRequest(before)),
-        &Document::PartRequest(after),
-    ) else {
+    let Verdict::Reviewed(desk) =
+        review(&cast.parts_desk, Some(&Document::PartRequest(before)), &Document::PartRequest(after))
+    else {
         panic!()
     };
     assert!(desk.is_clean(), "{:?}", desk.refused);
@@ -561,10 +418,7 @@ fn only_the_warehouse_sets_tracking_numbers_and_approves() {
 #[test]
 fn a_partner_reads_only_tickets_assigned_to_their_company() {
     let (cast, mut ticket) = setup();
-    ticket.transitions[0].assignee = Some(Assignee {
-        engineer: None,
-        partner_org: Some(cast.partner),
-    });
+    ticket.transitions[0].assignee = Some(Assignee { engineer: None, partner_org: Some(cast.partner) });
     let doc = Document::Ticket(ticket);
     assert!(may_read(&cast.partner_engineer, &doc, false));
     assert!(!may_read(&cast.other_partner_engineer, &doc, false));

@@ -7,12 +7,10 @@
 //!   entitlement, billing and support level are the desk's alone.
 //! - The parts desk adds work-log notes and part requests.
 
-use super::{
-    append_only, rule, EntryChange, EntryKey, Keyed, RefusalReason, Reviewer, Verdict, WholeRefusal,
-};
+use super::{append_only, rule, EntryChange, EntryKey, Keyed, RefusalReason, Reviewer, Verdict, WholeRefusal};
 use crate::model::{
-    Actor, Assignee, Attachment, Document, Escalation, Role, Ticket, TicketStatus, TimeEntry,
-    Transition, Visit, WorkLogEntry,
+    Actor, Assignee, Attachment, Document, Escalation, Role, Ticket, TicketStatus, TimeEntry, Transition, Visit,
+    WorkLogEntry,
 };
 use crate::workflow::{fold_ticket, is_assigned_to, ticket_move_refusal};
 
@@ -25,14 +23,7 @@ macro_rules! keyed_by_entry_id {
         }
     )*};
 }
-keyed_by_entry_id!(
-    Transition,
-    WorkLogEntry,
-    TimeEntry,
-    Visit,
-    Attachment,
-    Escalation
-);
+keyed_by_entry_id!(Transition, WorkLogEntry, TimeEntry, Visit, Attachment, Escalation);
 
 /// Whether a field user may work on (and so read) a ticket: they reported
 /// it, or some move in the log assigned it to them. After a reassignment
@@ -52,14 +43,8 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
     let before = if let Some(before) = before {
         before
     } else {
-        blank = Ticket::new(
-            after.id,
-            *actor,
-            after.created_at,
-            after.number.clone(),
-            after.title.clone(),
-            after.client,
-        );
+        blank =
+            Ticket::new(after.id, *actor, after.created_at, after.number.clone(), after.title.clone(), after.client);
         &blank
     };
     let role = actor.role;
@@ -86,18 +71,9 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
         "created_by",
         &before.created_by,
         &mut c.created_by,
-        Err(if creating {
-            RefusalReason::ForgedAuthor
-        } else {
-            RefusalReason::CreationOnly
-        }),
+        Err(if creating { RefusalReason::ForgedAuthor } else { RefusalReason::CreationOnly }),
     );
-    r.value(
-        "created_at",
-        &before.created_at,
-        &mut c.created_at,
-        at_creation(),
-    );
+    r.value("created_at", &before.created_at, &mut c.created_at, at_creation());
     r.value("number", &before.number, &mut c.number, at_creation());
     r.value("title", &before.title, &mut c.title, at_creation());
     r.value("client", &before.client, &mut c.client, at_creation());
@@ -105,50 +81,15 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
     r.value("site", &before.site, &mut c.site, at_creation());
     r.value("category", &before.category, &mut c.category, at_creation());
     r.value("priority", &before.priority, &mut c.priority, at_creation());
-    r.value(
-        "product_team",
-        &before.product_team,
-        &mut c.product_team,
-        at_creation(),
-    );
-    r.value(
-        "checklist_template",
-        &before.checklist_template,
-        &mut c.checklist_template,
-        at_creation(),
-    );
-    r.value(
-        "support_level",
-        &before.support_level,
-        &mut c.support_level,
-        desk_only(),
-    );
+    r.value("product_team", &before.product_team, &mut c.product_team, at_creation());
+    r.value("checklist_template", &before.checklist_template, &mut c.checklist_template, at_creation());
+    r.value("support_level", &before.support_level, &mut c.support_level, desk_only());
     r.value("sla", &before.sla, &mut c.sla, desk_only());
-    r.value(
-        "entitlement",
-        &before.entitlement,
-        &mut c.entitlement,
-        desk_only(),
-    );
+    r.value("entitlement", &before.entitlement, &mut c.entitlement, desk_only());
     r.value("billing", &before.billing, &mut c.billing, desk_only());
-    r.text(
-        "description",
-        &before.description,
-        &mut c.description,
-        worker(),
-    );
-    r.value(
-        "resolution.code",
-        &before.resolution.code,
-        &mut c.resolution.code,
-        worker(),
-    );
-    r.text(
-        "resolution.notes",
-        &before.resolution.notes,
-        &mut c.resolution.notes,
-        worker(),
-    );
+    r.text("description", &before.description, &mut c.description, worker());
+    r.value("resolution.code", &before.resolution.code, &mut c.resolution.code, worker());
+    r.text("resolution.notes", &before.resolution.notes, &mut c.resolution.notes, worker());
 
     r.value(
         "signature",
@@ -157,9 +98,7 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
         match (&before.signature, &after.signature) {
             _ if desk => Ok(()),
             (Some(_), _) => Err(RefusalReason::SetOnce),
-            (None, Some(signature)) if field => {
-                rule(signature.by == *actor, RefusalReason::ForgedAuthor)
-            }
+            (None, Some(signature)) if field => rule(signature.by == *actor, RefusalReason::ForgedAuthor),
             _ => Err(RefusalReason::RoleMayNot),
         },
     );
@@ -170,89 +109,50 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
     let as_author_saw = if desk {
         fold_ticket(before).assignee
     } else {
-        Some(Assignee {
-            engineer: Some(actor.user),
-            partner_org: Some(actor.org),
-        })
+        Some(Assignee { engineer: Some(actor.user), partner_org: Some(actor.org) })
     };
-    r.log(
-        "transitions",
-        &before.transitions,
-        &mut c.transitions,
-        |change| match change {
-            EntryChange::Added(t) => {
-                rule(t.by == *actor, RefusalReason::ForgedAuthor)?;
-                match ticket_move_refusal(
-                    actor,
-                    t.from,
-                    as_author_saw.as_ref(),
-                    t.to,
-                    t.assignee.as_ref(),
-                ) {
-                    Some(why) => Err(RefusalReason::Move(why)),
-                    None => Ok(()),
-                }
+    r.log("transitions", &before.transitions, &mut c.transitions, |change| match change {
+        EntryChange::Added(t) => {
+            rule(t.by == *actor, RefusalReason::ForgedAuthor)?;
+            match ticket_move_refusal(actor, t.from, as_author_saw.as_ref(), t.to, t.assignee.as_ref()) {
+                Some(why) => Err(RefusalReason::Move(why)),
+                None => Ok(()),
             }
-            EntryChange::Amended { .. } | EntryChange::Removed => Err(RefusalReason::AppendOnly),
-        },
-    );
+        }
+        EntryChange::Amended { .. } | EntryChange::Removed => Err(RefusalReason::AppendOnly),
+    });
 
     let note_writer = desk || field || role == Role::PartsDesk;
     r.log("work_log", &before.work_log, &mut c.work_log, |change| {
         rule(note_writer, RefusalReason::RoleMayNot)?;
         append_only(actor, change, |e| e.by)
     });
-    r.log(
-        "time_entries",
-        &before.time_entries,
-        &mut c.time_entries,
-        |change| {
-            worker()?;
-            match change {
-                EntryChange::Amended { before, after } => {
-                    finishes(actor, &before.by, before.end, after.end, || {
-                        TimeEntry {
-                            end: before.end,
-                            ..after.clone()
-                        } == *before
-                    })
-                }
-                other => append_only(actor, other, |e| e.by),
-            }
-        },
-    );
-    r.log("visits", &before.visits, &mut c.visits, |change| {
+    r.log("time_entries", &before.time_entries, &mut c.time_entries, |change| {
         worker()?;
         match change {
-            EntryChange::Amended { before, after } => {
-                finishes(actor, &before.by, before.left, after.left, || {
-                    Visit {
-                        left: before.left,
-                        ..after.clone()
-                    } == *before
-                })
-            }
+            EntryChange::Amended { before, after } => finishes(actor, &before.by, before.end, after.end, || {
+                TimeEntry { end: before.end, ..after.clone() } == *before
+            }),
             other => append_only(actor, other, |e| e.by),
         }
     });
-    r.log(
-        "attachments",
-        &before.attachments,
-        &mut c.attachments,
-        |change| {
-            worker()?;
-            append_only(actor, change, |e| e.by)
-        },
-    );
-    r.log(
-        "escalations",
-        &before.escalations,
-        &mut c.escalations,
-        |change| {
-            worker()?;
-            append_only(actor, change, |e| e.by)
-        },
-    );
+    r.log("visits", &before.visits, &mut c.visits, |change| {
+        worker()?;
+        match change {
+            EntryChange::Amended { before, after } => finishes(actor, &before.by, before.left, after.left, || {
+                Visit { left: before.left, ..after.clone() } == *before
+            }),
+            other => append_only(actor, other, |e| e.by),
+        }
+    });
+    r.log("attachments", &before.attachments, &mut c.attachments, |change| {
+        worker()?;
+        append_only(actor, change, |e| e.by)
+    });
+    r.log("escalations", &before.escalations, &mut c.escalations, |change| {
+        worker()?;
+        append_only(actor, change, |e| e.by)
+    });
     r.map("checklist", &before.checklist, &mut c.checklist, |change| {
         worker()?;
         match change {
@@ -262,24 +162,14 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
             EntryChange::Removed => desk_only(),
         }
     });
-    r.log(
-        "equipment",
-        &before.equipment,
-        &mut c.equipment,
-        |change| match change {
-            EntryChange::Added(_) => worker(),
-            EntryChange::Amended { .. } | EntryChange::Removed => desk_only(),
-        },
-    );
-    r.log(
-        "part_requests",
-        &before.part_requests,
-        &mut c.part_requests,
-        |change| match change {
-            EntryChange::Added(_) => rule(note_writer, RefusalReason::RoleMayNot),
-            EntryChange::Amended { .. } | EntryChange::Removed => desk_only(),
-        },
-    );
+    r.log("equipment", &before.equipment, &mut c.equipment, |change| match change {
+        EntryChange::Added(_) => worker(),
+        EntryChange::Amended { .. } | EntryChange::Removed => desk_only(),
+    });
+    r.log("part_requests", &before.part_requests, &mut c.part_requests, |change| match change {
+        EntryChange::Added(_) => rule(note_writer, RefusalReason::RoleMayNot),
+        EntryChange::Amended { .. } | EntryChange::Removed => desk_only(),
+    });
     r.finish(Document::Ticket(c))
 }
 
@@ -292,8 +182,5 @@ fn finishes<T: Copy>(
     rest_unchanged: impl FnOnce() -> bool,
 ) -> Result<(), RefusalReason> {
     let own_first_finish = author.user == actor.user && was.is_none() && now.is_some();
-    rule(
-        (actor.role.is_desk() || own_first_finish) && rest_unchanged(),
-        RefusalReason::NotOwnEntry,
-    )
+    rule((actor.role.is_desk() || own_first_finish) && rest_unchanged(), RefusalReason::NotOwnEntry)
 }

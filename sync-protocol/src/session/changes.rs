@@ -48,10 +48,8 @@ pub fn read_changes(bytes: &[u8], max: usize) -> Result<Vec<Change>, ChangesErro
         if changes.len() == max {
             return Err(ChangesError::TooMany(max));
         }
-        let change = Change::try_from(&rest[..total]).map_err(|e| ChangesError::Malformed {
-            at,
-            reason: e.to_string(),
-        })?;
+        let change =
+            Change::try_from(&rest[..total]).map_err(|e| ChangesError::Malformed { at, reason: e.to_string() })?;
         changes.push(change);
         at += total;
     }
@@ -107,10 +105,7 @@ mod tests {
     fn a_whole_document_is_not_a_change() {
         let mut doc = AutoCommit::new();
         doc.put(ROOT, "a", 1).unwrap();
-        assert_eq!(
-            read_changes(&doc.save(), 10).unwrap_err(),
-            ChangesError::WrongChunk(0)
-        );
+        assert_eq!(read_changes(&doc.save(), 10).unwrap_err(), ChangesError::WrongChunk(0));
     }
 
     #[test]
@@ -125,10 +120,7 @@ mod tests {
             if len == first_len {
                 continue; // a whole first change is a valid push of one change
             }
-            assert!(
-                read_changes(&bytes[..len], 10).is_err(),
-                "a {len}-byte prefix must be refused"
-            );
+            assert!(read_changes(&bytes[..len], 10).is_err(), "a {len}-byte prefix must be refused");
         }
     }
 
@@ -136,10 +128,7 @@ mod tests {
     fn trailing_garbage_is_refused() {
         let mut bytes = two_changes();
         bytes.extend_from_slice(b"junk");
-        assert!(matches!(
-            read_changes(&bytes, 10),
-            Err(ChangesError::NotAChange(_))
-        ));
+        assert!(matches!(read_changes(&bytes, 10), Err(ChangesError::NotAChange(_))));
     }
 
     #[test]
@@ -152,10 +141,7 @@ mod tests {
 
     #[test]
     fn more_changes_than_the_limit_are_refused() {
-        assert_eq!(
-            read_changes(&two_changes(), 1).unwrap_err(),
-            ChangesError::TooMany(1)
-        );
+        assert_eq!(read_changes(&two_changes(), 1).unwrap_err(), ChangesError::TooMany(1));
     }
 
     #[test]

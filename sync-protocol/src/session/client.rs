@@ -9,8 +9,8 @@ use crate::ids::{DocId, Timestamp};
 use crate::limits::WireLimits;
 use crate::model::DocKind;
 use crate::wire::{
-    to_change_hashes, to_heads, ClientMessage, Cursor, DocPush, DocUpdate, Head, KnownHeads,
-    PushResult, RefusalReport, RoundId, ServerMessage, SyncRequest, WireError,
+    to_change_hashes, to_heads, ClientMessage, Cursor, DocPush, DocUpdate, Head, KnownHeads, PushResult, RefusalReport,
+    RoundId, ServerMessage, SyncRequest, WireError,
 };
 
 /// What a device must keep between rounds (persist it after each round).
@@ -42,20 +42,10 @@ pub struct OutboundDoc {
 impl OutboundDoc {
     /// What of `doc` the desk lacks, given the heads it acknowledged; `None`
     /// when it lacks nothing.
-    pub fn pending(
-        id: DocId,
-        kind: DocKind,
-        doc: &mut AutoCommit,
-        acked: &[ChangeHash],
-    ) -> Option<Self> {
+    pub fn pending(id: DocId, kind: DocKind, doc: &mut AutoCommit, acked: &[ChangeHash]) -> Option<Self> {
         let heads = doc.get_heads();
         let changes = super::changes_since(doc, acked);
-        (!changes.is_empty()).then_some(Self {
-            doc: id,
-            kind,
-            heads,
-            changes,
-        })
+        (!changes.is_empty()).then_some(Self { doc: id, kind, heads, changes })
     }
 }
 
@@ -67,18 +57,10 @@ pub enum ClientEvent {
     Apply(DocUpdate),
     /// The desk holds the pushed changes up to `acked`; `refused` lists the
     /// ones it neutralised (its compensating change arrives as an `Apply`).
-    Pushed {
-        doc: DocId,
-        acked: Vec<ChangeHash>,
-        refused: Vec<RefusalReport>,
-    },
+    Pushed { doc: DocId, acked: Vec<ChangeHash>, refused: Vec<RefusalReport> },
     /// The desk refused the document whole, or found it invalid. Treat
     /// `acked` as settled so it is not sent again, and show `reason`.
-    PushRefused {
-        doc: DocId,
-        acked: Vec<ChangeHash>,
-        reason: String,
-    },
+    PushRefused { doc: DocId, acked: Vec<ChangeHash>, reason: String },
     /// The desk lacks changes the push builds on: forget its acknowledged
     /// heads for this document and push it whole next round.
     ResendAll { doc: DocId },
@@ -187,12 +169,7 @@ impl ClientSession {
                 continue;
             }
             used += size;
-            pushes.push(DocPush {
-                doc: doc.doc,
-                kind: doc.kind,
-                heads: to_heads(&doc.heads),
-                changes: doc.changes,
-            });
+            pushes.push(DocPush { doc: doc.doc, kind: doc.kind, heads: to_heads(&doc.heads), changes: doc.changes });
         }
         let known: Vec<KnownHeads> = self
             .state
@@ -200,22 +177,10 @@ impl ClientSession {
             .iter()
             .filter(|(doc, _)| !pushes.iter().any(|p| p.doc == **doc))
             .take(self.limits.max_documents)
-            .map(|(doc, u)| KnownHeads {
-                doc: *doc,
-                heads: u.heads.clone(),
-            })
+            .map(|(doc, u)| KnownHeads { doc: *doc, heads: u.heads.clone() })
             .collect();
-        let refetch: Vec<DocId> = self
-            .state
-            .refetch
-            .iter()
-            .copied()
-            .take(self.limits.max_documents)
-            .collect();
-        let pushed = pushes
-            .iter()
-            .map(|p| (p.doc, to_change_hashes(&p.heads)))
-            .collect();
+        let refetch: Vec<DocId> = self.state.refetch.iter().copied().take(self.limits.max_documents).collect();
+        let pushed = pushes.iter().map(|p| (p.doc, to_change_hashes(&p.heads))).collect();
         let request = SyncRequest {
             round,
             cursor: self.state.cursor,
@@ -224,16 +189,9 @@ impl ClientSession {
             known,
             refetch: refetch.clone(),
         };
-        self.transmit
-            .push_back(ClientMessage::Sync(request).encode());
+        self.transmit.push_back(ClientMessage::Sync(request).encode());
         let deadline = now.plus_millis(self.round_timeout_ms);
-        self.in_flight = Some(InFlight {
-            round,
-            pushed,
-            refetched: refetch,
-            deferred,
-            deadline,
-        });
+        self.in_flight = Some(InFlight { round, pushed, refetched: refetch, deferred, deadline });
         Ok(())
     }
 
@@ -296,10 +254,7 @@ impl ClientSession {
             ServerMessage::Sync(response) => response,
         };
         if response.round != in_flight.round {
-            return Err(SessionError::UnexpectedRound {
-                expected: in_flight.round.0,
-                found: response.round.0,
-            });
+            return Err(SessionError::UnexpectedRound { expected: in_flight.round.0, found: response.round.0 });
         }
         let Some(in_flight) = self.in_flight.take() else {
             return Err(SessionError::NoRoundInFlight);
@@ -316,26 +271,12 @@ impl ClientSession {
             let event = match outcome.result {
                 PushResult::Applied { seq, refused } => {
                     if let Some(seq) = seq.filter(|s| *s > response.cursor.0) {
-                        self.state.unconfirmed.insert(
-                            doc,
-                            Unconfirmed {
-                                seq,
-                                heads: to_heads(acked),
-                            },
-                        );
+                        self.state.unconfirmed.insert(doc, Unconfirmed { seq, heads: to_heads(acked) });
                     }
-                    ClientEvent::Pushed {
-                        doc,
-                        acked: acked.clone(),
-                        refused,
-                    }
+                    ClientEvent::Pushed { doc, acked: acked.clone(), refused }
                 }
                 PushResult::Refused { reason } | PushResult::Invalid { reason } => {
-                    ClientEvent::PushRefused {
-                        doc,
-                        acked: acked.clone(),
-                        reason,
-                    }
+                    ClientEvent::PushRefused { doc, acked: acked.clone(), reason }
                 }
                 PushResult::MissingDependencies => ClientEvent::ResendAll { doc },
             };
@@ -352,10 +293,7 @@ impl ClientSession {
         let cursor = response.cursor.0;
         self.state.unconfirmed.retain(|_, u| u.seq > cursor);
         let more = response.more || in_flight.deferred > 0 || !self.state.refetch.is_empty();
-        self.events.push_back(ClientEvent::RoundComplete {
-            cursor: response.cursor,
-            more,
-        });
+        self.events.push_back(ClientEvent::RoundComplete { cursor: response.cursor, more });
         Ok(())
     }
 }
@@ -368,8 +306,7 @@ mod tests {
     const NOW: Timestamp = Timestamp(1_000_000);
 
     fn session() -> ClientSession {
-        ClientSession::new(ClientState::default(), WireLimits::default())
-            .with_round_timeout_ms(5_000)
+        ClientSession::new(ClientState::default(), WireLimits::default()).with_round_timeout_ms(5_000)
     }
 
     fn outbound(n: u128, bytes: usize) -> OutboundDoc {
@@ -401,14 +338,8 @@ mod tests {
     fn a_second_round_cannot_start_while_one_is_in_flight() {
         let mut s = session();
         s.start_round(NOW, RoundId(1), vec![]).unwrap();
-        assert_eq!(
-            s.start_round(NOW, RoundId(2), vec![]),
-            Err(SessionError::RoundInFlight)
-        );
-        assert!(
-            s.poll_transmit().is_some() && s.poll_transmit().is_none(),
-            "exactly one request goes out"
-        );
+        assert_eq!(s.start_round(NOW, RoundId(2), vec![]), Err(SessionError::RoundInFlight));
+        assert!(s.poll_transmit().is_some() && s.poll_transmit().is_none(), "exactly one request goes out");
     }
 
     #[test]
@@ -420,34 +351,18 @@ mod tests {
         assert!(s.is_in_flight(), "not yet");
         s.handle_timeout(NOW.plus_millis(5_000));
         assert!(!s.is_in_flight());
-        assert!(matches!(
-            events(&mut s)[..],
-            [ClientEvent::RoundFailed { .. }]
-        ));
+        assert!(matches!(events(&mut s)[..], [ClientEvent::RoundFailed { .. }]));
     }
 
     #[test]
     fn the_cursor_advances_only_with_the_matching_response() {
         let mut s = session();
         s.start_round(NOW, RoundId(1), vec![]).unwrap();
-        assert!(matches!(
-            s.handle_response(NOW, &reply(9, 40, false)),
-            Err(SessionError::UnexpectedRound { .. })
-        ));
-        assert_eq!(
-            s.state().cursor,
-            Cursor(0),
-            "a stranger's reply changes nothing"
-        );
+        assert!(matches!(s.handle_response(NOW, &reply(9, 40, false)), Err(SessionError::UnexpectedRound { .. })));
+        assert_eq!(s.state().cursor, Cursor(0), "a stranger's reply changes nothing");
         s.handle_response(NOW, &reply(1, 40, false)).unwrap();
         assert_eq!(s.state().cursor, Cursor(40));
-        assert_eq!(
-            events(&mut s),
-            vec![ClientEvent::RoundComplete {
-                cursor: Cursor(40),
-                more: false
-            }]
-        );
+        assert_eq!(events(&mut s), vec![ClientEvent::RoundComplete { cursor: Cursor(40), more: false }]);
         assert_eq!(
             s.handle_response(NOW, &reply(1, 40, false)),
             Err(SessionError::NoRoundInFlight),
@@ -459,8 +374,7 @@ mod tests {
     fn a_wipe_ends_the_round_and_tells_the_app() {
         let mut s = session();
         s.start_round(NOW, RoundId(1), vec![]).unwrap();
-        s.handle_response(NOW, &ServerMessage::Wipe.encode())
-            .unwrap();
+        s.handle_response(NOW, &ServerMessage::Wipe.encode()).unwrap();
         assert_eq!(events(&mut s), vec![ClientEvent::Wipe]);
         assert!(!s.is_in_flight());
     }
@@ -468,52 +382,31 @@ mod tests {
     #[test]
     fn an_error_reply_or_garbage_fails_the_round_and_moves_nothing() {
         let mut s = session();
-        s.start_round(NOW, RoundId(1), vec![outbound(1, 10)])
-            .unwrap();
-        let error = ServerMessage::Error(ErrorReport {
-            code: ErrorCode::Unauthorized,
-            message: "token expired".into(),
-        });
+        s.start_round(NOW, RoundId(1), vec![outbound(1, 10)]).unwrap();
+        let error =
+            ServerMessage::Error(ErrorReport { code: ErrorCode::Unauthorized, message: "token expired".into() });
         s.handle_response(NOW, &error.encode()).unwrap();
         assert!(
             matches!(&events(&mut s)[..], [ClientEvent::RoundFailed { reason }] if reason.contains("token expired"))
         );
         s.start_round(NOW, RoundId(2), vec![]).unwrap();
-        assert!(matches!(
-            s.handle_response(NOW, b"garbage"),
-            Err(SessionError::Wire(_))
-        ));
-        assert!(matches!(
-            events(&mut s)[..],
-            [ClientEvent::RoundFailed { .. }]
-        ));
+        assert!(matches!(s.handle_response(NOW, b"garbage"), Err(SessionError::Wire(_))));
+        assert!(matches!(events(&mut s)[..], [ClientEvent::RoundFailed { .. }]));
         assert_eq!(s.state(), &ClientState::default());
     }
 
     #[test]
     fn pushes_that_do_not_fit_one_message_wait_for_the_next_round() {
-        let limits = WireLimits {
-            max_message: 4_000,
-            ..WireLimits::default()
-        };
+        let limits = WireLimits { max_message: 4_000, ..WireLimits::default() };
         let mut s = ClientSession::new(ClientState::default(), limits);
-        s.start_round(
-            NOW,
-            RoundId(1),
-            vec![outbound(1, 1_500), outbound(2, 1_500)],
-        )
-        .unwrap();
+        s.start_round(NOW, RoundId(1), vec![outbound(1, 1_500), outbound(2, 1_500)]).unwrap();
         let request = s.poll_transmit().unwrap();
-        let ClientMessage::Sync(sent) =
-            ClientMessage::decode(&request, &WireLimits::default()).unwrap();
+        let ClientMessage::Sync(sent) = ClientMessage::decode(&request, &WireLimits::default()).unwrap();
         assert_eq!(sent.pushes.len(), 1, "only what fits goes");
         s.handle_response(NOW, &reply(1, 0, false)).unwrap();
         assert_eq!(
             events(&mut s),
-            vec![ClientEvent::RoundComplete {
-                cursor: Cursor(0),
-                more: true
-            }],
+            vec![ClientEvent::RoundComplete { cursor: Cursor(0), more: true }],
             "the rest is due now"
         );
     }
@@ -521,16 +414,12 @@ mod tests {
     #[test]
     fn an_accepted_push_past_the_cursor_is_declared_known_until_the_cursor_passes_it() {
         let mut s = session();
-        s.start_round(NOW, RoundId(1), vec![outbound(1, 10)])
-            .unwrap();
+        s.start_round(NOW, RoundId(1), vec![outbound(1, 10)]).unwrap();
         let accepted = ServerMessage::Sync(SyncResponse {
             round: RoundId(1),
             outcomes: vec![crate::wire::PushOutcome {
                 doc: DocId::from_u128(1),
-                result: PushResult::Applied {
-                    seq: Some(50),
-                    refused: vec![],
-                },
+                result: PushResult::Applied { seq: Some(50), refused: vec![] },
             }],
             updates: vec![],
             cursor: Cursor(10),
@@ -543,15 +432,8 @@ mod tests {
         s.start_round(NOW, RoundId(2), vec![]).unwrap();
         let ClientMessage::Sync(sent) =
             ClientMessage::decode(&s.poll_transmit().unwrap(), &WireLimits::default()).unwrap();
-        assert_eq!(
-            sent.known.len(),
-            1,
-            "the desk must not echo the device's own push"
-        );
+        assert_eq!(sent.known.len(), 1, "the desk must not echo the device's own push");
         s.handle_response(NOW, &reply(2, 60, false)).unwrap();
-        assert!(
-            s.state().unconfirmed.is_empty(),
-            "past the cursor it is plain history"
-        );
+        assert!(s.state().unconfirmed.is_empty(), "past the cursor it is plain history");
     }
 }

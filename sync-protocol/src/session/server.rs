@@ -19,8 +19,8 @@ use crate::limits::{FieldLimits, WireLimits};
 use crate::model::{Actor, DocKind, Document};
 use crate::permissions::{review, Refusal, Verdict};
 use crate::wire::{
-    to_change_hashes, to_heads, ClientMessage, Cursor, DocPush, DocUpdate, ErrorCode, ErrorReport,
-    PushOutcome, PushResult, RefusalReport, ServerMessage, SyncRequest, SyncResponse, WireError,
+    to_change_hashes, to_heads, ClientMessage, Cursor, DocPush, DocUpdate, ErrorCode, ErrorReport, PushOutcome,
+    PushResult, RefusalReport, ServerMessage, SyncRequest, SyncResponse, WireError,
 };
 
 #[derive(Clone, Debug)]
@@ -121,11 +121,7 @@ pub enum ServerTask {
     Store(Box<StoreDocument>),
     /// Read the feed after `after` for this author, at most `limit` entries,
     /// and the `refetch` documents they may read; answer with `handle_feed`.
-    ReadFeed {
-        after: Cursor,
-        limit: usize,
-        refetch: Vec<DocId>,
-    },
+    ReadFeed { after: Cursor, limit: usize, refetch: Vec<DocId> },
     /// Send these bytes; the round is over.
     Respond(Vec<u8>),
 }
@@ -154,11 +150,7 @@ pub struct ServerRound {
 
 /// The bytes of an error reply, for requests that could not be read or were not allowed.
 pub fn error_reply(code: ErrorCode, message: impl Into<String>) -> Vec<u8> {
-    ServerMessage::Error(ErrorReport {
-        code,
-        message: message.into(),
-    })
-    .encode()
+    ServerMessage::Error(ErrorReport { code, message: message.into() }).encode()
 }
 
 impl ServerRound {
@@ -235,19 +227,14 @@ impl ServerRound {
             return;
         }
         let response = self.respond(page);
-        self.tasks
-            .push_back(ServerTask::Respond(ServerMessage::Sync(response).encode()));
+        self.tasks.push_back(ServerTask::Respond(ServerMessage::Sync(response).encode()));
         self.phase = Phase::Done;
     }
 
     fn start_reading(&mut self, after: Cursor) {
         self.phase = Phase::Reading;
         let limit = (self.request.page_size as usize).clamp(1, self.config.max_page);
-        self.tasks.push_back(ServerTask::ReadFeed {
-            after,
-            limit,
-            refetch: self.request.refetch.clone(),
-        });
+        self.tasks.push_back(ServerTask::ReadFeed { after, limit, refetch: self.request.refetch.clone() });
     }
 
     fn apply_pushes(&mut self) {
@@ -259,10 +246,7 @@ impl ServerRound {
                 self.awaiting_seq.insert(push.doc, self.outcomes.len());
                 self.tasks.push_back(ServerTask::Store(Box::new(store)));
             }
-            self.outcomes.push(PushOutcome {
-                doc: push.doc,
-                result,
-            });
+            self.outcomes.push(PushOutcome { doc: push.doc, result });
         }
         self.request.pushes = pushes;
         if self.awaiting_seq.is_empty() {
@@ -276,16 +260,10 @@ impl ServerRound {
     fn device_heads(&self) -> BTreeMap<DocId, Vec<ChangeHash>> {
         let mut known: BTreeMap<DocId, Vec<ChangeHash>> = BTreeMap::new();
         for k in &self.request.known {
-            known
-                .entry(k.doc)
-                .or_default()
-                .extend(to_change_hashes(&k.heads));
+            known.entry(k.doc).or_default().extend(to_change_hashes(&k.heads));
         }
         for push in &self.request.pushes {
-            known
-                .entry(push.doc)
-                .or_default()
-                .extend(to_change_hashes(&push.heads));
+            known.entry(push.doc).or_default().extend(to_change_hashes(&push.heads));
         }
         known
     }
@@ -294,11 +272,7 @@ impl ServerRound {
         let known = self.device_heads();
         let mut updates = Vec::new();
         let mut bytes = 0;
-        let mut cursor = page.scanned_to.max(if self.cursor_reset {
-            Cursor(0)
-        } else {
-            self.request.cursor
-        });
+        let mut cursor = page.scanned_to.max(if self.cursor_reset { Cursor(0) } else { self.request.cursor });
         let mut truncated = false;
         for entry in &page.entries {
             let mut have = entry.heads_at_cursor.clone();
@@ -363,12 +337,7 @@ fn lacking(entry: &FeedEntry, have: &[ChangeHash]) -> Vec<u8> {
 }
 
 fn invalid(reason: impl std::fmt::Display) -> (PushResult, Option<StoreDocument>) {
-    (
-        PushResult::Invalid {
-            reason: reason.to_string(),
-        },
-        None,
-    )
+    (PushResult::Invalid { reason: reason.to_string() }, None)
 }
 
 /// Applies one pushed document: merge, check schema and permissions,
@@ -381,20 +350,12 @@ fn apply_push(
     push: &DocPush,
 ) -> (PushResult, Option<StoreDocument>) {
     if push.kind.is_reference() && !author.role.is_desk() {
-        return (
-            PushResult::Refused {
-                reason: crate::permissions::WholeRefusal::ReferenceData.to_string(),
-            },
-            None,
-        );
+        return (PushResult::Refused { reason: crate::permissions::WholeRefusal::ReferenceData.to_string() }, None);
     }
     let created = stored.is_none();
     let (mut doc, before) = match stored {
         Some(stored) if stored.kind != push.kind => {
-            return invalid(format!(
-                "the pushed kind {:?} does not match the document",
-                push.kind
-            ));
+            return invalid(format!("the pushed kind {:?} does not match the document", push.kind));
         }
         Some(stored) => {
             let Ok(doc) = AutoCommit::load(&stored.bytes) else {
@@ -427,19 +388,8 @@ fn apply_push(
             return invalid("the push creates an empty document");
         };
         return match review(author, Some(&before), &before) {
-            Verdict::Refused(why) => (
-                PushResult::Refused {
-                    reason: why.to_string(),
-                },
-                None,
-            ),
-            Verdict::Reviewed(_) => (
-                PushResult::Applied {
-                    seq: None,
-                    refused: Vec::new(),
-                },
-                None,
-            ),
+            Verdict::Refused(why) => (PushResult::Refused { reason: why.to_string() }, None),
+            Verdict::Reviewed(_) => (PushResult::Applied { seq: None, refused: Vec::new() }, None),
         };
     }
     let after = match Document::hydrate_as(&doc, push.doc, push.kind) {
@@ -450,14 +400,7 @@ fn apply_push(
         return invalid(err);
     }
     let review = match review(author, before.as_ref(), &after) {
-        Verdict::Refused(why) => {
-            return (
-                PushResult::Refused {
-                    reason: why.to_string(),
-                },
-                None,
-            )
-        }
+        Verdict::Refused(why) => return (PushResult::Refused { reason: why.to_string() }, None),
         Verdict::Reviewed(review) => review,
     };
     let document = match review.corrected {
@@ -465,15 +408,9 @@ fn apply_push(
             if let Err(err) = corrected.reconcile_into(&mut doc) {
                 return invalid(err);
             }
-            let message = format!(
-                "desk: neutralised {} refused change(s) by {}",
-                review.refused.len(),
-                author.user
-            );
+            let message = format!("desk: neutralised {} refused change(s) by {}", review.refused.len(), author.user);
             doc.commit_with(
-                automerge::transaction::CommitOptions::default()
-                    .with_message(message)
-                    .with_time(now.0 / 1000),
+                automerge::transaction::CommitOptions::default().with_message(message).with_time(now.0 / 1000),
             );
             corrected
         }
@@ -499,13 +436,7 @@ fn apply_push(
         author: *author,
         received_at: now,
     };
-    (
-        PushResult::Applied {
-            seq: None,
-            refused: refused_reports,
-        },
-        Some(store),
-    )
+    (PushResult::Applied { seq: None, refused: refused_reports }, Some(store))
 }
 
 #[cfg(test)]
@@ -545,105 +476,46 @@ mod tests {
 
     fn response(round: &mut ServerRound) -> SyncResponse {
         match round.poll_task() {
-            Some(ServerTask::Respond(bytes)) => {
-                match ServerMessage::decode(&bytes, &WireLimits::default()).unwrap() {
-                    ServerMessage::Sync(response) => response,
-                    other => panic!("expected a sync response, got {other:?}"),
-                }
-            }
+            Some(ServerTask::Respond(bytes)) => match ServerMessage::decode(&bytes, &WireLimits::default()).unwrap() {
+                ServerMessage::Sync(response) => response,
+                other => panic!("expected a sync response, got {other:?}"),
+            },
             other => panic!("expected the response, got {other:?}"),
         }
     }
 
     #[test]
     fn an_idle_request_goes_straight_to_the_feed() {
-        let mut round = ServerRound::handle_request(
-            NOW,
-            Cast::default().engineer,
-            &request(7, vec![]),
-            config(),
-        )
-        .unwrap();
-        assert_eq!(
-            round.poll_task(),
-            Some(ServerTask::ReadFeed {
-                after: Cursor(7),
-                limit: 10,
-                refetch: vec![]
-            })
-        );
-        round.handle_feed(FeedPage {
-            entries: vec![],
-            scanned_to: Cursor(7),
-            latest: Cursor(7),
-            refetched: vec![],
-        });
+        let mut round =
+            ServerRound::handle_request(NOW, Cast::default().engineer, &request(7, vec![]), config()).unwrap();
+        assert_eq!(round.poll_task(), Some(ServerTask::ReadFeed { after: Cursor(7), limit: 10, refetch: vec![] }));
+        round.handle_feed(FeedPage { entries: vec![], scanned_to: Cursor(7), latest: Cursor(7), refetched: vec![] });
         let answer = response(&mut round);
-        assert_eq!(
-            (answer.cursor, answer.more, answer.updates.len()),
-            (Cursor(7), false, 0)
-        );
+        assert_eq!((answer.cursor, answer.more, answer.updates.len()), (Cursor(7), false, 0));
         assert!(round.is_done());
     }
 
     #[test]
     fn inputs_for_another_phase_are_ignored() {
-        let push = DocPush {
-            doc: DocId::from_u128(1),
-            kind: DocKind::Ticket,
-            heads: vec![],
-            changes: vec![],
-        };
-        let mut round = ServerRound::handle_request(
-            NOW,
-            Cast::default().engineer,
-            &request(0, vec![push]),
-            config(),
-        )
-        .unwrap();
-        assert!(matches!(
-            round.poll_task(),
-            Some(ServerTask::LoadDocuments(_))
-        ));
+        let push = DocPush { doc: DocId::from_u128(1), kind: DocKind::Ticket, heads: vec![], changes: vec![] };
+        let mut round =
+            ServerRound::handle_request(NOW, Cast::default().engineer, &request(0, vec![push]), config()).unwrap();
+        assert!(matches!(round.poll_task(), Some(ServerTask::LoadDocuments(_))));
         round.handle_feed(FeedPage::default());
         round.handle_stored(DocId::from_u128(1), 99);
         round.handle_document(DocId::from_u128(2), None);
-        assert_eq!(
-            round.poll_task(),
-            None,
-            "nothing moves until the pushed document is loaded"
-        );
+        assert_eq!(round.poll_task(), None, "nothing moves until the pushed document is loaded");
         round.handle_document(DocId::from_u128(1), None);
-        assert!(
-            matches!(round.poll_task(), Some(ServerTask::ReadFeed { .. })),
-            "an empty new document stores nothing"
-        );
+        assert!(matches!(round.poll_task(), Some(ServerTask::ReadFeed { .. })), "an empty new document stores nothing");
     }
 
     #[test]
     fn a_device_ahead_of_the_feed_starts_over_from_the_beginning() {
-        let mut round = ServerRound::handle_request(
-            NOW,
-            Cast::default().engineer,
-            &request(500, vec![]),
-            config(),
-        )
-        .unwrap();
+        let mut round =
+            ServerRound::handle_request(NOW, Cast::default().engineer, &request(500, vec![]), config()).unwrap();
         round.poll_task();
-        round.handle_feed(FeedPage {
-            entries: vec![],
-            scanned_to: Cursor(20),
-            latest: Cursor(20),
-            refetched: vec![],
-        });
-        assert_eq!(
-            round.poll_task(),
-            Some(ServerTask::ReadFeed {
-                after: Cursor(0),
-                limit: 10,
-                refetch: vec![]
-            })
-        );
+        round.handle_feed(FeedPage { entries: vec![], scanned_to: Cursor(20), latest: Cursor(20), refetched: vec![] });
+        assert_eq!(round.poll_task(), Some(ServerTask::ReadFeed { after: Cursor(0), limit: 10, refetch: vec![] }));
         round.handle_feed(FeedPage {
             entries: vec![entry(1, 3, 10)],
             scanned_to: Cursor(20),
@@ -657,32 +529,15 @@ mod tests {
 
     #[test]
     fn a_page_stops_at_its_byte_budget_and_asks_for_more() {
-        let config = ServerConfig {
-            page_bytes: 1_000,
-            ..config()
-        };
+        let config = ServerConfig { page_bytes: 1_000, ..config() };
         let mut round =
-            ServerRound::handle_request(NOW, Cast::default().engineer, &request(0, vec![]), config)
-                .unwrap();
+            ServerRound::handle_request(NOW, Cast::default().engineer, &request(0, vec![]), config).unwrap();
         round.poll_task();
         let entries = vec![entry(1, 1, 600), entry(2, 2, 600), entry(3, 3, 600)];
-        round.handle_feed(FeedPage {
-            entries,
-            scanned_to: Cursor(3),
-            latest: Cursor(3),
-            refetched: vec![],
-        });
+        round.handle_feed(FeedPage { entries, scanned_to: Cursor(3), latest: Cursor(3), refetched: vec![] });
         let answer = response(&mut round);
-        assert_eq!(
-            answer.updates.len(),
-            1,
-            "one document always goes, the second would pass the budget"
-        );
-        assert_eq!(
-            (answer.cursor, answer.more),
-            (Cursor(1), true),
-            "the cursor stops at what was sent"
-        );
+        assert_eq!(answer.updates.len(), 1, "one document always goes, the second would pass the budget");
+        assert_eq!((answer.cursor, answer.more), (Cursor(1), true), "the cursor stops at what was sent");
     }
 
     #[test]
@@ -695,23 +550,12 @@ mod tests {
             "x".into(),
             DocId::from_u128(2),
         );
-        let mut doc =
-            crate::model::new_document(&Document::Ticket(ticket), ActorId::from([1; 16])).unwrap();
-        let mut round = ServerRound::handle_request(
-            NOW,
-            Cast::default().engineer,
-            &request(4, vec![]),
-            config(),
-        )
-        .unwrap();
+        let mut doc = crate::model::new_document(&Document::Ticket(ticket), ActorId::from([1; 16])).unwrap();
+        let mut round =
+            ServerRound::handle_request(NOW, Cast::default().engineer, &request(4, vec![]), config()).unwrap();
         round.poll_task();
         let heads = doc.get_heads();
-        let known = FeedEntry {
-            heads: heads.clone(),
-            heads_at_cursor: heads,
-            bytes: doc.save(),
-            ..entry(1, 5, 0)
-        };
+        let known = FeedEntry { heads: heads.clone(), heads_at_cursor: heads, bytes: doc.save(), ..entry(1, 5, 0) };
         round.handle_feed(FeedPage {
             entries: vec![known],
             scanned_to: Cursor(5),

@@ -15,10 +15,7 @@ fn request() -> SyncRequest {
             heads: vec![Head([3; 32])],
             changes: vec![0x85; 2_000],
         }],
-        known: vec![KnownHeads {
-            doc: DocId::from_u128(2),
-            heads: vec![Head([4; 32])],
-        }],
+        known: vec![KnownHeads { doc: DocId::from_u128(2), heads: vec![Head([4; 32])] }],
         refetch: vec![DocId::from_u128(3)],
     }
 }
@@ -30,11 +27,7 @@ fn response() -> SyncResponse {
             doc: DocId::from_u128(1),
             result: PushResult::Applied {
                 seq: Some(9),
-                refused: vec![RefusalReport {
-                    field: "sla".into(),
-                    entry: None,
-                    reason: "only the desk".into(),
-                }],
+                refused: vec![RefusalReport { field: "sla".into(), entry: None, reason: "only the desk".into() }],
             },
         }],
         updates: vec![DocUpdate {
@@ -57,10 +50,7 @@ fn limits() -> WireLimits {
 #[test]
 fn a_request_survives_encoding_and_decoding() {
     let message = ClientMessage::Sync(request());
-    assert_eq!(
-        ClientMessage::decode(&message.encode(), &limits()).unwrap(),
-        message
-    );
+    assert_eq!(ClientMessage::decode(&message.encode(), &limits()).unwrap(), message);
 }
 
 #[test]
@@ -68,40 +58,24 @@ fn every_server_message_survives_encoding_and_decoding() {
     for message in [
         ServerMessage::Sync(response()),
         ServerMessage::Wipe,
-        ServerMessage::Error(ErrorReport {
-            code: ErrorCode::Unauthorized,
-            message: "token revoked".into(),
-        }),
+        ServerMessage::Error(ErrorReport { code: ErrorCode::Unauthorized, message: "token revoked".into() }),
     ] {
-        assert_eq!(
-            ServerMessage::decode(&message.encode(), &limits()).unwrap(),
-            message
-        );
+        assert_eq!(ServerMessage::decode(&message.encode(), &limits()).unwrap(), message);
     }
 }
 
 #[test]
 fn a_large_body_travels_compressed() {
     let bytes = ClientMessage::Sync(request()).encode();
-    assert_eq!(
-        bytes[6], FLAG_ZSTD,
-        "a 2 KB repetitive body should be compressed"
-    );
-    assert!(
-        bytes.len() < 500,
-        "compression should shrink it, got {} bytes",
-        bytes.len()
-    );
+    assert_eq!(bytes[6], FLAG_ZSTD, "a 2 KB repetitive body should be compressed");
+    assert!(bytes.len() < 500, "compression should shrink it, got {} bytes", bytes.len());
 }
 
 #[test]
 fn every_truncation_of_a_message_is_refused_with_an_error() {
     let bytes = ClientMessage::Sync(request()).encode();
     for len in 0..bytes.len() {
-        assert!(
-            ClientMessage::decode(&bytes[..len], &limits()).is_err(),
-            "a {len}-byte prefix must not decode"
-        );
+        assert!(ClientMessage::decode(&bytes[..len], &limits()).is_err(), "a {len}-byte prefix must not decode");
     }
 }
 
@@ -116,10 +90,7 @@ fn bad_magic_unknown_version_type_and_flags_are_named() {
     assert_eq!(with(0, b'X'), WireError::BadMagic);
     assert_eq!(with(4, 2), WireError::UnsupportedVersion(2));
     assert_eq!(with(5, 99), WireError::UnknownType(99));
-    assert_eq!(
-        with(5, TYPE_SYNC_RESPONSE),
-        WireError::UnexpectedType(TYPE_SYNC_RESPONSE)
-    );
+    assert_eq!(with(5, TYPE_SYNC_RESPONSE), WireError::UnexpectedType(TYPE_SYNC_RESPONSE));
     assert!(matches!(with(6, 0x80), WireError::UnknownFlags(_)));
     assert!(matches!(with(7, 1), WireError::UnknownFlags(_)));
 }
@@ -128,26 +99,14 @@ fn bad_magic_unknown_version_type_and_flags_are_named() {
 fn a_body_length_that_disagrees_with_the_header_is_refused() {
     let mut bytes = ClientMessage::Sync(request()).encode();
     bytes.push(0);
-    assert!(matches!(
-        ClientMessage::decode(&bytes, &limits()),
-        Err(WireError::LengthMismatch { .. })
-    ));
+    assert!(matches!(ClientMessage::decode(&bytes, &limits()), Err(WireError::LengthMismatch { .. })));
 }
 
 #[test]
 fn an_oversized_message_is_refused_before_it_is_read() {
-    let small = WireLimits {
-        max_message: 16,
-        ..limits()
-    };
+    let small = WireLimits { max_message: 16, ..limits() };
     let bytes = ClientMessage::Sync(request()).encode();
-    assert!(matches!(
-        ClientMessage::decode(&bytes, &small),
-        Err(WireError::TooLarge {
-            what: "message",
-            ..
-        })
-    ));
+    assert!(matches!(ClientMessage::decode(&bytes, &small), Err(WireError::TooLarge { what: "message", .. })));
 }
 
 #[test]
@@ -159,41 +118,20 @@ fn a_compression_bomb_stops_at_the_body_limit() {
     bytes.extend_from_slice(&[PROTOCOL_VERSION, TYPE_SYNC_REQUEST, FLAG_ZSTD, 0]);
     bytes.extend_from_slice(&(bomb.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&bomb);
-    let tight = WireLimits {
-        max_body: 1024 * 1024,
-        ..limits()
-    };
+    let tight = WireLimits { max_body: 1024 * 1024, ..limits() };
     assert!(matches!(
         ClientMessage::decode(&bytes, &tight),
-        Err(WireError::TooLarge {
-            what: "decompressed body",
-            ..
-        })
+        Err(WireError::TooLarge { what: "decompressed body", .. })
     ));
 }
 
 #[test]
 fn a_request_over_its_count_limits_is_refused() {
     let mut many = request();
-    many.known = (0..10)
-        .map(|n| KnownHeads {
-            doc: DocId::from_u128(n),
-            heads: vec![],
-        })
-        .collect();
-    let tight = WireLimits {
-        max_documents: 5,
-        ..limits()
-    };
+    many.known = (0..10).map(|n| KnownHeads { doc: DocId::from_u128(n), heads: vec![] }).collect();
+    let tight = WireLimits { max_documents: 5, ..limits() };
     let err = ClientMessage::decode(&ClientMessage::Sync(many).encode(), &tight).unwrap_err();
-    assert_eq!(
-        err,
-        WireError::OverLimit {
-            what: "known-heads entries",
-            count: 10,
-            limit: 5
-        }
-    );
+    assert_eq!(err, WireError::OverLimit { what: "known-heads entries", count: 10, limit: 5 });
 }
 
 #[test]
@@ -216,10 +154,7 @@ fn a_wipe_with_a_body_is_refused() {
     let mut bytes = frame(TYPE_WIPE, &[1, 2, 3]);
     assert!(ServerMessage::decode(&bytes, &limits()).is_err());
     bytes = frame(TYPE_WIPE, &[]);
-    assert_eq!(
-        ServerMessage::decode(&bytes, &limits()).unwrap(),
-        ServerMessage::Wipe
-    );
+    assert_eq!(ServerMessage::decode(&bytes, &limits()).unwrap(), ServerMessage::Wipe);
 }
 
 #[test]
@@ -227,10 +162,7 @@ fn trailing_bytes_after_the_body_are_refused() {
     let mut body = to_body(&request());
     body.extend_from_slice(&[0, 0]);
     let bytes = frame(TYPE_SYNC_REQUEST, &body);
-    assert!(matches!(
-        ClientMessage::decode(&bytes, &limits()),
-        Err(WireError::Body(_))
-    ));
+    assert!(matches!(ClientMessage::decode(&bytes, &limits()), Err(WireError::Body(_))));
 }
 
 proptest! {

@@ -21,51 +21,22 @@ pub struct PartRequestState {
 }
 
 pub fn fold_part_request(request: &PartRequest) -> PartRequestState {
-    let mut rules = PartRules {
-        status: PartStatus::Requested,
-        org: request.org,
-    };
-    let steps = request.transitions.iter().map(|t| {
-        (
-            Step {
-                id: t.id,
-                from: t.from,
-                to: t.to,
-                at: t.at,
-                by: t.by,
-            },
-            (),
-        )
-    });
+    let mut rules = PartRules { status: PartStatus::Requested, org: request.org };
+    let steps = request.transitions.iter().map(|t| (Step { id: t.id, from: t.from, to: t.to, at: t.at, by: t.by }, ()));
     let conflicts = fold(&mut rules, steps);
-    PartRequestState {
-        status: rules.status,
-        conflicts,
-    }
+    PartRequestState { status: rules.status, conflicts }
 }
 
 /// Why `actor` may not move a request of `org` from `status` to `to`.
-pub fn part_move_refusal(
-    actor: &Actor,
-    org: OrgId,
-    status: PartStatus,
-    to: PartStatus,
-) -> Option<MoveRefusal> {
+pub fn part_move_refusal(actor: &Actor, org: OrgId, status: PartStatus, to: PartStatus) -> Option<MoveRefusal> {
     let rules = PartRules { status, org };
-    let step = Step {
-        id: crate::ids::EntryId::from_u128(0),
-        from: status,
-        to,
-        at: crate::ids::Timestamp(0),
-        by: *actor,
-    };
+    let step =
+        Step { id: crate::ids::EntryId::from_u128(0), from: status, to, at: crate::ids::Timestamp(0), by: *actor };
     rules.check(&step, &()).err()
 }
 
 fn is_warehouse_move(from: PartStatus, to: PartStatus) -> bool {
-    use PartStatus::{
-        Approved, Cancelled, Delivered, Installed, Picked, Rejected, Requested, Returned, Shipped,
-    };
+    use PartStatus::{Approved, Cancelled, Delivered, Installed, Picked, Rejected, Requested, Returned, Shipped};
     matches!(
         (from, to),
         (Requested, Approved | Rejected)
@@ -79,17 +50,11 @@ fn is_warehouse_move(from: PartStatus, to: PartStatus) -> bool {
 
 fn is_field_move(from: PartStatus, to: PartStatus) -> bool {
     use PartStatus::{Approved, Cancelled, Delivered, Installed, Requested, Shipped};
-    matches!(
-        (from, to),
-        (Requested | Approved, Cancelled) | (Shipped, Delivered) | (Delivered, Installed)
-    )
+    matches!((from, to), (Requested | Approved, Cancelled) | (Shipped, Delivered) | (Delivered, Installed))
 }
 
 fn is_field_target(to: PartStatus) -> bool {
-    matches!(
-        to,
-        PartStatus::Cancelled | PartStatus::Delivered | PartStatus::Installed
-    )
+    matches!(to, PartStatus::Cancelled | PartStatus::Delivered | PartStatus::Installed)
 }
 
 struct PartRules {
@@ -152,29 +117,15 @@ mod tests {
     const PARTNER: OrgId = OrgId(uuid::Uuid::from_u128(2));
 
     fn parts_desk() -> Actor {
-        Actor {
-            user: UserId::from_u128(5),
-            org: SERVICE,
-            role: Role::PartsDesk,
-        }
+        Actor { user: UserId::from_u128(5), org: SERVICE, role: Role::PartsDesk }
     }
     fn engineer() -> Actor {
-        Actor {
-            user: UserId::from_u128(100),
-            org: SERVICE,
-            role: Role::Engineer,
-        }
+        Actor { user: UserId::from_u128(100), org: SERVICE, role: Role::Engineer }
     }
 
     fn request(moves: &[(Actor, PartStatus, PartStatus)]) -> PartRequest {
-        let mut request = PartRequest::new(
-            DocId::from_u128(1),
-            DocId::from_u128(2),
-            engineer(),
-            Timestamp(0),
-            "HDD-600".into(),
-            1,
-        );
+        let mut request =
+            PartRequest::new(DocId::from_u128(1), DocId::from_u128(2), engineer(), Timestamp(0), "HDD-600".into(), 1);
         for (n, (by, from, to)) in moves.iter().enumerate() {
             request.transitions.push(PartTransition {
                 id: EntryId::from_u128(n as u128 + 1),
@@ -204,71 +155,40 @@ mod tests {
 
     #[test]
     fn an_engineer_may_not_approve_their_own_request() {
-        assert_eq!(
-            part_move_refusal(&engineer(), SERVICE, Requested, Approved),
-            Some(MoveRefusal::RoleMayNot)
-        );
+        assert_eq!(part_move_refusal(&engineer(), SERVICE, Requested, Approved), Some(MoveRefusal::RoleMayNot));
     }
 
     #[test]
     fn an_engineer_may_not_cancel_once_the_part_is_picked() {
-        assert_eq!(
-            part_move_refusal(&engineer(), SERVICE, Picked, Cancelled),
-            Some(MoveRefusal::NotFromStatus)
-        );
-        assert_eq!(
-            part_move_refusal(&parts_desk(), SERVICE, Picked, Cancelled),
-            None
-        );
+        assert_eq!(part_move_refusal(&engineer(), SERVICE, Picked, Cancelled), Some(MoveRefusal::NotFromStatus));
+        assert_eq!(part_move_refusal(&parts_desk(), SERVICE, Picked, Cancelled), None);
     }
 
     #[test]
     fn an_engineer_of_another_company_may_not_touch_the_request() {
-        let partner = Actor {
-            user: UserId::from_u128(200),
-            org: PARTNER,
-            role: Role::PartnerEngineer,
-        };
-        assert_eq!(
-            part_move_refusal(&partner, SERVICE, Requested, Cancelled),
-            Some(MoveRefusal::OtherOrg)
-        );
+        let partner = Actor { user: UserId::from_u128(200), org: PARTNER, role: Role::PartnerEngineer };
+        assert_eq!(part_move_refusal(&partner, SERVICE, Requested, Cancelled), Some(MoveRefusal::OtherOrg));
     }
 
     #[test]
     fn a_rejected_request_cannot_be_shipped() {
         let d = parts_desk();
-        let state = fold_part_request(&request(&[
-            (d, Requested, Rejected),
-            (d, Requested, Approved),
-        ]));
+        let state = fold_part_request(&request(&[(d, Requested, Rejected), (d, Requested, Approved)]));
         assert_eq!(state.status, Rejected);
-        assert_eq!(
-            state.conflicts[0].outcome,
-            Outcome::NotApplied(MoveRefusal::NotFromStatus)
-        );
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotFromStatus));
     }
 
     #[test]
     fn a_warehouse_rejection_stands_over_a_concurrent_cancel() {
         let (d, e) = (parts_desk(), engineer());
-        let state = fold_part_request(&request(&[
-            (e, Requested, Cancelled),
-            (d, Requested, Rejected),
-        ]));
+        let state = fold_part_request(&request(&[(e, Requested, Cancelled), (d, Requested, Rejected)]));
         assert_eq!(state.status, Rejected);
         assert_eq!(state.conflicts[0].outcome, Outcome::DeskOverrode);
     }
 
     #[test]
     fn a_faulty_part_can_be_returned_after_installation() {
-        assert_eq!(
-            part_move_refusal(&parts_desk(), SERVICE, Installed, Returned),
-            None
-        );
-        assert_eq!(
-            part_move_refusal(&engineer(), SERVICE, Installed, Returned),
-            Some(MoveRefusal::RoleMayNot)
-        );
+        assert_eq!(part_move_refusal(&parts_desk(), SERVICE, Installed, Returned), None);
+        assert_eq!(part_move_refusal(&engineer(), SERVICE, Installed, Returned), Some(MoveRefusal::RoleMayNot));
     }
 }

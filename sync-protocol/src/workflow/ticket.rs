@@ -24,28 +24,11 @@ pub struct TicketState {
 
 /// Folds the ticket's transitions into its status, assignee and conflicts.
 pub fn fold_ticket(ticket: &Ticket) -> TicketState {
-    let mut rules = TicketRules {
-        status: TicketStatus::New,
-        assignee: None,
-    };
-    let steps = ticket.transitions.iter().map(|t| {
-        (
-            Step {
-                id: t.id,
-                from: t.from,
-                to: t.to,
-                at: t.at,
-                by: t.by,
-            },
-            t.assignee,
-        )
-    });
+    let mut rules = TicketRules { status: TicketStatus::New, assignee: None };
+    let steps =
+        ticket.transitions.iter().map(|t| (Step { id: t.id, from: t.from, to: t.to, at: t.at, by: t.by }, t.assignee));
     let conflicts = fold(&mut rules, steps);
-    TicketState {
-        status: rules.status,
-        assignee: rules.assignee,
-        conflicts,
-    }
+    TicketState { status: rules.status, assignee: rules.assignee, conflicts }
 }
 
 /// Why `actor` may not move a ticket in `status`, assigned to `assignee`,
@@ -57,17 +40,9 @@ pub fn ticket_move_refusal(
     to: TicketStatus,
     new_assignee: Option<&Assignee>,
 ) -> Option<MoveRefusal> {
-    let rules = TicketRules {
-        status,
-        assignee: assignee.copied(),
-    };
-    let step = Step {
-        id: crate::ids::EntryId::from_u128(0),
-        from: status,
-        to,
-        at: crate::ids::Timestamp(0),
-        by: *actor,
-    };
+    let rules = TicketRules { status, assignee: assignee.copied() };
+    let step =
+        Step { id: crate::ids::EntryId::from_u128(0), from: status, to, at: crate::ids::Timestamp(0), by: *actor };
     rules.check(&step, &new_assignee.copied()).err()
 }
 
@@ -79,10 +54,7 @@ pub fn is_assigned_to(assignee: Option<&Assignee>, actor: &Actor) -> bool {
     match actor.role {
         Role::Engineer => assignee.engineer == Some(actor.user),
         Role::PartnerEngineer => {
-            assignee.partner_org == Some(actor.org)
-                && assignee
-                    .engineer
-                    .is_none_or(|engineer| engineer == actor.user)
+            assignee.partner_org == Some(actor.org) && assignee.engineer.is_none_or(|engineer| engineer == actor.user)
         }
         Role::Admin | Role::Dispatcher | Role::PartsDesk => false,
     }
@@ -103,9 +75,7 @@ fn is_field_move(from: TicketStatus, to: TicketStatus) -> bool {
 }
 
 fn is_desk_move(from: TicketStatus, to: TicketStatus) -> bool {
-    use TicketStatus::{
-        Accepted, Assigned, Cancelled, Closed, EnRoute, New, Resolved, WaitingParts,
-    };
+    use TicketStatus::{Accepted, Assigned, Cancelled, Closed, EnRoute, New, Resolved, WaitingParts};
     match to {
         Assigned => true,
         Cancelled => !from.is_terminal(),
@@ -117,10 +87,7 @@ fn is_desk_move(from: TicketStatus, to: TicketStatus) -> bool {
 
 /// Statuses that field roles can ever move a ticket to.
 fn is_field_target(to: TicketStatus) -> bool {
-    !matches!(
-        to,
-        TicketStatus::Assigned | TicketStatus::Closed | TicketStatus::Cancelled
-    )
+    !matches!(to, TicketStatus::Assigned | TicketStatus::Closed | TicketStatus::Cancelled)
 }
 
 fn names_someone(assignee: Option<&Assignee>) -> bool {
@@ -140,11 +107,7 @@ impl Rules for TicketRules {
         self.status
     }
 
-    fn check(
-        &self,
-        step: &Step<TicketStatus>,
-        new_assignee: &Option<Assignee>,
-    ) -> Result<(), MoveRefusal> {
+    fn check(&self, step: &Step<TicketStatus>, new_assignee: &Option<Assignee>) -> Result<(), MoveRefusal> {
         match step.by.role {
             Role::Admin | Role::Dispatcher => {
                 if !is_desk_move(self.status, step.to) {
@@ -201,31 +164,16 @@ mod tests {
     const PARTNER: OrgId = OrgId(uuid::Uuid::from_u128(2));
 
     fn dispatcher() -> Actor {
-        Actor {
-            user: UserId::from_u128(10),
-            org: SERVICE,
-            role: Role::Dispatcher,
-        }
+        Actor { user: UserId::from_u128(10), org: SERVICE, role: Role::Dispatcher }
     }
     fn engineer(n: u128) -> Actor {
-        Actor {
-            user: UserId::from_u128(100 + n),
-            org: SERVICE,
-            role: Role::Engineer,
-        }
+        Actor { user: UserId::from_u128(100 + n), org: SERVICE, role: Role::Engineer }
     }
     fn partner_engineer() -> Actor {
-        Actor {
-            user: UserId::from_u128(200),
-            org: PARTNER,
-            role: Role::PartnerEngineer,
-        }
+        Actor { user: UserId::from_u128(200), org: PARTNER, role: Role::PartnerEngineer }
     }
     fn to_engineer(actor: Actor) -> Option<Assignee> {
-        Some(Assignee {
-            engineer: Some(actor.user),
-            partner_org: None,
-        })
+        Some(Assignee { engineer: Some(actor.user), partner_org: None })
     }
 
     struct Log(Ticket, u128);
@@ -243,13 +191,7 @@ mod tests {
                 0,
             )
         }
-        fn push(
-            &mut self,
-            by: Actor,
-            from: TicketStatus,
-            to: TicketStatus,
-            assignee: Option<Assignee>,
-        ) -> &mut Self {
+        fn push(&mut self, by: Actor, from: TicketStatus, to: TicketStatus, assignee: Option<Assignee>) -> &mut Self {
             self.1 += 1;
             self.0.transitions.push(Transition {
                 id: EntryId::from_u128(self.1),
@@ -270,10 +212,7 @@ mod tests {
     #[test]
     fn a_ticket_without_transitions_is_new_and_unassigned() {
         let state = Log::new().fold();
-        assert_eq!(
-            (state.status, state.assignee, state.conflicts.len()),
-            (New, None, 0)
-        );
+        assert_eq!((state.status, state.assignee, state.conflicts.len()), (New, None, 0));
     }
 
     #[test]
@@ -290,33 +229,22 @@ mod tests {
             .push(dispatcher(), Resolved, Closed, None);
         let state = log.fold();
         assert_eq!(state.status, Closed);
-        assert!(
-            state.conflicts.is_empty(),
-            "a clean path has nothing to report: {:?}",
-            state.conflicts
-        );
+        assert!(state.conflicts.is_empty(), "a clean path has nothing to report: {:?}", state.conflicts);
     }
 
     #[test]
     fn an_engineer_may_not_move_a_ticket_assigned_to_someone_else() {
         let mut log = Log::new();
-        log.push(dispatcher(), New, Assigned, to_engineer(engineer(1)))
-            .push(engineer(2), Assigned, Accepted, None);
+        log.push(dispatcher(), New, Assigned, to_engineer(engineer(1))).push(engineer(2), Assigned, Accepted, None);
         let state = log.fold();
         assert_eq!(state.status, Assigned, "the intruder's move must not count");
-        assert_eq!(
-            state.conflicts[0].outcome,
-            Outcome::NotApplied(MoveRefusal::NotAssignee)
-        );
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotAssignee));
     }
 
     #[test]
     fn an_engineer_may_not_cancel_close_or_assign() {
         let e = engineer(1);
-        let assigned = Some(Assignee {
-            engineer: Some(e.user),
-            partner_org: None,
-        });
+        let assigned = Some(Assignee { engineer: Some(e.user), partner_org: None });
         for to in [Cancelled, Closed, Assigned] {
             assert_eq!(
                 ticket_move_refusal(&e, Resolved, assigned.as_ref(), to, assigned.as_ref()),
@@ -329,10 +257,7 @@ mod tests {
     #[test]
     fn an_engineer_may_not_skip_from_assigned_to_resolved() {
         let e = engineer(1);
-        let assigned = Assignee {
-            engineer: Some(e.user),
-            partner_org: None,
-        };
+        let assigned = Assignee { engineer: Some(e.user), partner_org: None };
         assert_eq!(
             ticket_move_refusal(&e, Assigned, Some(&assigned), Resolved, None),
             Some(MoveRefusal::NotFromStatus)
@@ -341,61 +266,34 @@ mod tests {
 
     #[test]
     fn a_desk_assignment_must_name_someone() {
-        let empty = Assignee {
-            engineer: None,
-            partner_org: None,
-        };
+        let empty = Assignee { engineer: None, partner_org: None };
         assert_eq!(
             ticket_move_refusal(&dispatcher(), New, None, Assigned, Some(&empty)),
             Some(MoveRefusal::NoAssignee)
         );
-        assert_eq!(
-            ticket_move_refusal(&dispatcher(), New, None, Assigned, None),
-            Some(MoveRefusal::NoAssignee)
-        );
+        assert_eq!(ticket_move_refusal(&dispatcher(), New, None, Assigned, None), Some(MoveRefusal::NoAssignee));
     }
 
     #[test]
     fn parts_desk_makes_no_ticket_moves() {
-        let parts = Actor {
-            user: UserId::from_u128(5),
-            org: SERVICE,
-            role: Role::PartsDesk,
-        };
-        assert_eq!(
-            ticket_move_refusal(&parts, OnSite, None, WaitingParts, None),
-            Some(MoveRefusal::RoleMayNot)
-        );
+        let parts = Actor { user: UserId::from_u128(5), org: SERVICE, role: Role::PartsDesk };
+        assert_eq!(ticket_move_refusal(&parts, OnSite, None, WaitingParts, None), Some(MoveRefusal::RoleMayNot));
     }
 
     #[test]
     fn any_engineer_of_the_assigned_partner_may_work_an_unnamed_partner_assignment() {
         let p = partner_engineer();
         let mut log = Log::new();
-        log.push(
-            dispatcher(),
-            New,
-            Assigned,
-            Some(Assignee {
-                engineer: None,
-                partner_org: Some(PARTNER),
-            }),
-        )
-        .push(p, Assigned, Accepted, None);
+        log.push(dispatcher(), New, Assigned, Some(Assignee { engineer: None, partner_org: Some(PARTNER) }))
+            .push(p, Assigned, Accepted, None);
         assert_eq!(log.fold().status, Accepted);
     }
 
     #[test]
     fn a_partner_engineer_may_not_move_another_partners_ticket() {
         let p = partner_engineer();
-        let other = Assignee {
-            engineer: None,
-            partner_org: Some(OrgId::from_u128(3)),
-        };
-        assert_eq!(
-            ticket_move_refusal(&p, Assigned, Some(&other), Accepted, None),
-            Some(MoveRefusal::NotAssignee)
-        );
+        let other = Assignee { engineer: None, partner_org: Some(OrgId::from_u128(3)) };
+        assert_eq!(ticket_move_refusal(&p, Assigned, Some(&other), Accepted, None), Some(MoveRefusal::NotAssignee));
     }
 
     #[test]
@@ -409,20 +307,9 @@ mod tests {
             .push(e, Accepted, OnSite, None);
         let state = cancel_first.fold();
         assert_eq!(state.status, Cancelled);
-        assert_eq!(
-            state.conflicts.len(),
-            1,
-            "the engineer's move must be reported"
-        );
-        assert_eq!(
-            state.conflicts[0].outcome,
-            Outcome::NotApplied(MoveRefusal::NotFromStatus)
-        );
-        assert!(
-            state.conflicts[0].explain().contains("cancelled"),
-            "{}",
-            state.conflicts[0].explain()
-        );
+        assert_eq!(state.conflicts.len(), 1, "the engineer's move must be reported");
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotFromStatus));
+        assert!(state.conflicts[0].explain().contains("cancelled"), "{}", state.conflicts[0].explain());
 
         let mut on_site_first = Log::new();
         on_site_first
@@ -464,18 +351,14 @@ mod tests {
             .push(old, Accepted, EnRoute, None);
         let state = log.fold();
         assert_eq!((state.status, state.assignee), (Assigned, to_engineer(new)));
-        assert_eq!(
-            state.conflicts[0].outcome,
-            Outcome::NotApplied(MoveRefusal::NotAssignee)
-        );
+        assert_eq!(state.conflicts[0].outcome, Outcome::NotApplied(MoveRefusal::NotAssignee));
     }
 
     #[test]
     fn a_declined_ticket_goes_back_to_new_and_unassigned() {
         let e = engineer(1);
         let mut log = Log::new();
-        log.push(dispatcher(), New, Assigned, to_engineer(e))
-            .push(e, Assigned, New, None);
+        log.push(dispatcher(), New, Assigned, to_engineer(e)).push(e, Assigned, New, None);
         let state = log.fold();
         assert_eq!((state.status, state.assignee), (New, None));
     }
@@ -483,19 +366,7 @@ mod tests {
     #[test]
     fn the_desk_may_reopen_a_closed_ticket_by_assigning_it() {
         let e = engineer(1);
-        assert_eq!(
-            ticket_move_refusal(
-                &dispatcher(),
-                Closed,
-                None,
-                Assigned,
-                to_engineer(e).as_ref()
-            ),
-            None
-        );
-        assert_eq!(
-            ticket_move_refusal(&dispatcher(), Closed, None, Cancelled, None),
-            Some(MoveRefusal::NotFromStatus)
-        );
+        assert_eq!(ticket_move_refusal(&dispatcher(), Closed, None, Assigned, to_engineer(e).as_ref()), None);
+        assert_eq!(ticket_move_refusal(&dispatcher(), Closed, None, Cancelled, None), Some(MoveRefusal::NotFromStatus));
     }
 }

@@ -36,11 +36,7 @@ pub fn edit_ticket(device: &mut MemoryDevice, id: DocId, change: impl FnOnce(&mu
 }
 
 /// Edits a ticket with no local checks, as a crafted or outdated client would.
-pub fn edit_ticket_unchecked(
-    device: &mut MemoryDevice,
-    id: DocId,
-    change: impl FnOnce(&mut Ticket),
-) {
+pub fn edit_ticket_unchecked(device: &mut MemoryDevice, id: DocId, change: impl FnOnce(&mut Ticket)) {
     device
         .edit_unchecked(id, T0, |d| match d {
             Document::Ticket(t) => change(t),
