@@ -427,6 +427,10 @@ impl MemoryDevice {
                     more = true;
                 }
                 ClientEvent::RoundComplete { more: again, .. } => more |= again,
+                ClientEvent::TooLarge { doc, bytes } => {
+                    self.refused_docs
+                        .push((doc, format!("{bytes} bytes of changes are more than one message carries")));
+                }
                 ClientEvent::RoundFailed { .. } => more = true,
                 ClientEvent::Wipe => {
                     self.docs.clear();
@@ -436,7 +440,8 @@ impl MemoryDevice {
                 }
             }
         }
-        Ok(more)
+        // Documents found lacking history are asked for whole at once.
+        Ok(more || !self.session.state().refetch.is_empty())
     }
 
     fn apply(&mut self, id: DocId, kind: DocKind, changes: &[u8], desk_heads: &[ChangeHash]) {

@@ -64,6 +64,9 @@ pub enum ClientEvent {
     /// The desk lacks changes the push builds on: forget its acknowledged
     /// heads for this document and push it whole next round.
     ResendAll { doc: DocId },
+    /// The document's unsynced changes exceed what one message may carry;
+    /// they stay on the device and are not sent.
+    TooLarge { doc: DocId, bytes: usize },
     /// The round is over. `more`: start another one now.
     RoundComplete { cursor: Cursor, more: bool },
     /// The round failed (transport error, timeout, error reply); nothing
@@ -158,13 +161,14 @@ impl ClientSession {
         let mut pushes = Vec::new();
         let mut deferred = 0;
         for doc in outbound {
+            if doc.changes.len() > self.limits.max_document_bytes || doc.heads.len() > self.limits.max_heads {
+                // No round could carry it; say so instead of trying forever.
+                self.events.push_back(ClientEvent::TooLarge { doc: doc.doc, bytes: doc.changes.len() });
+                continue;
+            }
             let size = doc.changes.len() + doc.heads.len() * 32 + 64;
             let fits = pushes.is_empty() || used + size <= budget;
-            if !fits
-                || pushes.len() >= self.limits.max_documents
-                || doc.changes.len() > self.limits.max_document_bytes
-                || doc.heads.len() > self.limits.max_heads
-            {
+            if !fits || pushes.len() >= self.limits.max_documents {
                 deferred += 1;
                 continue;
             }
@@ -393,6 +397,19 @@ mod tests {
         assert!(matches!(s.handle_response(NOW, b"garbage"), Err(SessionError::Wire(_))));
         assert!(matches!(events(&mut s)[..], [ClientEvent::RoundFailed { .. }]));
         assert_eq!(s.state(), &ClientState::default());
+    }
+
+    #[test]
+    fn a_document_too_large_for_any_message_is_reported_not_retried_forever() {
+        let limits = WireLimits { max_document_bytes: 100, ..WireLimits::default() };
+        let mut s = ClientSession::new(ClientState::default(), limits);
+        s.start_round(NOW, RoundId(1), vec![outbound(1, 101), outbound(2, 50)]).unwrap();
+        assert_eq!(events(&mut s), vec![ClientEvent::TooLarge { doc: DocId::from_u128(1), bytes: 101 }]);
+        let ClientMessage::Sync(sent) =
+            ClientMessage::decode(&s.poll_transmit().unwrap(), &WireLimits::default()).unwrap();
+        assert_eq!(sent.pushes.iter().map(|p| p.doc).collect::<Vec<_>>(), vec![DocId::from_u128(2)]);
+        s.handle_response(NOW, &reply(1, 0, false)).unwrap();
+        assert_eq!(events(&mut s), vec![ClientEvent::RoundComplete { cursor: Cursor(0), more: false }]);
     }
 
     #[test]
