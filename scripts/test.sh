@@ -18,5 +18,8 @@ echo "== format"
 cargo fmt --all -- --check
 echo "== lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The desk's suite runs on SQLite and on PostgreSQL: start a throwaway server.
+source scripts/test-postgres.sh
+
 echo "== tests"
 cargo test --workspace --locked

@@ -1,0 +1,263 @@
+//! Companies, people, API tokens, devices and pairing codes.
+//!
+//! Secrets (API tokens, device tokens, pairing codes) are shown once and
+//! stored only as SHA-256 hashes. A device pairs with a one-time code issued
+//! for an engineer and gets a token of its own; a revoked device is still
+//! recognised so that its next contact can tell it to wipe.
+
+use outpost_sync::ids::{OrgId, Timestamp, UserId};
+use outpost_sync::model::{Actor, Role};
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing or malformed bearer token")]
+    MissingToken,
+    #[error("unknown, expired or revoked token")]
+    BadToken,
+    #[error("unknown, used or expired pairing code")]
+    BadPairingCode,
+    #[error("pairing codes are issued for engineers and partner engineers only")]
+    NotAFieldUser,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error("stored account is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Who is calling, as the desk knows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    pub device: Option<Uuid>,
+}
+
+/// A device's standing at its latest contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceStanding {
+    pub caller: Caller,
+    pub revoked: bool,
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Dispatcher => "dispatcher",
+        Role::PartsDesk => "parts_desk",
+        Role::Engineer => "engineer",
+        Role::PartnerEngineer => "partner_engineer",
+    }
+}
+
+pub fn parse_role(name: &str) -> Option<Role> {
+    [Role::Admin, Role::Dispatcher, Role::PartsDesk, Role::Engineer, Role::PartnerEngineer]
+        .into_iter()
+        .find(|role| role_name(*role) == name)
+}
+
+/// A new random secret, hex-encoded: 32 bytes for tokens.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    hex::encode(bytes)
+}
+
+/// A pairing code a person can type: 10 characters, no look-alikes.
+pub fn new_pairing_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.trim().as_bytes()))
+}
+
+pub fn new_id() -> Uuid {
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).expect("the operating system provides randomness");
+    let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, AuthError> {
+    Uuid::parse_str(text).map_err(|_| AuthError::Corrupt(format!("bad id {text:?}")))
+}
+
+fn actor_from_row(user: &str, org: &str, role: &str) -> Result<Actor, AuthError> {
+    Ok(Actor {
+        user: UserId(parse_uuid(user)?),
+        org: OrgId(parse_uuid(org)?),
+        role: parse_role(role).ok_or_else(|| AuthError::Corrupt(format!("bad role {role:?}")))?,
+    })
+}
+
+pub async fn create_org(pool: &AnyPool, name: &str, is_service: bool) -> Result<OrgId, AuthError> {
+    let id = new_id();
+    sqlx::query("INSERT INTO orgs (id, name, is_service) VALUES ($1, $2, $3)")
+        .bind(id.to_string())
+        .bind(name)
+        .bind(i64::from(is_service))
+        .execute(pool)
+        .await?;
+    Ok(OrgId(id))
+}
+
+pub async fn org_by_name(pool: &AnyPool, name: &str) -> Result<Option<OrgId>, AuthError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM orgs WHERE name = $1").bind(name).fetch_optional(pool).await?;
+    row.map(|(id,)| parse_uuid(&id).map(OrgId)).transpose()
+}
+
+pub async fn create_user(
+    pool: &AnyPool,
+    org: OrgId,
+    name: &str,
+    role: Role,
+    now: Timestamp,
+) -> Result<UserId, AuthError> {
+    let id = new_id();
+    sqlx::query("INSERT INTO users (id, org_id, name, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id.to_string())
+        .bind(org.to_string())
+        .bind(name)
+        .bind(role_name(role))
+        .bind(now.0)
+        .execute(pool)
+        .await?;
+    Ok(UserId(id))
+}
+
+pub async fn user_actor(pool: &AnyPool, user: UserId) -> Result<Option<Actor>, AuthError> {
+    let row: Option<(String, String, String)> = sqlx::query_as("SELECT id, org_id, role FROM users WHERE id = $1")
+        .bind(user.to_string())
+        .fetch_optional(pool)
+        .await?;
+    row.map(|(u, o, r)| actor_from_row(&u, &o, &r)).transpose()
+}
+
+/// Issues an API token for a desk user; returns it in clear, once.
+pub async fn issue_api_token(
+    pool: &AnyPool,
+    user: UserId,
+    label: &str,
+    now: Timestamp,
+    expires_at: Option<Timestamp>,
+) -> Result<String, AuthError> {
+    let token = new_secret();
+    sqlx::query(
+        "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(hash_secret(&token))
+    .bind(user.to_string())
+    .bind(label)
+    .bind(now.0)
+    .bind(expires_at.map(|t| t.0))
+    .execute(pool)
+    .await?;
+    Ok(token)
+}
+
+pub async fn caller_by_api_token(pool: &AnyPool, token: &str, now: Timestamp) -> Result<Caller, AuthError> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.org_id, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+    )
+    .bind(hash_secret(token))
+    .bind(now.0)
+    .fetch_optional(pool)
+    .await?;
+    let (u, o, r) = row.ok_or(AuthError::BadToken)?;
+    Ok(Caller { actor: actor_from_row(&u, &o, &r)?, device: None })
+}
+
+/// Issues a one-time pairing code for a field user, valid for `ttl_ms`.
+pub async fn issue_pairing_code(
+    pool: &AnyPool,
+    user: UserId,
+    now: Timestamp,
+    ttl_ms: i64,
+) -> Result<String, AuthError> {
+    let actor = user_actor(pool, user).await?.ok_or(AuthError::NotAFieldUser)?;
+    if !actor.role.is_field() {
+        return Err(AuthError::NotAFieldUser);
+    }
+    let code = new_pairing_code();
+    sqlx::query("INSERT INTO pairing_codes (code_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash_secret(&code))
+        .bind(user.to_string())
+        .bind(now.0)
+        .bind(now.0 + ttl_ms)
+        .execute(pool)
+        .await?;
+    Ok(code)
+}
+
+/// A newly paired device: its id, its token (shown once) and who it acts for.
+#[derive(Clone, Debug)]
+pub struct PairedDevice {
+    pub id: Uuid,
+    pub token: String,
+    pub actor: Actor,
+}
+
+/// Spends a pairing code on a new device. A code works once, before it expires.
+pub async fn pair_device(
+    pool: &AnyPool,
+    code: &str,
+    device_name: &str,
+    now: Timestamp,
+) -> Result<PairedDevice, AuthError> {
+    let mut tx = pool.begin().await?;
+    let spent: Option<(String,)> = sqlx::query_as(
+        "UPDATE pairing_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+    )
+    .bind(now.0)
+    .bind(hash_secret(&code.to_uppercase()))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user,) = spent.ok_or(AuthError::BadPairingCode)?;
+    let id = new_id();
+    let token = new_secret();
+    sqlx::query("INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id.to_string())
+        .bind(&user)
+        .bind(device_name)
+        .bind(hash_secret(&token))
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+    let row: (String, String, String) =
+        sqlx::query_as("SELECT id, org_id, role FROM users WHERE id = $1").bind(&user).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(PairedDevice { id, token, actor: actor_from_row(&row.0, &row.1, &row.2)? })
+}
+
+/// Finds the device a token belongs to, revoked or not, and notes the contact.
+pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Result<DeviceStanding, AuthError> {
+    let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT d.id, u.id, u.org_id, u.role, d.revoked_at FROM devices d JOIN users u ON u.id = d.user_id
+         WHERE d.token_hash = $1",
+    )
+    .bind(hash_secret(token))
+    .fetch_optional(pool)
+    .await?;
+    let (device, u, o, r, revoked_at) = row.ok_or(AuthError::BadToken)?;
+    sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2").bind(now.0).bind(&device).execute(pool).await?;
+    Ok(DeviceStanding {
+        caller: Caller { actor: actor_from_row(&u, &o, &r)?, device: Some(parse_uuid(&device)?) },
+        revoked: revoked_at.is_some(),
+    })
+}
+
+pub async fn revoke_device(pool: &AnyPool, device: Uuid, now: Timestamp) -> Result<bool, AuthError> {
+    let done = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now.0)
+        .bind(device.to_string())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

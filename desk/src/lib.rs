@@ -1,0 +1,43 @@
+//! Outpost's central desk: the server devices sync with and dispatchers
+//! work through. `app(state)` builds the router; `main.rs` only reads the
+//! configuration, opens the database and serves.
+
+pub mod accounts;
+pub mod db;
+mod error;
+mod routes;
+pub mod store;
+pub mod sync;
+
+use axum::Router;
+use outpost_sync::ids::Timestamp;
+use outpost_sync::session::ServerConfig;
+
+pub use db::{Backend, Db};
+pub use error::ApiError;
+pub use routes::SYNC_CONTENT_TYPE;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub sync: ServerConfig,
+    pub pairing_ttl_ms: i64,
+}
+
+impl AppState {
+    pub fn new(db: Db) -> Self {
+        // The desk's automerge actor: fixed, so every desk process writes as one author.
+        let desk_actor = automerge::ActorId::from(*b"outpost-desk-v1!");
+        Self { db, sync: ServerConfig::new(desk_actor), pairing_ttl_ms: 24 * 3_600_000 }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    routes::router().with_state(state)
+}
+
+/// The desk's clock, read at the edge and passed inward.
+pub fn now() -> Timestamp {
+    Timestamp::from_datetime(chrono::Utc::now())
+}

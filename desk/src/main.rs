@@ -1,0 +1,106 @@
+//! `outpost-desk`: reads the configuration, opens the database and serves,
+//! or runs an administrative command against the same database.
+
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use outpost_desk::accounts::{self, parse_role};
+use outpost_desk::{app, now, AppState, Db};
+use outpost_sync::ids::UserId;
+
+#[derive(Parser)]
+#[command(name = "outpost-desk", about = "Outpost's central desk")]
+struct Cli {
+    /// `sqlite:<file>` (the default is ./outpost-desk.db) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", global = true, default_value = "sqlite:outpost-desk.db")]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync endpoint and the API (the default).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8710")]
+        listen: SocketAddr,
+    },
+    /// Manage people.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Issue a one-time pairing code for an engineer's device.
+    PairingCode {
+        #[arg(long)]
+        user: UserId,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person; prints an API token (desk roles) or a pairing code (field roles).
+    Add {
+        /// The company; created if new.
+        #[arg(long)]
+        org: String,
+        /// Mark a new company as a service partner rather than the service company.
+        #[arg(long)]
+        partner: bool,
+        #[arg(long)]
+        name: String,
+        /// admin, dispatcher, parts_desk, engineer or partner_engineer.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let db = Db::open(&cli.database_url).await.with_context(|| format!("opening {}", cli.database_url))?;
+    match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:8710".parse()? }) {
+        Command::Serve { listen } => serve(db, listen).await,
+        Command::User { command: UserCommand::Add { org, partner, name, role } } => {
+            let role = parse_role(&role).with_context(|| format!("unknown role {role:?}"))?;
+            let org_id = match accounts::org_by_name(&db.pool, &org).await? {
+                Some(id) => id,
+                None => accounts::create_org(&db.pool, &org, !partner).await?,
+            };
+            let user = accounts::create_user(&db.pool, org_id, &name, role, now()).await?;
+            println!("user {user}");
+            if role.is_field() {
+                let code = accounts::issue_pairing_code(&db.pool, user, now(), 24 * 3_600_000).await?;
+                println!("pairing code {code} (one use, 24 hours)");
+            } else {
+                let token = accounts::issue_api_token(&db.pool, user, "cli", now(), None).await?;
+                println!("api token {token}");
+            }
+            Ok(())
+        }
+        Command::PairingCode { user } => {
+            let Some(actor) = accounts::user_actor(&db.pool, user).await? else { bail!("no user {user}") };
+            if !actor.role.is_field() {
+                bail!("pairing codes are for engineers and partner engineers");
+            }
+            let code = accounts::issue_pairing_code(&db.pool, user, now(), 24 * 3_600_000).await?;
+            println!("pairing code {code} (one use, 24 hours)");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    tracing::info!(%listen, backend = ?db.backend, "outpost-desk serving");
+    axum::serve(listener, app(AppState::new(db)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

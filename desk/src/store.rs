@@ -1,0 +1,356 @@
+//! Documents, the change feed, read access and the audit log in SQL: the
+//! storage side of a sync round (see `outpost_sync::memory::MemoryDesk` for
+//! the same steps in memory).
+//!
+//! Every write takes the single `feed_counter` row first, so writers are
+//! serialised and sequence numbers commit in order: a reader never sees
+//! entry 11 while entry 10 is still to come, and so no cursor skips one.
+
+use automerge::{AutoCommit, ChangeHash};
+use outpost_sync::ids::{DocId, Timestamp};
+use outpost_sync::model::{Actor, DocKind, Document};
+use outpost_sync::session::{stored_form, FeedEntry, FeedPage, StoreDocument, StoredDoc};
+use outpost_sync::wire::Cursor;
+use sqlx::{Any, Transaction};
+
+use crate::accounts::role_name;
+
+/// Change chunks kept beside a document's snapshot before it is compacted.
+const COMPACT_AFTER: i64 = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error("stored document {0} is corrupt: {1}")]
+    Corrupt(String, String),
+}
+
+type Tx<'c> = Transaction<'c, Any>;
+
+pub fn kind_name(kind: DocKind) -> &'static str {
+    kind.as_str()
+}
+
+pub fn parse_kind(name: &str) -> Option<DocKind> {
+    DocKind::ALL.into_iter().find(|k| k.as_str() == name)
+}
+
+pub fn encode_heads(heads: &[ChangeHash]) -> String {
+    heads.iter().map(|h| hex::encode(h.0)).collect::<Vec<_>>().join(",")
+}
+
+pub fn decode_heads(text: &str) -> Vec<ChangeHash> {
+    text.split(',')
+        .filter_map(|h| hex::decode(h).ok())
+        .filter_map(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .map(ChangeHash)
+        .collect()
+}
+
+/// Takes the feed's write lock for this transaction and returns the next sequence number.
+async fn next_seq(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
+    let (seq,): (i64,) =
+        sqlx::query_as("UPDATE feed_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq").fetch_one(&mut **tx).await?;
+    Ok(seq)
+}
+
+/// A document as stored: its snapshot followed by the chunks appended since.
+pub async fn load(tx: &mut Tx<'_>, id: DocId) -> Result<Option<StoredDoc>, StoreError> {
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as("SELECT kind, snapshot FROM documents WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some((kind, mut bytes)) = row else { return Ok(None) };
+    let kind = parse_kind(&kind).ok_or_else(|| StoreError::Corrupt(id.to_string(), format!("kind {kind:?}")))?;
+    let chunks: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM document_changes WHERE doc_id = $1 ORDER BY n")
+        .bind(id.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+    for (chunk,) in chunks {
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(StoredDoc { kind, bytes }))
+}
+
+/// Who besides the desk may read a document: `user:<id>`, `org:<id>`, `all`.
+fn readers_of(document: &Document) -> Vec<String> {
+    match document {
+        Document::Ticket(ticket) => {
+            let mut readers = vec![format!("user:{}", ticket.created_by.user)];
+            for t in &ticket.transitions {
+                if let Some(a) = &t.assignee {
+                    readers.extend(a.engineer.map(|u| format!("user:{u}")));
+                    readers.extend(a.partner_org.map(|o| format!("org:{o}")));
+                }
+            }
+            readers
+        }
+        Document::PartRequest(request) => vec![format!("org:{}", request.org)],
+        Document::ChecklistTemplate(_) | Document::KbArticle(_) => vec!["all".into()],
+        Document::Equipment(_) | Document::Client(_) | Document::Site(_) => Vec::new(),
+    }
+}
+
+/// Records who may read a document, and, for a ticket, the equipment,
+/// client and site it points to. Readers are only ever added.
+async fn grant_readers(tx: &mut Tx<'_>, document: &Document) -> Result<(), StoreError> {
+    let readers = readers_of(document);
+    let mut docs = vec![document.id()];
+    if let Document::Ticket(ticket) = document {
+        docs.extend(ticket.equipment.iter().copied());
+        docs.push(ticket.client);
+        docs.extend(ticket.site.site);
+    }
+    for doc in docs {
+        for reader in &readers {
+            sqlx::query(
+                "INSERT INTO document_readers (doc_id, reader)
+                 SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(doc.to_string())
+            .bind(reader)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a whole new document authored at the desk (demo data, REST creations).
+pub async fn insert_new(
+    tx: &mut Tx<'_>,
+    document: &Document,
+    doc: &mut AutoCommit,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let seq = next_seq(tx).await?;
+    let heads = encode_heads(&doc.get_heads());
+    sqlx::query(
+        "INSERT INTO documents (id, kind, snapshot, heads, seq, pending_changes, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+    )
+    .bind(document.id().to_string())
+    .bind(kind_name(document.kind()))
+    .bind(stored_form(doc))
+    .bind(&heads)
+    .bind(seq)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    finish_write(tx, document, seq, &heads, now).await?;
+    Ok(seq)
+}
+
+async fn finish_write(
+    tx: &mut Tx<'_>,
+    document: &Document,
+    seq: i64,
+    heads: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO feed (seq, doc_id, heads, at) VALUES ($1, $2, $3, $4)")
+        .bind(seq)
+        .bind(document.id().to_string())
+        .bind(heads)
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+    grant_readers(tx, document).await
+}
+
+/// Appends a round's changes to a document (or creates it), with its feed
+/// entry, readers and audit records; returns the sequence number.
+pub async fn store(tx: &mut Tx<'_>, store: &StoreDocument, device: Option<&str>) -> Result<i64, StoreError> {
+    let seq = next_seq(tx).await?;
+    let id = store.doc.to_string();
+    let heads = encode_heads(&store.heads);
+    let now = store.received_at;
+    if store.created {
+        sqlx::query(
+            "INSERT INTO documents (id, kind, snapshot, heads, seq, pending_changes, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+        )
+        .bind(&id)
+        .bind(kind_name(store.kind))
+        .bind(&store.changes)
+        .bind(&heads)
+        .bind(seq)
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+    } else {
+        let (pending,): (i64,) = sqlx::query_as("SELECT pending_changes FROM documents WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if pending + 1 >= COMPACT_AFTER {
+            compact(tx, store.doc, &store.changes).await?;
+        } else {
+            sqlx::query("INSERT INTO document_changes (doc_id, n, bytes) VALUES ($1, $2, $3)")
+                .bind(&id)
+                .bind(pending + 1)
+                .bind(&store.changes)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("UPDATE documents SET pending_changes = $1 WHERE id = $2")
+                .bind(pending + 1)
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query("UPDATE documents SET heads = $1, seq = $2, updated_at = $3 WHERE id = $4")
+            .bind(&heads)
+            .bind(seq)
+            .bind(now.0)
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    finish_write(tx, &store.document, seq, &heads, now).await?;
+    for refusal in &store.refused {
+        audit(tx, now, Some(&store.author), device, Some(store.doc), "refused_change", &refusal.to_string()).await?;
+    }
+    Ok(seq)
+}
+
+/// Folds the appended chunks (and `extra`) into a fresh snapshot.
+async fn compact(tx: &mut Tx<'_>, id: DocId, extra: &[u8]) -> Result<(), StoreError> {
+    let stored = load(tx, id).await?.ok_or_else(|| StoreError::Corrupt(id.to_string(), "vanished".into()))?;
+    let mut doc = AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(id.to_string(), e.to_string()))?;
+    doc.load_incremental(extra).map_err(|e| StoreError::Corrupt(id.to_string(), e.to_string()))?;
+    sqlx::query("DELETE FROM document_changes WHERE doc_id = $1").bind(id.to_string()).execute(&mut **tx).await?;
+    sqlx::query("UPDATE documents SET snapshot = $1, pending_changes = 0 WHERE id = $2")
+        .bind(stored_form(&mut doc))
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn audit(
+    tx: &mut Tx<'_>,
+    now: Timestamp,
+    author: Option<&Actor>,
+    device: Option<&str>,
+    doc: Option<DocId>,
+    action: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, device_id, doc_id, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(now.0)
+    .bind(author.map(|a| a.user.to_string()))
+    .bind(device)
+    .bind(doc.map(|d| d.to_string()))
+    .bind(action)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The reader keys a field user matches.
+fn reader_keys(actor: &Actor) -> (String, String) {
+    (format!("user:{}", actor.user), format!("org:{}", actor.org))
+}
+
+async fn may_read(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<bool, StoreError> {
+    if !actor.role.is_field() {
+        return Ok(true);
+    }
+    let (user, org) = reader_keys(actor);
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM document_readers WHERE doc_id = $1 AND reader IN ($2, $3, 'all')")
+            .bind(id.to_string())
+            .bind(user)
+            .bind(org)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.is_some())
+}
+
+async fn feed_entry(tx: &mut Tx<'_>, id: DocId, seq: i64, after: Cursor) -> Result<Option<FeedEntry>, StoreError> {
+    let Some(stored) = load(tx, id).await? else { return Ok(None) };
+    let (heads,): (String,) =
+        sqlx::query_as("SELECT heads FROM documents WHERE id = $1").bind(id.to_string()).fetch_one(&mut **tx).await?;
+    let before: Option<(String,)> =
+        sqlx::query_as("SELECT heads FROM feed WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1")
+            .bind(id.to_string())
+            .bind(i64::try_from(after.0).unwrap_or(i64::MAX))
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(Some(FeedEntry {
+        doc: id,
+        kind: stored.kind,
+        seq: u64::try_from(seq).unwrap_or(0),
+        heads: decode_heads(&heads),
+        bytes: stored.bytes,
+        heads_at_cursor: before.map(|(h,)| decode_heads(&h)).unwrap_or_default(),
+    }))
+}
+
+/// A page of the feed after `after` that `actor` may read.
+pub async fn read_feed(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    after: Cursor,
+    limit: usize,
+    refetch: &[DocId],
+) -> Result<FeedPage, StoreError> {
+    let (latest,): (i64,) = sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(&mut **tx).await?;
+    let after_seq = i64::try_from(after.0).unwrap_or(i64::MAX);
+    let limit_rows = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows: Vec<(i64, String)> = if actor.role.is_field() {
+        let (user, org) = reader_keys(actor);
+        sqlx::query_as(
+            "SELECT f.seq, f.doc_id FROM feed f WHERE f.seq > $1 AND EXISTS (
+                 SELECT 1 FROM document_readers r WHERE r.doc_id = f.doc_id AND r.reader IN ($3, $4, 'all'))
+             ORDER BY f.seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(limit_rows)
+        .bind(user)
+        .bind(org)
+        .fetch_all(&mut **tx)
+        .await?
+    } else {
+        sqlx::query_as("SELECT seq, doc_id FROM feed WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit_rows)
+            .fetch_all(&mut **tx)
+            .await?
+    };
+    let scanned_to = if rows.len() == limit { rows.last().map_or(latest, |(seq, _)| *seq) } else { latest };
+    let mut entries: Vec<FeedEntry> = Vec::new();
+    for (seq, doc) in rows {
+        let id: DocId = doc.parse().map_err(|_| StoreError::Corrupt(doc.clone(), "bad id".into()))?;
+        if entries.iter().any(|e| e.doc == id) {
+            continue;
+        }
+        if let Some(entry) = feed_entry(tx, id, seq, after).await? {
+            entries.push(entry);
+        }
+    }
+    let mut refetched = Vec::new();
+    for id in refetch {
+        if may_read(tx, actor, *id).await? {
+            if let Some(mut entry) = feed_entry(tx, *id, 0, Cursor(0)).await? {
+                let (seq,): (i64,) = sqlx::query_as("SELECT seq FROM documents WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_one(&mut **tx)
+                    .await?;
+                entry.seq = u64::try_from(seq).unwrap_or(0);
+                entry.heads_at_cursor.clear();
+                refetched.push(entry);
+            }
+        }
+    }
+    let to_cursor = |seq: i64| Cursor(u64::try_from(seq).unwrap_or(0));
+    Ok(FeedPage { entries, scanned_to: to_cursor(scanned_to), latest: to_cursor(latest), refetched })
+}
+
+/// Role names as stored, for audit details.
+pub fn actor_label(actor: &Actor) -> String {
+    format!("{} {}", role_name(actor.role), actor.user)
+}

@@ -1,0 +1,61 @@
+//! Runs one sync round of `outpost_sync::session::ServerRound` against the
+//! database, in one transaction.
+
+use outpost_sync::ids::Timestamp;
+use outpost_sync::session::{error_reply, ServerConfig, ServerRound, ServerTask};
+use outpost_sync::wire::{ErrorCode, ServerMessage};
+
+use crate::accounts::DeviceStanding;
+use crate::db::Db;
+use crate::store::{self, StoreError};
+
+/// What went back to the device, for logs and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoundOutcome {
+    Synced,
+    Wiped,
+    BadRequest,
+}
+
+/// Answers one device request; every path returns bytes for the device.
+pub async fn run_round(
+    db: &Db,
+    config: &ServerConfig,
+    device: &DeviceStanding,
+    request: &[u8],
+    now: Timestamp,
+) -> Result<(Vec<u8>, RoundOutcome), StoreError> {
+    if device.revoked {
+        return Ok((ServerMessage::Wipe.encode(), RoundOutcome::Wiped));
+    }
+    let actor = device.caller.actor;
+    let mut round = match ServerRound::handle_request(now, actor, request, config.clone()) {
+        Ok(round) => round,
+        Err(err) => return Ok((error_reply(ErrorCode::BadRequest, err.to_string()), RoundOutcome::BadRequest)),
+    };
+    let device_id = device.caller.device.map(|d| d.to_string());
+    let mut tx = db.pool.begin().await?;
+    while let Some(task) = round.poll_task() {
+        match task {
+            ServerTask::LoadDocuments(ids) => {
+                for id in ids {
+                    let stored = store::load(&mut tx, id).await?;
+                    round.handle_document(id, stored);
+                }
+            }
+            ServerTask::Store(document) => {
+                let seq = store::store(&mut tx, &document, device_id.as_deref()).await?;
+                round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
+            }
+            ServerTask::ReadFeed { after, limit, refetch } => {
+                let page = store::read_feed(&mut tx, &actor, after, limit, &refetch).await?;
+                round.handle_feed(page);
+            }
+            ServerTask::Respond(bytes) => {
+                tx.commit().await?;
+                return Ok((bytes, RoundOutcome::Synced));
+            }
+        }
+    }
+    Ok((error_reply(ErrorCode::Unavailable, "the round ended without an answer"), RoundOutcome::BadRequest))
+}

@@ -1,0 +1,195 @@
+//! A real desk on loopback, on SQLite or PostgreSQL, and devices that sync
+//! with it over HTTP through sync-protocol's client session.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+
+use automerge::ActorId;
+use outpost_desk::accounts::{self, PairedDevice};
+use outpost_desk::{app, store, AppState, Backend, Db, SYNC_CONTENT_TYPE};
+use outpost_sync::ids::{Timestamp, UserId};
+use outpost_sync::limits::WireLimits;
+use outpost_sync::memory::MemoryDevice;
+use outpost_sync::model::{new_document, Actor, Document, Role};
+use outpost_sync::wire::RoundId;
+use sqlx::Executor;
+
+pub const T0: Timestamp = Timestamp(1_790_000_000_000);
+
+/// The PostgreSQL server the test command started, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("OUTPOST_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+pub struct Desk {
+    pub db: Db,
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub service: outpost_sync::ids::OrgId,
+    pub partner: outpost_sync::ids::OrgId,
+    pub other_partner: outpost_sync::ids::OrgId,
+    _server: tokio::task::JoinHandle<()>,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", accounts::new_secret()[..12].to_owned())
+}
+
+/// Starts a desk on a fresh database of `backend`; `None` when the backend is not available here.
+pub async fn start(backend: Backend) -> Option<Desk> {
+    let (url, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(unique("outpost-desk-test"));
+            std::fs::create_dir_all(&dir).unwrap();
+            (format!("sqlite:{}", dir.join("desk.db").display()), Some(TempDir(dir)))
+        }
+        Backend::Postgres => {
+            let Some(base) = postgres_url() else {
+                eprintln!("PostgreSQL not available (OUTPOST_TEST_POSTGRES_URL unset): skipped");
+                return None;
+            };
+            let name = unique("outpost_test");
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&base).await.expect("the test PostgreSQL answers");
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            admin.close().await;
+            let (prefix, _) = base.rsplit_once('/').expect("a postgres url names a database");
+            (format!("{prefix}/{name}"), None)
+        }
+    };
+    let db = Db::open(&url).await.expect("the desk's database opens");
+    let service = accounts::create_org(&db.pool, "Service Co", true).await.unwrap();
+    let partner = accounts::create_org(&db.pool, "Partner One", false).await.unwrap();
+    let other_partner = accounts::create_org(&db.pool, "Partner Two", false).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app(AppState::new(db.clone()));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Some(Desk { db, addr, http: reqwest::Client::new(), service, partner, other_partner, _server: server, _dir: dir })
+}
+
+impl Desk {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn user(&self, org: outpost_sync::ids::OrgId, role: Role) -> Actor {
+        let user = accounts::create_user(&self.db.pool, org, &unique("person"), role, T0).await.unwrap();
+        Actor { user, org, role }
+    }
+
+    pub async fn api_token(&self, user: UserId) -> String {
+        accounts::issue_api_token(&self.db.pool, user, "test", T0, None).await.unwrap()
+    }
+
+    /// Pairs a new device for `actor` through the HTTP endpoint.
+    pub async fn pair(&self, actor: &Actor, n: u8) -> Device {
+        let code = accounts::issue_pairing_code(&self.db.pool, actor.user, outpost_desk::now(), 60_000).await.unwrap();
+        let reply: serde_json::Value = self
+            .http
+            .post(self.url("/v1/devices/pair"))
+            .json(&serde_json::json!({ "code": code, "device_name": format!("tablet {n}") }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = reply["token"].as_str().expect("pairing returns a token").to_owned();
+        let id = reply["device_id"].as_str().unwrap().parse().unwrap();
+        Device {
+            paired: PairedDevice { id, token, actor: *actor },
+            local: MemoryDevice::new(*actor, ActorId::from([n; 16]), WireLimits::default()),
+            round: u64::from(n) * 1_000_000,
+        }
+    }
+
+    /// Creates a document as the desk.
+    pub async fn create(&self, document: &Document) {
+        let mut doc = new_document(document, ActorId::from(*b"outpost-desk-v1!")).unwrap();
+        let mut tx = self.db.pool.begin().await.unwrap();
+        store::insert_new(&mut tx, document, &mut doc, T0).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The desk's current copy of a document.
+    pub async fn document(&self, id: outpost_sync::ids::DocId) -> Option<Document> {
+        let mut tx = self.db.pool.begin().await.unwrap();
+        let stored = store::load(&mut tx, id).await.unwrap()?;
+        let doc = automerge::AutoCommit::load(&stored.bytes).unwrap();
+        Some(Document::hydrate_as(&doc, id, stored.kind).unwrap())
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.db.pool).await.unwrap();
+        n
+    }
+
+    pub async fn post_sync(&self, token: &str, body: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/sync"))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A paired device: its token and its local documents and session.
+pub struct Device {
+    pub paired: PairedDevice,
+    pub local: MemoryDevice,
+    round: u64,
+}
+
+impl Device {
+    /// Syncs until the device has nothing more to do; returns the rounds run.
+    pub async fn sync(&mut self, desk: &Desk) -> u64 {
+        for n in 1..=50 {
+            self.round += 1;
+            let request = self.local.start_round(T0, RoundId(self.round)).unwrap();
+            let response = desk.post_sync(&self.paired.token, request).await;
+            let bytes = response.bytes().await.unwrap();
+            match self.local.handle_response(T0, &bytes) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => return n,
+            }
+        }
+        panic!("sync did not settle in 50 rounds");
+    }
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                if let Some(desk) = super::support::start(outpost_desk::Backend::Sqlite).await {
+                    super::$name(desk).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                if let Some(desk) = super::support::start(outpost_desk::Backend::Postgres).await {
+                    super::$name(desk).await;
+                }
+            }
+        }
+    )*};
+}

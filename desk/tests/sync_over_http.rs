@@ -1,0 +1,193 @@
+//! Devices sync with a real desk over loopback HTTP, on SQLite and PostgreSQL.
+
+mod support;
+
+use outpost_sync::ids::EntryId;
+use outpost_sync::model::{Assignee, ChecklistItemState, Document, Role, Ticket, WorkLogEntry};
+use outpost_sync::sample::{worked_ticket, Cast, Rng};
+use support::*;
+
+/// A day's-work ticket assigned to `engineer`.
+fn ticket_for(seed: u64, dispatcher: outpost_sync::model::Actor, assignee: Assignee) -> Ticket {
+    let cast = Cast { dispatcher, ..Cast::default() };
+    let mut ticket = worked_ticket(&mut Rng::new(seed), &cast, seed, T0);
+    ticket.transitions.truncate(1);
+    ticket.transitions[0].assignee = Some(assignee);
+    ticket.visits.clear();
+    ticket.time_entries.clear();
+    ticket.work_log.clear();
+    ticket.checklist.clear();
+    ticket.attachments.clear();
+    ticket
+}
+
+fn as_ticket(document: Option<Document>) -> Ticket {
+    match document {
+        Some(Document::Ticket(t)) => t,
+        other => panic!("expected a ticket, got {other:?}"),
+    }
+}
+
+fn edit(device: &mut Device, ticket: &Ticket, change: impl FnOnce(&mut Ticket)) {
+    device
+        .local
+        .edit(ticket.id, T0, |d| match d {
+            Document::Ticket(t) => change(t),
+            _ => unreachable!(),
+        })
+        .expect("the edit is allowed");
+}
+
+async fn two_devices_edit_offline_and_converge_in_both_orders(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    for laptop_first in [true, false] {
+        let ticket = ticket_for(
+            u64::from(laptop_first) + 1,
+            dispatcher,
+            Assignee { engineer: Some(engineer.user), partner_org: None },
+        );
+        desk.create(&Document::Ticket(ticket.clone())).await;
+        let mut laptop = desk.pair(&engineer, 1).await;
+        let mut tablet = desk.pair(&engineer, 2).await;
+        laptop.sync(&desk).await;
+        tablet.sync(&desk).await;
+
+        edit(&mut laptop, &ticket, |t| {
+            t.work_log.push(WorkLogEntry {
+                id: EntryId::from_u128(1),
+                at: T0,
+                by: engineer,
+                text: "laptop note".into(),
+            });
+            t.checklist.insert("psu".into(), ChecklistItemState { done: true, by: engineer, at: T0 });
+            t.description.splice(0, 0, "[laptop] ");
+        });
+        edit(&mut tablet, &ticket, |t| {
+            t.work_log.push(WorkLogEntry {
+                id: EntryId::from_u128(2),
+                at: T0,
+                by: engineer,
+                text: "tablet note".into(),
+            });
+            let end = t.description.as_str().len();
+            t.description.splice(end, 0, " [tablet]");
+        });
+        let (first, second) = if laptop_first { (&mut laptop, &mut tablet) } else { (&mut tablet, &mut laptop) };
+        first.sync(&desk).await;
+        second.sync(&desk).await;
+        first.sync(&desk).await;
+
+        let at_desk = as_ticket(desk.document(ticket.id).await);
+        assert_eq!(as_ticket(laptop.local.document(ticket.id)), at_desk, "laptop and desk agree");
+        assert_eq!(as_ticket(tablet.local.document(ticket.id)), at_desk, "tablet and desk agree");
+        let notes: Vec<&str> = at_desk.work_log.iter().map(|n| n.text.as_str()).collect();
+        assert!(notes.contains(&"laptop note") && notes.contains(&"tablet note"), "{notes:?}");
+        assert!(at_desk.description.as_str().starts_with("[laptop] "));
+        assert!(at_desk.description.as_str().ends_with(" [tablet]"));
+        assert!(at_desk.checklist["psu"].done);
+    }
+}
+
+async fn a_forbidden_edit_is_neutralised_and_audited(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let ticket = ticket_for(3, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
+    desk.create(&Document::Ticket(ticket.clone())).await;
+    let mut phone = desk.pair(&engineer, 1).await;
+    phone.sync(&desk).await;
+    phone
+        .local
+        .edit_unchecked(ticket.id, T0, |d| {
+            if let Document::Ticket(t) = d {
+                t.sla.resolution_due = None;
+                t.work_log.push(WorkLogEntry { id: EntryId::from_u128(9), at: T0, by: engineer, text: "kept".into() });
+            }
+        })
+        .unwrap();
+    phone.sync(&desk).await;
+    let at_desk = as_ticket(desk.document(ticket.id).await);
+    assert_eq!(at_desk.sla, ticket.sla, "the deadline is put back");
+    assert!(at_desk.work_log.iter().any(|n| n.text == "kept"), "the valid note stays");
+    assert_eq!(desk.audit_count().await, 1, "the refusal is in the audit log");
+    assert_eq!(as_ticket(phone.local.document(ticket.id)), at_desk, "the device converges");
+    assert_eq!(phone.local.refusals().len(), 1);
+}
+
+async fn a_partner_device_sees_and_writes_only_its_own_tickets(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let partner = desk.user(desk.partner, Role::PartnerEngineer).await;
+    let rival = desk.user(desk.other_partner, Role::PartnerEngineer).await;
+    let ours = ticket_for(4, dispatcher, Assignee { engineer: None, partner_org: Some(desk.partner) });
+    let theirs = ticket_for(5, dispatcher, Assignee { engineer: None, partner_org: Some(desk.other_partner) });
+    desk.create(&Document::Ticket(ours.clone())).await;
+    desk.create(&Document::Ticket(theirs.clone())).await;
+
+    let mut device = desk.pair(&partner, 1).await;
+    device.sync(&desk).await;
+    assert_eq!(device.local.doc_ids().collect::<Vec<_>>(), vec![ours.id], "only the partner's own ticket arrives");
+
+    // A crafted push: the attacker fabricates a copy of the rival's ticket and writes to it.
+    let mut attacker = desk.pair(&partner, 2).await;
+    attacker.local.create(&Document::Ticket(theirs.clone())).unwrap();
+    attacker
+        .local
+        .edit_unchecked(theirs.id, T0, |d| {
+            if let Document::Ticket(t) = d {
+                t.work_log.push(WorkLogEntry { id: EntryId::from_u128(7), at: T0, by: partner, text: "pwned".into() });
+            }
+        })
+        .unwrap();
+    attacker.sync(&desk).await;
+    assert_eq!(as_ticket(desk.document(theirs.id).await), theirs, "the rival's ticket is untouched");
+    assert_eq!(attacker.local.refused_documents().len(), 1);
+
+    let mut rival_device = desk.pair(&rival, 3).await;
+    rival_device.sync(&desk).await;
+    assert_eq!(rival_device.local.doc_ids().collect::<Vec<_>>(), vec![theirs.id]);
+}
+
+async fn a_revoked_device_is_told_to_wipe(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let ticket = ticket_for(6, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
+    desk.create(&Document::Ticket(ticket.clone())).await;
+    let mut device = desk.pair(&engineer, 1).await;
+    device.sync(&desk).await;
+    assert!(device.local.document(ticket.id).is_some());
+
+    let token = desk.api_token(dispatcher.user).await;
+    let revoked = desk
+        .http
+        .post(desk.url(&format!("/v1/devices/{}/revoke", device.paired.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    device.sync(&desk).await;
+    assert!(device.local.is_wiped(), "the device erases its data");
+    assert!(device.local.document(ticket.id).is_none());
+}
+
+async fn an_engineer_may_not_revoke_devices(desk: Desk) {
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let device = desk.pair(&engineer, 1).await;
+    let token = desk.api_token(engineer.user).await;
+    let reply = desk
+        .http
+        .post(desk.url(&format!("/v1/devices/{}/revoke", device.paired.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 403);
+}
+
+on_both_backends!(
+    two_devices_edit_offline_and_converge_in_both_orders,
+    a_forbidden_edit_is_neutralised_and_audited,
+    a_partner_device_sees_and_writes_only_its_own_tickets,
+    a_revoked_device_is_told_to_wipe,
+    an_engineer_may_not_revoke_devices,
+);
