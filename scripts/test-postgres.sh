@@ -14,7 +14,7 @@ if [ -z "$(pg_bin)" ]; then
 fi
 PG_BIN="$(pg_bin)"
 PG_DATA="$(mktemp -d /tmp/outpost-pg.XXXXXX)"
-PG_PORT="${OUTPOST_TEST_PG_PORT:-55432}"
+PG_PORT="${OUTPOST_TEST_PG_PORT:-$((20000 + RANDOM % 20000))}"
 # initdb and postgres refuse to run as root; run them as an unprivileged user.
 run_as_pg() {
   if [ "$(id -u)" = 0 ]; then

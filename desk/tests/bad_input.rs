@@ -1,0 +1,170 @@
+//! Bad input at every entry: a 4xx with a clear message, and nothing changes.
+
+mod support;
+
+use outpost_sync::limits::WireLimits;
+use outpost_sync::model::Role;
+use outpost_sync::wire::{ErrorCode, ServerMessage};
+use support::*;
+
+/// Sends a 9 MiB sync request straight into the router (no socket, so the
+/// early refusal cannot race the upload) and returns the status.
+async fn huge_body_status(desk: &Desk, token: &str) -> u16 {
+    use tower::ServiceExt;
+    let router = outpost_desk::app(outpost_desk::AppState::new(desk.db.clone()));
+    let request = axum::http::Request::post("/v1/sync")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", outpost_desk::SYNC_CONTENT_TYPE)
+        .body(axum::body::Body::from(vec![0u8; 9 * 1024 * 1024]))
+        .unwrap();
+    router.oneshot(request).await.unwrap().status().as_u16()
+}
+
+async fn devices(desk: &Desk) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM devices").fetch_one(&desk.db.pool).await.unwrap();
+    n
+}
+
+async fn feed_length(desk: &Desk) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT seq FROM feed_counter").fetch_one(&desk.db.pool).await.unwrap();
+    n
+}
+
+async fn sync_requests_without_a_valid_token_or_body_are_refused(desk: Desk) {
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let device = desk.pair(&engineer, 1).await;
+    let before = feed_length(&desk).await;
+
+    let no_token = desk
+        .http
+        .post(desk.url("/v1/sync"))
+        .header("content-type", outpost_desk::SYNC_CONTENT_TYPE)
+        .body(vec![1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+    assert!(no_token.text().await.unwrap().contains("bearer token"));
+
+    let unknown = desk.post_sync("not-a-token", vec![1, 2, 3]).await;
+    assert_eq!(unknown.status(), 401);
+    let reply = ServerMessage::decode(&unknown.bytes().await.unwrap(), &WireLimits::default()).unwrap();
+    assert!(matches!(reply, ServerMessage::Error(ref e) if e.code == ErrorCode::Unauthorized), "{reply:?}");
+
+    let wrong_type = desk
+        .http
+        .post(desk.url("/v1/sync"))
+        .bearer_auth(&device.paired.token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+
+    let garbage = desk.post_sync(&device.paired.token, b"hello desk, how are you".to_vec()).await;
+    assert_eq!(garbage.status(), 400);
+    let reply = ServerMessage::decode(&garbage.bytes().await.unwrap(), &WireLimits::default()).unwrap();
+    assert!(
+        matches!(reply, ServerMessage::Error(ref e) if e.code == ErrorCode::BadRequest && e.message.contains("Outpost")),
+        "{reply:?}"
+    );
+
+    assert_eq!(huge_body_status(&desk, &device.paired.token).await, 413, "an oversized body is refused");
+
+    assert_eq!(feed_length(&desk).await, before, "nothing was written");
+}
+
+async fn a_pairing_code_works_once_and_not_after_it_expires(desk: Desk) {
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+    let pair = |code: String| {
+        desk.http
+            .post(desk.url("/v1/devices/pair"))
+            .json(&serde_json::json!({ "code": code, "device_name": "tablet" }))
+            .send()
+    };
+    assert_eq!(pair(code.clone()).await.unwrap().status(), 200);
+    let again = pair(code).await.unwrap();
+    assert_eq!(again.status(), 401, "a code is single-use");
+    assert!(again.text().await.unwrap().contains("pairing code"));
+
+    let stale = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, T0, 60_000).await.unwrap();
+    assert_eq!(pair(stale).await.unwrap().status(), 401, "an expired code is refused");
+    assert_eq!(devices(&desk).await, 1, "only the first pairing made a device");
+}
+
+async fn malformed_pairing_requests_are_refused(desk: Desk) {
+    let raw = |body: &'static str| {
+        desk.http.post(desk.url("/v1/devices/pair")).header("content-type", "application/json").body(body).send()
+    };
+    assert_eq!(raw("{not json").await.unwrap().status(), 400);
+    assert_eq!(raw(r#"{"code": "X", "device_name": "t", "admin": true}"#).await.unwrap().status(), 422);
+    assert_eq!(raw(r#"{"code": "X", "device_name": ""}"#).await.unwrap().status(), 400);
+    assert_eq!(raw(r#"{"code": "NOPE", "device_name": "t"}"#).await.unwrap().status(), 401);
+    assert_eq!(devices(&desk).await, 0);
+}
+
+async fn desk_actions_name_real_things_and_real_callers(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let token = desk.api_token(dispatcher.user).await;
+    let post = |path: String, token: Option<String>| {
+        let request = desk.http.post(desk.url(&path));
+        match token {
+            Some(t) => request.bearer_auth(t).send(),
+            None => request.send(),
+        }
+    };
+    assert_eq!(
+        post("/v1/devices/0190a000-0000-7000-8000-000000000000/revoke".into(), Some(token.clone()))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(post("/v1/devices/not-an-id/revoke".into(), Some(token.clone())).await.unwrap().status(), 400);
+    assert_eq!(
+        post("/v1/users/0190a000-0000-7000-8000-000000000000/pairing-codes".into(), Some(token.clone()))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        post(format!("/v1/users/{}/pairing-codes", dispatcher.user), Some(token.clone())).await.unwrap().status(),
+        400,
+        "desk users do not pair devices"
+    );
+    assert_eq!(post(format!("/v1/users/{}/pairing-codes", dispatcher.user), None).await.unwrap().status(), 401);
+    assert_eq!(
+        post(format!("/v1/users/{}/pairing-codes", dispatcher.user), Some("wrong".into())).await.unwrap().status(),
+        401
+    );
+}
+
+async fn an_expired_api_token_is_refused(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let token =
+        outpost_desk::accounts::issue_api_token(&desk.db.pool, dispatcher.user, "old", T0, Some(T0.plus_millis(1)))
+            .await
+            .unwrap();
+    let reply = desk
+        .http
+        .post(desk.url(&format!("/v1/users/{}/pairing-codes", engineer.user)))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+}
+
+on_both_backends!(
+    sync_requests_without_a_valid_token_or_body_are_refused,
+    a_pairing_code_works_once_and_not_after_it_expires,
+    malformed_pairing_requests_are_refused,
+    desk_actions_name_real_things_and_real_callers,
+    an_expired_api_token_is_refused,
+);
