@@ -184,7 +184,33 @@ async fn an_engineer_may_not_revoke_devices(desk: Desk) {
     assert_eq!(reply.status(), 403);
 }
 
+async fn many_small_edits_compact_and_the_document_stays_whole(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let ticket = ticket_for(7, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
+    desk.create(&Document::Ticket(ticket.clone())).await;
+    let mut phone = desk.pair(&engineer, 1).await;
+    phone.sync(&desk).await;
+    // More rounds than the desk keeps as loose change chunks before it compacts.
+    for n in 0..40u128 {
+        edit(&mut phone, &ticket, |t| {
+            t.work_log.push(WorkLogEntry { id: EntryId::from_u128(100 + n), at: T0, by: engineer, text: format!("step {n}") });
+        });
+        phone.sync(&desk).await;
+    }
+    let (loose,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM document_changes WHERE doc_id = $1")
+        .bind(ticket.id.to_string())
+        .fetch_one(&desk.db.pool)
+        .await
+        .unwrap();
+    assert!(loose < 32, "the desk compacted its change chunks, {loose} left");
+    let at_desk = as_ticket(desk.document(ticket.id).await);
+    assert_eq!(at_desk.work_log.len(), 40, "every step survives compaction");
+    assert_eq!(as_ticket(phone.local.document(ticket.id)), at_desk);
+}
+
 on_both_backends!(
+    many_small_edits_compact_and_the_document_stays_whole,
     two_devices_edit_offline_and_converge_in_both_orders,
     a_forbidden_edit_is_neutralised_and_audited,
     a_partner_device_sees_and_writes_only_its_own_tickets,
