@@ -23,12 +23,20 @@ pub enum DbError {
 }
 
 /// Migrations: (version, name, SQLite text, PostgreSQL text). Never edit one that shipped.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "ticket_projection",
+        include_str!("../migrations/sqlite/0002_ticket_projection.sql"),
+        include_str!("../migrations/postgres/0002_ticket_projection.sql"),
+    ),
+];
 
 #[derive(Clone, Debug)]
 pub struct Db {

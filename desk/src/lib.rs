@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod db;
 mod error;
+mod projection;
 mod routes;
 pub mod store;
 pub mod sync;

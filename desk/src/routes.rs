@@ -3,6 +3,7 @@
 mod devices;
 mod health;
 mod sync;
+mod tickets;
 
 pub use sync::SYNC_CONTENT_TYPE;
 
@@ -13,7 +14,7 @@ use crate::accounts::AuthError;
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).merge(sync::router()).merge(devices::router())
+    Router::new().merge(health::router()).merge(sync::router()).merge(devices::router()).merge(tickets::router())
 }
 
 /// The bearer token of a request.

@@ -156,7 +156,48 @@ async fn finish_write(
         .bind(now.0)
         .execute(&mut **tx)
         .await?;
-    grant_readers(tx, document).await
+    grant_readers(tx, document).await?;
+    crate::projection::project(tx, document, now).await
+}
+
+/// Changes a document as the desk (a dispatcher's assignment, a new
+/// deadline): hydrate, change, write back as the desk's automerge actor, and
+/// store like any other write. Returns the document as it now reads, or
+/// `None` if there is no such document.
+pub async fn write_as_desk<E: From<StoreError>>(
+    tx: &mut Tx<'_>,
+    id: DocId,
+    author: &Actor,
+    desk_actor: &automerge::ActorId,
+    now: Timestamp,
+    change: impl FnOnce(&mut Document) -> Result<(), E>,
+) -> Result<Option<Document>, E> {
+    let Some(stored) = load(tx, id).await? else { return Ok(None) };
+    let corrupt = |e: String| StoreError::Corrupt(id.to_string(), e);
+    let mut doc = AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
+    doc.set_actor(desk_actor.clone());
+    let before = doc.get_heads();
+    let mut document = Document::hydrate_as(&doc, id, stored.kind).map_err(|e| corrupt(e.to_string()))?;
+    change(&mut document)?;
+    document.reconcile_into(&mut doc).map_err(|e| corrupt(e.to_string()))?;
+    doc.commit_with(automerge::transaction::CommitOptions::default().with_time(now.0 / 1000));
+    let document = Document::hydrate_as(&doc, id, stored.kind).map_err(|e| corrupt(e.to_string()))?;
+    if doc.get_heads() == before {
+        return Ok(Some(document));
+    }
+    let write = StoreDocument {
+        doc: id,
+        kind: stored.kind,
+        created: false,
+        changes: doc.save_after(&before),
+        heads: doc.get_heads(),
+        document: document.clone(),
+        refused: Vec::new(),
+        author: *author,
+        received_at: now,
+    };
+    store(tx, &write, None).await?;
+    Ok(Some(document))
 }
 
 /// Appends a round's changes to a document (or creates it), with its feed

@@ -194,7 +194,12 @@ async fn many_small_edits_compact_and_the_document_stays_whole(desk: Desk) {
     // More rounds than the desk keeps as loose change chunks before it compacts.
     for n in 0..40u128 {
         edit(&mut phone, &ticket, |t| {
-            t.work_log.push(WorkLogEntry { id: EntryId::from_u128(100 + n), at: T0, by: engineer, text: format!("step {n}") });
+            t.work_log.push(WorkLogEntry {
+                id: EntryId::from_u128(100 + n),
+                at: T0,
+                by: engineer,
+                text: format!("step {n}"),
+            });
         });
         phone.sync(&desk).await;
     }

@@ -1,0 +1,87 @@
+//! Plain rows projected from documents, for the dispatchers' queries.
+//! Written in the same transaction as the document itself.
+
+use outpost_sync::ids::Timestamp;
+use outpost_sync::model::{Document, Ticket};
+use outpost_sync::workflow::fold_ticket;
+use sqlx::{Any, Transaction};
+
+use crate::store::StoreError;
+
+pub(crate) async fn project(
+    tx: &mut Transaction<'_, Any>,
+    document: &Document,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    match document {
+        Document::Ticket(ticket) => project_ticket(tx, ticket, now).await,
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn status_name(ticket: &Ticket) -> &'static str {
+    match fold_ticket(ticket).status {
+        outpost_sync::model::TicketStatus::New => "new",
+        outpost_sync::model::TicketStatus::Assigned => "assigned",
+        outpost_sync::model::TicketStatus::Accepted => "accepted",
+        outpost_sync::model::TicketStatus::EnRoute => "en_route",
+        outpost_sync::model::TicketStatus::OnSite => "on_site",
+        outpost_sync::model::TicketStatus::WaitingParts => "waiting_parts",
+        outpost_sync::model::TicketStatus::Resolved => "resolved",
+        outpost_sync::model::TicketStatus::Closed => "closed",
+        outpost_sync::model::TicketStatus::Cancelled => "cancelled",
+    }
+}
+
+/// Lower-cased text the search looks through.
+fn search_text(ticket: &Ticket) -> String {
+    let mut text = vec![
+        ticket.number.as_str(),
+        ticket.title.as_str(),
+        ticket.description.as_str(),
+        ticket.resolution.notes.as_str(),
+        ticket.site.address.as_str(),
+        ticket.site.region.as_str(),
+        ticket.contact.name.as_str(),
+        ticket.category.as_str(),
+    ];
+    text.extend(ticket.work_log.iter().map(|n| n.text.as_str()));
+    text.join("\n").to_lowercase()
+}
+
+async fn project_ticket(tx: &mut Transaction<'_, Any>, ticket: &Ticket, now: Timestamp) -> Result<(), StoreError> {
+    let state = fold_ticket(ticket);
+    let assignee = state.assignee;
+    sqlx::query(
+        "INSERT INTO tickets (id, number, title, status, priority, support_level, product_team, region, client_id,
+             assignee_user, partner_org, reaction_due, resolution_due, first_response_at, resolved_at, created_at, updated_at, search)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (id) DO UPDATE SET number = excluded.number, title = excluded.title, status = excluded.status,
+             priority = excluded.priority, support_level = excluded.support_level, product_team = excluded.product_team,
+             region = excluded.region, client_id = excluded.client_id, assignee_user = excluded.assignee_user,
+             partner_org = excluded.partner_org, reaction_due = excluded.reaction_due, resolution_due = excluded.resolution_due,
+             first_response_at = excluded.first_response_at, resolved_at = excluded.resolved_at,
+             updated_at = excluded.updated_at, search = excluded.search",
+    )
+    .bind(ticket.id.to_string())
+    .bind(&ticket.number)
+    .bind(&ticket.title)
+    .bind(status_name(ticket))
+    .bind(format!("{:?}", ticket.priority))
+    .bind(format!("{:?}", ticket.support_level))
+    .bind(&ticket.product_team)
+    .bind(&ticket.site.region)
+    .bind(ticket.client.to_string())
+    .bind(assignee.and_then(|a| a.engineer).map(|u| u.to_string()))
+    .bind(assignee.and_then(|a| a.partner_org).map(|o| o.to_string()))
+    .bind(ticket.sla.reaction_due.map(|t| t.0))
+    .bind(ticket.sla.resolution_due.map(|t| t.0))
+    .bind(ticket.sla.first_response_at.map(|t| t.0))
+    .bind(ticket.sla.resolved_at.map(|t| t.0))
+    .bind(ticket.created_at.0)
+    .bind(now.0)
+    .bind(search_text(ticket))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

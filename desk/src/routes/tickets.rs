@@ -1,0 +1,355 @@
+//! Tickets for the desk's people: list with filters and search, read,
+//! create, assign. Field users work through sync, not here.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use outpost_sync::ids::{DocId, EntryId, OrgId, UserId};
+use outpost_sync::model::{Assignee, Contact, Document, Priority, SiteRef, Ticket, TicketStatus, Transition};
+use outpost_sync::workflow::{fold_ticket, ticket_move_refusal};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{self, new_id, Caller};
+use crate::error::ApiError;
+use crate::store;
+use crate::{now, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tickets", get(list).post(create))
+        .route("/v1/tickets/{id}", get(show))
+        .route("/v1/tickets/{id}/assign", post(assign))
+}
+
+/// The desk's people may read tickets; admins and dispatchers may change them.
+async fn desk_caller(state: &AppState, headers: &HeaderMap, write: bool) -> Result<Caller, ApiError> {
+    let caller = accounts::caller_by_api_token(&state.db.pool, super::bearer(headers)?, now()).await?;
+    let role = caller.actor.role;
+    let allowed = if write { role.is_desk() } else { !role.is_field() };
+    if !allowed {
+        return Err(ApiError::Forbidden(format!("a {} may not do this through the desk's API", role.as_str())));
+    }
+    Ok(caller)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    team: Option<String>,
+    region: Option<String>,
+    assignee: Option<UserId>,
+    partner_org: Option<OrgId>,
+    /// Only tickets past their resolution deadline and not yet resolved.
+    breached: Option<bool>,
+    /// Only open tickets whose resolution falls due within this many hours.
+    due_within_hours: Option<u32>,
+    /// Words that must all appear in the ticket's text.
+    q: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct TicketRow {
+    id: String,
+    number: String,
+    title: String,
+    status: String,
+    priority: String,
+    support_level: String,
+    product_team: String,
+    region: String,
+    client_id: String,
+    assignee_user: Option<String>,
+    partner_org: Option<String>,
+    reaction_due: Option<i64>,
+    resolution_due: Option<i64>,
+    resolved_at: Option<i64>,
+    updated_at: i64,
+}
+
+const STATUSES: &[&str] =
+    &["new", "assigned", "accepted", "en_route", "on_site", "waiting_parts", "resolved", "closed", "cancelled"];
+const OPEN: &str = "status NOT IN ('resolved', 'closed', 'cancelled')";
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+#[tracing::instrument(skip_all)]
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<TicketRow>>, ApiError> {
+    desk_caller(&state, &headers, false).await?;
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let mut push = |clause: &str, param: Param| {
+        params.push(param);
+        clauses.push(clause.replace('?', &format!("${}", params.len())));
+    };
+    if let Some(status) = query.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(ApiError::BadRequest(format!("unknown status {status:?}; one of {}", STATUSES.join(", "))));
+        }
+        push("status = ?", Param::Text(status));
+    }
+    if let Some(team) = query.team {
+        push("product_team = ?", Param::Text(team));
+    }
+    if let Some(region) = query.region {
+        push("region = ?", Param::Text(region));
+    }
+    if let Some(user) = query.assignee {
+        push("assignee_user = ?", Param::Text(user.to_string()));
+    }
+    if let Some(org) = query.partner_org {
+        push("partner_org = ?", Param::Text(org.to_string()));
+    }
+    let at = now().0;
+    if query.breached == Some(true) {
+        push(&format!("{OPEN} AND resolution_due < ?"), Param::Int(at));
+    }
+    if let Some(hours) = query.due_within_hours {
+        push(&format!("{OPEN} AND resolution_due >= ?"), Param::Int(at));
+        push("resolution_due <= ?", Param::Int(at + i64::from(hours) * 3_600_000));
+    }
+    if let Some(q) = query.q.as_deref() {
+        let words: Vec<&str> = q.split_whitespace().take(8).collect();
+        if q.len() > 200 {
+            return Err(ApiError::BadRequest("a search is at most 200 characters".into()));
+        }
+        for word in words {
+            let escaped = word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            push("search LIKE ? ESCAPE '\\'", Param::Text(format!("%{escaped}%")));
+        }
+    }
+    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
+    let offset = i64::from(query.offset.unwrap_or(0));
+    let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let sql = format!(
+        "SELECT id, number, title, status, priority, support_level, product_team, region, client_id, assignee_user,
+                partner_org, reaction_due, resolution_due, resolved_at, updated_at
+         FROM tickets {filter} ORDER BY resolution_due IS NULL, resolution_due, number LIMIT {limit} OFFSET {offset}"
+    );
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    );
+    let mut select = sqlx::query_as::<_, Row>(&sql);
+    for param in params {
+        select = match param {
+            Param::Text(text) => select.bind(text),
+            Param::Int(n) => select.bind(n),
+        };
+    }
+    let rows = select.fetch_all(&state.db.pool).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let rows = rows
+        .into_iter()
+        .map(|r| TicketRow {
+            id: r.0,
+            number: r.1,
+            title: r.2,
+            status: r.3,
+            priority: r.4,
+            support_level: r.5,
+            product_team: r.6,
+            region: r.7,
+            client_id: r.8,
+            assignee_user: r.9,
+            partner_org: r.10,
+            reaction_due: r.11,
+            resolution_due: r.12,
+            resolved_at: r.13,
+            updated_at: r.14,
+        })
+        .collect();
+    Ok(Json(rows))
+}
+
+fn parse_doc_id(id: &str) -> Result<DocId, ApiError> {
+    id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a ticket id")))
+}
+
+#[tracing::instrument(skip_all)]
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    desk_caller(&state, &headers, false).await?;
+    let id = parse_doc_id(&id)?;
+    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let stored = store::load(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound("no such ticket".into()))?;
+    let doc = automerge::AutoCommit::load(&stored.bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Ok(Document::Ticket(ticket)) = Document::hydrate_as(&doc, id, outpost_sync::model::DocKind::Ticket) else {
+        return Err(ApiError::NotFound("no such ticket".into()));
+    };
+    let state_of = fold_ticket(&ticket);
+    let conflicts: Vec<String> = state_of.conflicts.iter().map(outpost_sync::workflow::Conflict::explain).collect();
+    let document =
+        serde_json::to_value(automerge::AutoSerde::from(&doc)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({
+        "id": id,
+        "status": crate::projection::status_name(&ticket),
+        "assignee": state_of.assignee.map(|a| serde_json::json!({ "engineer": a.engineer, "partner_org": a.partner_org })),
+        "conflicts": conflicts,
+        "document": document,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTicket {
+    title: String,
+    #[serde(default)]
+    description: String,
+    client: DocId,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    product_team: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Created {
+    id: DocId,
+    number: String,
+}
+
+fn parse_priority(text: Option<&str>) -> Result<Priority, ApiError> {
+    match text.unwrap_or("P3") {
+        "P1" => Ok(Priority::P1),
+        "P2" => Ok(Priority::P2),
+        "P3" => Ok(Priority::P3),
+        "P4" => Ok(Priority::P4),
+        other => Err(ApiError::BadRequest(format!("priority {other:?} is not one of P1, P2, P3, P4"))),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(new): Json<NewTicket>,
+) -> Result<Json<Created>, ApiError> {
+    let caller = desk_caller(&state, &headers, true).await?;
+    let title = new.title.trim();
+    if title.is_empty() {
+        return Err(ApiError::BadRequest("a ticket needs a title".into()));
+    }
+    let at = now();
+    let id = DocId(new_id());
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets")
+        .fetch_one(&state.db.pool)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let number = format!("T-{}-{:06}-{}", chrono::Utc::now().format("%Y"), count + 1, &id.0.simple().to_string()[28..]);
+    let mut ticket = Ticket::new(id, caller.actor, at, number.clone(), title.to_owned(), new.client);
+    ticket.description = autosurgeon::Text::with_value(new.description);
+    ticket.priority = parse_priority(new.priority.as_deref())?;
+    ticket.category = new.category;
+    ticket.product_team = new.product_team;
+    ticket.site =
+        SiteRef { site: None, address: new.address, region: new.region, time_zone: new.time_zone, coordinates: None };
+    ticket.contact = Contact { name: new.contact_name, phone: new.contact_phone, email: String::new() };
+    let document = Document::Ticket(ticket);
+    document.validate(&state.sync.fields).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut doc = outpost_sync::model::new_document(&document, state.sync.desk_actor.clone())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    store::insert_new(&mut tx, &document, &mut doc, at).await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(Created { id, number }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Assignment {
+    engineer: Option<UserId>,
+    partner_org: Option<OrgId>,
+    reason: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn assign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(assignment): Json<Assignment>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = desk_caller(&state, &headers, true).await?;
+    let id = parse_doc_id(&id)?;
+    if let Some(engineer) = assignment.engineer {
+        let actor = accounts::user_actor(&state.db.pool, engineer)
+            .await?
+            .ok_or_else(|| ApiError::BadRequest(format!("no user {engineer}")))?;
+        if !actor.role.is_field() {
+            return Err(ApiError::BadRequest("tickets are assigned to engineers or partner engineers".into()));
+        }
+        if assignment.partner_org.is_some_and(|org| org != actor.org) {
+            return Err(ApiError::BadRequest("the engineer does not work for that partner".into()));
+        }
+    }
+    let assignee = Assignee { engineer: assignment.engineer, partner_org: assignment.partner_org };
+    let at = now();
+    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+        let Document::Ticket(ticket) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        let status = fold_ticket(ticket);
+        if let Some(why) = ticket_move_refusal(
+            &caller.actor,
+            status.status,
+            status.assignee.as_ref(),
+            TicketStatus::Assigned,
+            Some(&assignee),
+        ) {
+            return Err(ApiError::BadRequest(format!("cannot assign: {why}")));
+        }
+        ticket.transitions.push(Transition {
+            id: EntryId(new_id()),
+            from: status.status,
+            to: TicketStatus::Assigned,
+            at,
+            by: caller.actor,
+            assignee: Some(assignee),
+            reason: assignment.reason,
+        });
+        Ok(())
+    })
+    .await?;
+    if written.is_none() {
+        return Err(ApiError::NotFound("no such ticket".into()));
+    }
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id, "status": "assigned" })))
+}

@@ -1,0 +1,194 @@
+//! The desk's ticket API: create, list with filters and search, read,
+//! assign; and who may not.
+
+mod support;
+
+use outpost_sync::ids::{DocId, Timestamp};
+use outpost_sync::model::{Assignee, Document, Role};
+use outpost_sync::sample::{worked_ticket, Cast, Rng};
+use serde_json::{json, Value};
+use support::*;
+
+struct Api<'d> {
+    desk: &'d Desk,
+    token: String,
+}
+
+impl Api<'_> {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let reply = self.desk.http.get(self.desk.url(path)).bearer_auth(&self.token).send().await.unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let reply = self.desk.http.post(self.desk.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn numbers(&self, query: &str) -> Vec<String> {
+        let (status, rows) = self.get(&format!("/v1/tickets?{query}")).await;
+        assert_eq!(status, 200, "listing with {query:?}: {rows}");
+        let mut numbers: Vec<String> =
+            rows.as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap().to_owned()).collect();
+        numbers.sort();
+        numbers
+    }
+}
+
+async fn dispatcher_api(desk: &Desk) -> (Api<'_>, outpost_sync::model::Actor) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let token = desk.api_token(dispatcher.user).await;
+    (Api { desk, token }, dispatcher)
+}
+
+async fn a_dispatcher_creates_assigns_and_the_engineer_receives_it(desk: Desk) {
+    let (api, _) = dispatcher_api(&desk).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let (status, created) = api
+        .post(
+            "/v1/tickets",
+            json!({ "title": "Массив: отказ диска", "client": DocId::from_u128(1), "priority": "P1",
+                    "product_team": "storage", "region": "Moscow", "description": "Диск 4 в полке 2" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, shown) = api.get(&format!("/v1/tickets/{id}")).await;
+    assert_eq!((status, shown["status"].as_str()), (200, Some("new")));
+
+    let (status, reply) = api.post(&format!("/v1/tickets/{id}/assign"), json!({ "engineer": engineer.user })).await;
+    assert_eq!(status, 200, "{reply}");
+    let (_, shown) = api.get(&format!("/v1/tickets/{id}")).await;
+    assert_eq!(shown["status"], "assigned");
+    assert_eq!(shown["assignee"]["engineer"], json!(engineer.user));
+
+    let mut tablet = desk.pair(&engineer, 1).await;
+    tablet.sync(&desk).await;
+    let id: DocId = id.parse().unwrap();
+    assert!(matches!(tablet.local.document(id), Some(Document::Ticket(t)) if t.title == "Массив: отказ диска"));
+    assert_eq!(api.numbers(&format!("assignee={}", engineer.user)).await, vec!["Массив: отказ диска"]);
+}
+
+async fn the_list_filters_by_status_team_region_assignee_partner_deadline_and_words(desk: Desk) {
+    let (api, dispatcher) = dispatcher_api(&desk).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let cast = Cast { dispatcher, engineer, ..Cast::default() };
+    let hour = 3_600_000;
+    let at = outpost_desk::now();
+    let make = |seed: u64, title: &str, team: &str, region: &str, due: Timestamp, partner: bool| {
+        let mut t = worked_ticket(&mut Rng::new(seed), &cast, seed, at);
+        t.title = title.into();
+        t.product_team = team.into();
+        t.site.region = region.into();
+        t.sla.resolution_due = Some(due);
+        if partner {
+            t.transitions.truncate(1);
+            t.transitions[0].assignee = Some(Assignee { engineer: None, partner_org: Some(desk.partner) });
+        }
+        t
+    };
+    let late = make(1, "late storage in Moscow", "storage", "Moscow", at.plus_millis(-2 * hour), false);
+    let soon = make(2, "soon servers in Novosibirsk", "servers", "Novosibirsk", at.plus_millis(3 * hour), true);
+    let later = make(3, "later POS in Moscow", "POS", "Moscow", at.plus_millis(48 * hour), false);
+    for t in [&late, &soon, &later] {
+        desk.create(&Document::Ticket(t.clone())).await;
+    }
+    assert_eq!(api.numbers("").await.len(), 3);
+    assert_eq!(api.numbers("team=storage").await, vec!["late storage in Moscow"]);
+    assert_eq!(api.numbers("region=Moscow").await, vec!["late storage in Moscow", "later POS in Moscow"]);
+    assert_eq!(api.numbers("status=on_site").await, vec!["late storage in Moscow", "later POS in Moscow"]);
+    assert_eq!(api.numbers("status=assigned").await, vec!["soon servers in Novosibirsk"]);
+    assert_eq!(api.numbers(&format!("partner_org={}", desk.partner)).await, vec!["soon servers in Novosibirsk"]);
+    assert_eq!(api.numbers(&format!("assignee={}", engineer.user)).await.len(), 2);
+    assert_eq!(api.numbers("breached=true").await, vec!["late storage in Moscow"]);
+    assert_eq!(api.numbers("due_within_hours=4").await, vec!["soon servers in Novosibirsk"]);
+    assert_eq!(api.numbers("q=POS%20moscow").await, vec!["later POS in Moscow"]);
+    assert_eq!(api.numbers("q=nothing-like-this").await, Vec::<String>::new());
+    assert_eq!(api.numbers("q=100%25").await, Vec::<String>::new(), "a % is a character, not a wildcard");
+}
+
+async fn bad_ticket_requests_get_clear_errors_and_change_nothing(desk: Desk) {
+    let (api, _) = dispatcher_api(&desk).await;
+    let count = || async { api.numbers("").await.len() };
+    assert_eq!(api.get("/v1/tickets?status=flying").await.0, 400);
+    assert_eq!(api.get("/v1/tickets?colour=red").await.0, 400);
+    assert_eq!(api.get("/v1/tickets/not-an-id").await.0, 400);
+    assert_eq!(api.get(&format!("/v1/tickets/{}", DocId::from_u128(99))).await.0, 404);
+    assert_eq!(api.post("/v1/tickets", json!({ "title": "  ", "client": DocId::from_u128(1) })).await.0, 400);
+    assert_eq!(
+        api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1), "priority": "P9" })).await.0,
+        400
+    );
+    assert_eq!(api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1), "sla": 1 })).await.0, 422);
+    assert_eq!(
+        api.post("/v1/tickets", json!({ "title": "x".repeat(5_000), "client": DocId::from_u128(1) })).await.0,
+        400
+    );
+    let (status, body) =
+        api.post(&format!("/v1/tickets/{}/assign", DocId::from_u128(99)), json!({ "engineer": null })).await;
+    assert_eq!(status, 404, "{body}");
+    let raw = desk
+        .http
+        .post(desk.url("/v1/tickets"))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    assert_eq!(count().await, 0, "nothing was created");
+}
+
+async fn an_assignment_must_name_someone_real(desk: Desk) {
+    let (api, _) = dispatcher_api(&desk).await;
+    let (_, created) = api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1) })).await;
+    let id = created["id"].as_str().unwrap();
+    let nobody = api.post(&format!("/v1/tickets/{id}/assign"), json!({})).await;
+    assert_eq!(nobody.0, 400, "{}", nobody.1);
+    assert!(nobody.1["message"].as_str().unwrap().contains("assign"));
+    let ghost = api.post(&format!("/v1/tickets/{id}/assign"), json!({ "engineer": DocId::from_u128(5) })).await;
+    assert_eq!(ghost.0, 400);
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let desk_person = api.post(&format!("/v1/tickets/{id}/assign"), json!({ "engineer": dispatcher.user })).await;
+    assert_eq!(desk_person.0, 400, "tickets go to field people");
+    let partner = desk.user(desk.partner, Role::PartnerEngineer).await;
+    let mismatch = api
+        .post(
+            &format!("/v1/tickets/{id}/assign"),
+            json!({ "engineer": partner.user, "partner_org": desk.other_partner }),
+        )
+        .await;
+    assert_eq!(mismatch.0, 400);
+    assert_eq!(api.get(&format!("/v1/tickets/{id}")).await.1["status"], "new");
+}
+
+async fn field_users_and_strangers_cannot_use_the_ticket_api(desk: Desk) {
+    let (api, _) = dispatcher_api(&desk).await;
+    let (_, created) = api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1) })).await;
+    let id = created["id"].as_str().unwrap();
+    for role_org in [(Role::Engineer, desk.service), (Role::PartnerEngineer, desk.partner)] {
+        let user = desk.user(role_org.1, role_org.0).await;
+        let field = Api { desk: &desk, token: desk.api_token(user.user).await };
+        assert_eq!(field.get("/v1/tickets").await.0, 403);
+        assert_eq!(field.get(&format!("/v1/tickets/{id}")).await.0, 403);
+        assert_eq!(field.post("/v1/tickets", json!({ "title": "y", "client": DocId::from_u128(1) })).await.0, 403);
+        assert_eq!(field.post(&format!("/v1/tickets/{id}/assign"), json!({ "engineer": user.user })).await.0, 403);
+    }
+    let parts = desk.user(desk.service, Role::PartsDesk).await;
+    let parts = Api { desk: &desk, token: desk.api_token(parts.user).await };
+    assert_eq!(parts.get("/v1/tickets").await.0, 200, "the parts desk reads tickets");
+    assert_eq!(parts.post("/v1/tickets", json!({ "title": "y", "client": DocId::from_u128(1) })).await.0, 403);
+    let stranger = Api { desk: &desk, token: "nope".into() };
+    assert_eq!(stranger.get("/v1/tickets").await.0, 401);
+}
+
+on_both_backends!(
+    a_dispatcher_creates_assigns_and_the_engineer_receives_it,
+    the_list_filters_by_status_team_region_assignee_partner_deadline_and_words,
+    bad_ticket_requests_get_clear_errors_and_change_nothing,
+    an_assignment_must_name_someone_real,
+    field_users_and_strangers_cannot_use_the_ticket_api,
+);
