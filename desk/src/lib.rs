@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod db;
 mod error;
+pub mod metrics;
 mod projection;
 mod routes;
 pub mod store;
@@ -22,6 +23,7 @@ pub use routes::SYNC_CONTENT_TYPE;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
     pub sync: ServerConfig,
     pub pairing_ttl_ms: i64,
 }
@@ -30,7 +32,7 @@ impl AppState {
     pub fn new(db: Db) -> Self {
         // The desk's automerge actor: fixed, so every desk process writes as one author.
         let desk_actor = automerge::ActorId::from(*b"outpost-desk-v1!");
-        Self { db, sync: ServerConfig::new(desk_actor), pairing_ttl_ms: 24 * 3_600_000 }
+        Self { db, metrics: Default::default(), sync: ServerConfig::new(desk_actor), pairing_ttl_ms: 24 * 3_600_000 }
     }
 }
 

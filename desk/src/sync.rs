@@ -12,7 +12,7 @@ use crate::store::{self, StoreError};
 /// What went back to the device, for logs and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoundOutcome {
-    Synced,
+    Synced { refused_edits: u64 },
     Wiped,
     BadRequest,
 }
@@ -35,6 +35,7 @@ pub async fn run_round(
     };
     let device_id = device.caller.device.map(|d| d.to_string());
     let mut tx = db.pool.begin().await?;
+    let mut refused_edits = 0;
     while let Some(task) = round.poll_task() {
         match task {
             ServerTask::LoadDocuments(ids) => {
@@ -44,6 +45,7 @@ pub async fn run_round(
                 }
             }
             ServerTask::Store(document) => {
+                refused_edits += document.refused.len() as u64;
                 let seq = store::store(&mut tx, &document, device_id.as_deref()).await?;
                 round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
             }
@@ -53,7 +55,7 @@ pub async fn run_round(
             }
             ServerTask::Respond(bytes) => {
                 tx.commit().await?;
-                return Ok((bytes, RoundOutcome::Synced));
+                return Ok((bytes, RoundOutcome::Synced { refused_edits }));
             }
         }
     }

@@ -112,6 +112,12 @@ async fn a_forbidden_edit_is_neutralised_and_audited(desk: Desk) {
     assert_eq!(desk.audit_count().await, 1, "the refusal is in the audit log");
     assert_eq!(as_ticket(phone.local.document(ticket.id)), at_desk, "the device converges");
     assert_eq!(phone.local.refusals().len(), 1);
+
+    let metrics = desk.http.get(desk.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("outpost_refused_edits_total 1\n"), "{metrics}");
+    assert!(metrics.contains("outpost_sync_rounds_total"), "{metrics}");
+    let health = desk.http.get(desk.url("/healthz")).send().await.unwrap();
+    assert_eq!((health.status().as_u16(), health.text().await.unwrap()), (200, "ok".to_owned()));
 }
 
 async fn a_partner_device_sees_and_writes_only_its_own_tickets(desk: Desk) {

@@ -11,6 +11,7 @@ use outpost_sync::wire::ErrorCode;
 
 use crate::accounts::device_by_token;
 use crate::error::ApiError;
+use crate::metrics::SyncCount;
 use crate::sync::{run_round, RoundOutcome};
 use crate::{now, AppState};
 
@@ -39,11 +40,14 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Bytes) ->
             return Ok(binary(StatusCode::UNAUTHORIZED, reply));
         }
     };
+    let started = std::time::Instant::now();
     let (reply, outcome) = run_round(&state.db, &state.sync, &device, &body, at).await?;
-    let status = match outcome {
-        RoundOutcome::Synced | RoundOutcome::Wiped => StatusCode::OK,
-        RoundOutcome::BadRequest => StatusCode::BAD_REQUEST,
+    let (status, count) = match outcome {
+        RoundOutcome::Synced { refused_edits } => (StatusCode::OK, SyncCount::Round { refused_edits }),
+        RoundOutcome::Wiped => (StatusCode::OK, SyncCount::Wipe),
+        RoundOutcome::BadRequest => (StatusCode::BAD_REQUEST, SyncCount::BadRequest),
     };
+    state.metrics.record_sync(count, body.len(), reply.len(), started.elapsed());
     tracing::debug!(?outcome, reply = reply.len(), "sync round");
     Ok(binary(status, reply))
 }
