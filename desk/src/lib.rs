@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod demo;
 mod error;
 pub mod metrics;
 mod projection;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use outpost_desk::accounts::{self, parse_role};
-use outpost_desk::{app, now, AppState, Db};
+use outpost_desk::{app, demo, now, AppState, Db};
 use outpost_sync::ids::UserId;
 
 #[derive(Parser)]
@@ -30,6 +30,12 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Seed the realistic demo data set and print who can sign in.
+    Demo {
+        /// Do nothing (and succeed) when the database already holds data.
+        #[arg(long)]
+        skip_if_seeded: bool,
     },
     /// Issue a one-time pairing code for an engineer's device.
     PairingCode {
@@ -81,6 +87,27 @@ async fn main() -> anyhow::Result<()> {
                 println!("api token {token}");
             }
             Ok(())
+        }
+        Command::Demo { skip_if_seeded } => {
+            let state = AppState::new(db);
+            match demo::seed(&state.db.pool, state.sync.desk_actor.clone(), demo::DemoSize::default(), now()).await {
+                Ok(logins) => {
+                    println!("Demo data seeded. Desk people (API tokens):");
+                    for (name, role, token) in &logins.desk {
+                        println!("  {name:<20} {role:<16} {token}");
+                    }
+                    println!("Engineers (pairing codes, one use, 7 days):");
+                    for (name, company, code) in &logins.engineers {
+                        println!("  {name:<20} {company:<20} {code}");
+                    }
+                    Ok(())
+                }
+                Err(demo::DemoError::NotEmpty) if skip_if_seeded => {
+                    println!("The database already holds data; demo seeding skipped.");
+                    Ok(())
+                }
+                Err(err) => Err(err.into()),
+            }
         }
         Command::PairingCode { user } => {
             let Some(actor) = accounts::user_actor(&db.pool, user).await? else { bail!("no user {user}") };

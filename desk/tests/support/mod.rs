@@ -153,7 +153,7 @@ impl Desk {
 pub struct Device {
     pub paired: PairedDevice,
     pub local: MemoryDevice,
-    round: u64,
+    pub round: u64,
 }
 
 impl Device {
