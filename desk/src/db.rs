@@ -36,6 +36,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_ticket_projection.sql"),
         include_str!("../migrations/postgres/0002_ticket_projection.sql"),
     ),
+    (
+        3,
+        "blobs",
+        include_str!("../migrations/sqlite/0003_blobs.sql"),
+        include_str!("../migrations/postgres/0003_blobs.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

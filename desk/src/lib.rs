@@ -3,6 +3,7 @@
 //! configuration, opens the database and serves.
 
 pub mod accounts;
+pub mod blobs;
 pub mod db;
 pub mod demo;
 mod error;

@@ -14,9 +14,26 @@ pub(crate) async fn project(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     match document {
-        Document::Ticket(ticket) => project_ticket(tx, ticket, now).await,
+        Document::Ticket(ticket) => {
+            project_ticket(tx, ticket, now).await?;
+            reference_blobs(tx, ticket).await
+        }
         _ => Ok(()),
     }
+}
+
+/// Records the blobs a ticket points to (attachments, signature); access to
+/// a blob is access to a document that references it.
+async fn reference_blobs(tx: &mut Transaction<'_, Any>, ticket: &Ticket) -> Result<(), StoreError> {
+    let hashes = ticket.attachments.iter().map(|a| &a.hash).chain(ticket.signature.iter().map(|s| &s.attachment));
+    for hash in hashes {
+        sqlx::query("INSERT INTO blob_refs (hash, doc_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(&hash.0)
+            .bind(ticket.id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn status_name(ticket: &Ticket) -> &'static str {

@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per group, merged here.
 
+mod blobs;
 mod devices;
 mod health;
 mod sync;
@@ -14,7 +15,12 @@ use crate::accounts::AuthError;
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).merge(sync::router()).merge(devices::router()).merge(tickets::router())
+    Router::new()
+        .merge(health::router())
+        .merge(sync::router())
+        .merge(devices::router())
+        .merge(tickets::router())
+        .merge(blobs::router())
 }
 
 /// The bearer token of a request.
