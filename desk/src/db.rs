@@ -42,6 +42,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_blobs.sql"),
         include_str!("../migrations/postgres/0003_blobs.sql"),
     ),
+    (
+        4,
+        "part_request_projection",
+        include_str!("../migrations/sqlite/0004_part_request_projection.sql"),
+        include_str!("../migrations/postgres/0004_part_request_projection.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

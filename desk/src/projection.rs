@@ -2,8 +2,8 @@
 //! Written in the same transaction as the document itself.
 
 use outpost_sync::ids::Timestamp;
-use outpost_sync::model::{Document, Ticket};
-use outpost_sync::workflow::fold_ticket;
+use outpost_sync::model::{Document, PartRequest, PartStatus, Ticket};
+use outpost_sync::workflow::{fold_part_request, fold_ticket};
 use sqlx::{Any, Transaction};
 
 use crate::store::StoreError;
@@ -18,8 +18,53 @@ pub(crate) async fn project(
             project_ticket(tx, ticket, now).await?;
             reference_blobs(tx, ticket).await
         }
+        Document::PartRequest(request) => project_part_request(tx, request, now).await,
         _ => Ok(()),
     }
+}
+
+pub(crate) fn part_status_name(status: PartStatus) -> &'static str {
+    match status {
+        PartStatus::Requested => "requested",
+        PartStatus::Approved => "approved",
+        PartStatus::Picked => "picked",
+        PartStatus::Shipped => "shipped",
+        PartStatus::Delivered => "delivered",
+        PartStatus::Installed => "installed",
+        PartStatus::Rejected => "rejected",
+        PartStatus::Cancelled => "cancelled",
+        PartStatus::Returned => "returned",
+    }
+}
+
+async fn project_part_request(
+    tx: &mut Transaction<'_, Any>,
+    request: &PartRequest,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let status = fold_part_request(request).status;
+    sqlx::query(
+        "INSERT INTO part_requests (id, ticket_id, org_id, part_number, description, quantity, status, warehouse,
+             tracking_number, requested_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET description = excluded.description, quantity = excluded.quantity,
+             status = excluded.status, warehouse = excluded.warehouse, tracking_number = excluded.tracking_number,
+             updated_at = excluded.updated_at",
+    )
+    .bind(request.id.to_string())
+    .bind(request.ticket.to_string())
+    .bind(request.org.to_string())
+    .bind(&request.part_number)
+    .bind(&request.description)
+    .bind(i64::try_from(request.quantity).unwrap_or(i64::MAX))
+    .bind(part_status_name(status))
+    .bind(request.warehouse.as_deref())
+    .bind(request.tracking_number.as_deref())
+    .bind(request.requested_at.0)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Records the blobs a ticket points to (attachments, signature); access to

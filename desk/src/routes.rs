@@ -3,6 +3,7 @@
 mod blobs;
 mod devices;
 mod health;
+mod parts;
 mod sync;
 mod tickets;
 
@@ -21,6 +22,21 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(devices::router())
         .merge(tickets::router())
         .merge(blobs::router())
+        .merge(parts::router())
+}
+
+/// A desk user, by API token, whose role `allowed` accepts.
+pub(crate) async fn desk_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    allowed: impl Fn(outpost_sync::model::Role) -> bool,
+) -> Result<crate::accounts::Caller, crate::ApiError> {
+    let caller = crate::accounts::caller_by_api_token(&state.db.pool, bearer(headers)?, crate::now()).await?;
+    let role = caller.actor.role;
+    if !allowed(role) {
+        return Err(crate::ApiError::Forbidden(format!("a {} may not do this through the desk's API", role.as_str())));
+    }
+    Ok(caller)
 }
 
 /// The bearer token of a request.

@@ -24,13 +24,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// The desk's people may read tickets; admins and dispatchers may change them.
 async fn desk_caller(state: &AppState, headers: &HeaderMap, write: bool) -> Result<Caller, ApiError> {
-    let caller = accounts::caller_by_api_token(&state.db.pool, super::bearer(headers)?, now()).await?;
-    let role = caller.actor.role;
-    let allowed = if write { role.is_desk() } else { !role.is_field() };
-    if !allowed {
-        return Err(ApiError::Forbidden(format!("a {} may not do this through the desk's API", role.as_str())));
-    }
-    Ok(caller)
+    super::desk_caller(state, headers, |role| if write { role.is_desk() } else { !role.is_field() }).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,0 +1,180 @@
+//! Part requests for the parts desk: list, and move them through the
+//! warehouse (approve, reject, pick, ship with a tracking number, deliver,
+//! receive a return, cancel).
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use outpost_sync::ids::{DocId, EntryId};
+use outpost_sync::model::{Document, PartStatus, PartTransition, Role};
+use outpost_sync::workflow::{fold_part_request, part_move_refusal};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::new_id;
+use crate::error::ApiError;
+use crate::projection::part_status_name;
+use crate::store;
+use crate::{now, AppState};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/v1/part-requests", get(list)).route("/v1/part-requests/{id}/{action}", post(act))
+}
+
+fn warehouse_role(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Dispatcher | Role::PartsDesk)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    ticket: Option<DocId>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct PartRow {
+    id: String,
+    ticket_id: String,
+    org_id: String,
+    part_number: String,
+    description: String,
+    quantity: i64,
+    status: String,
+    warehouse: Option<String>,
+    tracking_number: Option<String>,
+    requested_at: i64,
+}
+
+const STATUSES: [PartStatus; 9] = [
+    PartStatus::Requested,
+    PartStatus::Approved,
+    PartStatus::Picked,
+    PartStatus::Shipped,
+    PartStatus::Delivered,
+    PartStatus::Installed,
+    PartStatus::Rejected,
+    PartStatus::Cancelled,
+    PartStatus::Returned,
+];
+
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<PartRow>>, ApiError> {
+    super::desk_caller(&state, &headers, warehouse_role).await?;
+    if let Some(status) = &query.status {
+        if !STATUSES.iter().any(|s| part_status_name(*s) == status) {
+            return Err(ApiError::BadRequest(format!("unknown status {status:?}")));
+        }
+    }
+    let limit = i64::from(query.limit.unwrap_or(200).clamp(1, 1_000));
+    type Row = (String, String, String, String, String, i64, String, Option<String>, Option<String>, i64);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT id, ticket_id, org_id, part_number, description, quantity, status, warehouse, tracking_number, requested_at
+         FROM part_requests WHERE ($1 = '' OR status = $1) AND ($2 = '' OR ticket_id = $2)
+         ORDER BY requested_at LIMIT {limit}"
+    ))
+    .bind(query.status.unwrap_or_default())
+    .bind(query.ticket.map(|t| t.to_string()).unwrap_or_default())
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| PartRow {
+                id: r.0,
+                ticket_id: r.1,
+                org_id: r.2,
+                part_number: r.3,
+                description: r.4,
+                quantity: r.5,
+                status: r.6,
+                warehouse: r.7,
+                tracking_number: r.8,
+                requested_at: r.9,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Action {
+    reason: Option<String>,
+    warehouse: Option<String>,
+    tracking_number: Option<String>,
+}
+
+fn target(action: &str) -> Result<PartStatus, ApiError> {
+    Ok(match action {
+        "approve" => PartStatus::Approved,
+        "reject" => PartStatus::Rejected,
+        "pick" => PartStatus::Picked,
+        "ship" => PartStatus::Shipped,
+        "deliver" => PartStatus::Delivered,
+        "receive-return" => PartStatus::Returned,
+        "cancel" => PartStatus::Cancelled,
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "no action {other:?}; approve, reject, pick, ship, deliver, receive-return or cancel"
+            )))
+        }
+    })
+}
+
+#[tracing::instrument(skip_all)]
+async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    body: Option<Json<Action>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = super::desk_caller(&state, &headers, warehouse_role).await?;
+    let to = target(&action)?;
+    let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a part request id")))?;
+    let Json(details) = body.unwrap_or_default();
+    let too_long = [&details.reason, &details.warehouse, &details.tracking_number]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|s| s.len() > 200));
+    if too_long {
+        return Err(ApiError::BadRequest("reason, warehouse and tracking_number are at most 200 characters".into()));
+    }
+    if to == PartStatus::Shipped && details.tracking_number.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(ApiError::BadRequest("shipping needs a tracking_number".into()));
+    }
+    let at = now();
+    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+        let Document::PartRequest(request) = document else {
+            return Err(ApiError::NotFound("no such part request".into()));
+        };
+        let from = fold_part_request(request).status;
+        if let Some(why) = part_move_refusal(&caller.actor, request.org, from, to) {
+            return Err(ApiError::Conflict(format!("cannot {action} a {} request: {why}", part_status_name(from))));
+        }
+        request.transitions.push(PartTransition {
+            id: EntryId(new_id()),
+            from,
+            to,
+            at,
+            by: caller.actor,
+            reason: details.reason,
+        });
+        if let Some(warehouse) = details.warehouse {
+            request.warehouse = Some(warehouse);
+        }
+        if let Some(tracking) = details.tracking_number {
+            request.tracking_number = Some(tracking);
+        }
+        Ok(())
+    })
+    .await?;
+    let Some(Document::PartRequest(request)) = written else {
+        return Err(ApiError::NotFound("no such part request".into()));
+    };
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id, "status": part_status_name(fold_part_request(&request).status) })))
+}
