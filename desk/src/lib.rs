@@ -10,6 +10,7 @@ mod error;
 pub mod metrics;
 mod projection;
 mod routes;
+pub mod sla;
 pub mod store;
 pub mod sync;
 

@@ -4,7 +4,7 @@
 mod support;
 
 use outpost_sync::ids::{DocId, Timestamp};
-use outpost_sync::model::{Assignee, Document, Role};
+use outpost_sync::model::{Assignee, BusinessHours, Client, Document, Role};
 use outpost_sync::sample::{worked_ticket, Cast, Rng};
 use serde_json::{json, Value};
 use support::*;
@@ -37,6 +37,21 @@ impl Api<'_> {
     }
 }
 
+/// A client on a round-the-clock contract.
+async fn client(desk: &Desk) -> DocId {
+    let id = DocId(outpost_desk::accounts::new_id());
+    let hours = BusinessHours { always: true, weekly: vec![], holidays: vec![] };
+    let client = Client {
+        id,
+        name: "ООО «Северный банк»".into(),
+        contract: Some("SLA-1".into()),
+        business_hours: hours,
+        points_balance: None,
+    };
+    desk.create(&Document::Client(client)).await;
+    id
+}
+
 async fn dispatcher_api(desk: &Desk) -> (Api<'_>, outpost_sync::model::Actor) {
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let token = desk.api_token(dispatcher.user).await;
@@ -45,11 +60,12 @@ async fn dispatcher_api(desk: &Desk) -> (Api<'_>, outpost_sync::model::Actor) {
 
 async fn a_dispatcher_creates_assigns_and_the_engineer_receives_it(desk: Desk) {
     let (api, _) = dispatcher_api(&desk).await;
+    let client = client(&desk).await;
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let (status, created) = api
         .post(
             "/v1/tickets",
-            json!({ "title": "Массив: отказ диска", "client": DocId::from_u128(1), "priority": "P1",
+            json!({ "title": "Массив: отказ диска", "client": client, "priority": "P1",
                     "product_team": "storage", "region": "Moscow", "description": "Диск 4 в полке 2" }),
         )
         .await;
@@ -111,21 +127,16 @@ async fn the_list_filters_by_status_team_region_assignee_partner_deadline_and_wo
 
 async fn bad_ticket_requests_get_clear_errors_and_change_nothing(desk: Desk) {
     let (api, _) = dispatcher_api(&desk).await;
+    let client = client(&desk).await;
     let count = || async { api.numbers("").await.len() };
     assert_eq!(api.get("/v1/tickets?status=flying").await.0, 400);
     assert_eq!(api.get("/v1/tickets?colour=red").await.0, 400);
     assert_eq!(api.get("/v1/tickets/not-an-id").await.0, 400);
     assert_eq!(api.get(&format!("/v1/tickets/{}", DocId::from_u128(99))).await.0, 404);
-    assert_eq!(api.post("/v1/tickets", json!({ "title": "  ", "client": DocId::from_u128(1) })).await.0, 400);
-    assert_eq!(
-        api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1), "priority": "P9" })).await.0,
-        400
-    );
-    assert_eq!(api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1), "sla": 1 })).await.0, 422);
-    assert_eq!(
-        api.post("/v1/tickets", json!({ "title": "x".repeat(5_000), "client": DocId::from_u128(1) })).await.0,
-        400
-    );
+    assert_eq!(api.post("/v1/tickets", json!({ "title": "  ", "client": client })).await.0, 400);
+    assert_eq!(api.post("/v1/tickets", json!({ "title": "x", "client": client, "priority": "P9" })).await.0, 400);
+    assert_eq!(api.post("/v1/tickets", json!({ "title": "x", "client": client, "sla": 1 })).await.0, 422);
+    assert_eq!(api.post("/v1/tickets", json!({ "title": "x".repeat(5_000), "client": client })).await.0, 400);
     let (status, body) =
         api.post(&format!("/v1/tickets/{}/assign", DocId::from_u128(99)), json!({ "engineer": null })).await;
     assert_eq!(status, 404, "{body}");
@@ -144,7 +155,8 @@ async fn bad_ticket_requests_get_clear_errors_and_change_nothing(desk: Desk) {
 
 async fn an_assignment_must_name_someone_real(desk: Desk) {
     let (api, _) = dispatcher_api(&desk).await;
-    let (_, created) = api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1) })).await;
+    let client = client(&desk).await;
+    let (_, created) = api.post("/v1/tickets", json!({ "title": "x", "client": client })).await;
     let id = created["id"].as_str().unwrap();
     let nobody = api.post(&format!("/v1/tickets/{id}/assign"), json!({})).await;
     assert_eq!(nobody.0, 400, "{}", nobody.1);
@@ -167,25 +179,54 @@ async fn an_assignment_must_name_someone_real(desk: Desk) {
 
 async fn field_users_and_strangers_cannot_use_the_ticket_api(desk: Desk) {
     let (api, _) = dispatcher_api(&desk).await;
-    let (_, created) = api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(1) })).await;
+    let client = client(&desk).await;
+    let (_, created) = api.post("/v1/tickets", json!({ "title": "x", "client": client })).await;
     let id = created["id"].as_str().unwrap();
     for role_org in [(Role::Engineer, desk.service), (Role::PartnerEngineer, desk.partner)] {
         let user = desk.user(role_org.1, role_org.0).await;
         let field = Api { desk: &desk, token: desk.api_token(user.user).await };
         assert_eq!(field.get("/v1/tickets").await.0, 403);
         assert_eq!(field.get(&format!("/v1/tickets/{id}")).await.0, 403);
-        assert_eq!(field.post("/v1/tickets", json!({ "title": "y", "client": DocId::from_u128(1) })).await.0, 403);
+        assert_eq!(field.post("/v1/tickets", json!({ "title": "y", "client": client })).await.0, 403);
         assert_eq!(field.post(&format!("/v1/tickets/{id}/assign"), json!({ "engineer": user.user })).await.0, 403);
     }
     let parts = desk.user(desk.service, Role::PartsDesk).await;
     let parts = Api { desk: &desk, token: desk.api_token(parts.user).await };
     assert_eq!(parts.get("/v1/tickets").await.0, 200, "the parts desk reads tickets");
-    assert_eq!(parts.post("/v1/tickets", json!({ "title": "y", "client": DocId::from_u128(1) })).await.0, 403);
+    assert_eq!(parts.post("/v1/tickets", json!({ "title": "y", "client": client })).await.0, 403);
     let stranger = Api { desk: &desk, token: "nope".into() };
     assert_eq!(stranger.get("/v1/tickets").await.0, 401);
 }
 
+async fn a_new_ticket_gets_deadlines_from_its_priority_and_contract(desk: Desk) {
+    let (api, _) = dispatcher_api(&desk).await;
+    let client = client(&desk).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let before = outpost_desk::now().0;
+    let (status, created) = api.post("/v1/tickets", json!({ "title": "P1", "client": client, "priority": "P1" })).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, shown) = api.get(&format!("/v1/tickets/{id}")).await;
+    let sla = &shown["document"]["sla"];
+    let resolution = sla["resolution_due"].as_i64().expect("a resolution deadline");
+    let reaction = sla["reaction_due"].as_i64().expect("a reaction deadline");
+    let after = outpost_desk::now().0;
+    let hour = 3_600_000;
+    assert!((before + 8 * hour..=after + 8 * hour).contains(&resolution), "P1 resolves within 8 hours round the clock");
+    assert!((before + 2 * hour..=after + 2 * hour).contains(&reaction));
+    assert!(sla["first_response_at"].is_null());
+    api.post(&format!("/v1/tickets/{id}/assign"), json!({ "engineer": engineer.user })).await;
+    let (_, shown) = api.get(&format!("/v1/tickets/{id}")).await;
+    assert!(shown["document"]["sla"]["first_response_at"].as_i64().is_some(), "the assignment is the first response");
+
+    let unknown = api.post("/v1/tickets", json!({ "title": "x", "client": DocId::from_u128(77) })).await;
+    assert_eq!(unknown.0, 400, "{}", unknown.1);
+    let zone = api.post("/v1/tickets", json!({ "title": "x", "client": client, "time_zone": "Mars/Olympus" })).await;
+    assert_eq!(zone.0, 400);
+}
+
 on_both_backends!(
+    a_new_ticket_gets_deadlines_from_its_priority_and_contract,
     a_dispatcher_creates_assigns_and_the_engineer_receives_it,
     the_list_filters_by_status_team_region_assignee_partner_deadline_and_words,
     bad_ticket_requests_get_clear_errors_and_change_nothing,

@@ -262,6 +262,22 @@ async fn create(
         return Err(ApiError::BadRequest("a ticket needs a title".into()));
     }
     let at = now();
+    let priority = parse_priority(new.priority.as_deref())?;
+    let sla = {
+        let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        let client = store::load(&mut tx, new.client).await?;
+        let Some(client) = client.filter(|c| c.kind == outpost_sync::model::DocKind::Client) else {
+            return Err(ApiError::BadRequest(format!("no client {}", new.client)));
+        };
+        let doc = automerge::AutoCommit::load(&client.bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let Ok(Document::Client(client)) = Document::hydrate_as(&doc, new.client, outpost_sync::model::DocKind::Client)
+        else {
+            return Err(ApiError::Internal("a client document does not read as a client".into()));
+        };
+        let calendar = crate::sla::Calendar::new(&client.business_hours, &new.time_zone)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        crate::sla::deadlines(priority, &calendar, at)
+    };
     let id = DocId(new_id());
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets")
         .fetch_one(&state.db.pool)
@@ -270,7 +286,8 @@ async fn create(
     let number = format!("T-{}-{:06}-{}", chrono::Utc::now().format("%Y"), count + 1, &id.0.simple().to_string()[28..]);
     let mut ticket = Ticket::new(id, caller.actor, at, number.clone(), title.to_owned(), new.client);
     ticket.description = autosurgeon::Text::with_value(new.description);
-    ticket.priority = parse_priority(new.priority.as_deref())?;
+    ticket.priority = priority;
+    ticket.sla = sla;
     ticket.category = new.category;
     ticket.product_team = new.product_team;
     ticket.site =
@@ -329,6 +346,8 @@ async fn assign(
         ) {
             return Err(ApiError::BadRequest(format!("cannot assign: {why}")));
         }
+        // The desk's assignment is the first human response, on the desk's clock.
+        ticket.sla.first_response_at.get_or_insert(at);
         ticket.transitions.push(Transition {
             id: EntryId(new_id()),
             from: status.status,
