@@ -48,6 +48,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_part_request_projection.sql"),
         include_str!("../migrations/postgres/0004_part_request_projection.sql"),
     ),
+    (
+        5,
+        "equipment_projection",
+        include_str!("../migrations/sqlite/0005_equipment_projection.sql"),
+        include_str!("../migrations/postgres/0005_equipment_projection.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

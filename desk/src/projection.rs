@@ -2,7 +2,7 @@
 //! Written in the same transaction as the document itself.
 
 use outpost_sync::ids::Timestamp;
-use outpost_sync::model::{Document, PartRequest, PartStatus, Ticket};
+use outpost_sync::model::{Document, Equipment, PartRequest, PartStatus, Ticket};
 use outpost_sync::workflow::{fold_part_request, fold_ticket};
 use sqlx::{Any, Transaction};
 
@@ -19,6 +19,7 @@ pub(crate) async fn project(
             reference_blobs(tx, ticket).await
         }
         Document::PartRequest(request) => project_part_request(tx, request, now).await,
+        Document::Equipment(equipment) => project_equipment(tx, equipment, now).await,
         _ => Ok(()),
     }
 }
@@ -61,6 +62,28 @@ async fn project_part_request(
     .bind(request.warehouse.as_deref())
     .bind(request.tracking_number.as_deref())
     .bind(request.requested_at.0)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn project_equipment(tx: &mut Transaction<'_, Any>, e: &Equipment, now: Timestamp) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO equipment (id, serial, model, vendor, class, client_id, site_id, covered_until, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, model = excluded.model, vendor = excluded.vendor,
+             class = excluded.class, client_id = excluded.client_id, site_id = excluded.site_id,
+             covered_until = excluded.covered_until, updated_at = excluded.updated_at",
+    )
+    .bind(e.id.to_string())
+    .bind(&e.serial)
+    .bind(&e.model)
+    .bind(&e.vendor)
+    .bind(&e.class)
+    .bind(e.client.to_string())
+    .bind(e.site.map(|s| s.to_string()))
+    .bind(e.covered_until.map(|t| t.0))
     .bind(now.0)
     .execute(&mut **tx)
     .await?;

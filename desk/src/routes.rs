@@ -2,6 +2,7 @@
 
 mod blobs;
 mod devices;
+mod equipment;
 mod health;
 mod parts;
 mod sync;
@@ -23,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(tickets::router())
         .merge(blobs::router())
         .merge(parts::router())
+        .merge(equipment::router())
 }
 
 /// A desk user, by API token, whose role `allowed` accepts.

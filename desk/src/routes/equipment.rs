@@ -1,0 +1,262 @@
+//! Equipment for the desk's people: look up, create one, import many from CSV
+//! with a report of every row that could not be taken.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use outpost_sync::ids::{DocId, Timestamp};
+use outpost_sync::model::{new_document, DocKind, Document, Equipment};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
+
+use crate::accounts::new_id;
+use crate::error::ApiError;
+use crate::store;
+use crate::{now, AppState};
+
+/// Largest CSV import, in bytes (about 100,000 rows).
+const MAX_IMPORT: usize = 16 * 1024 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/equipment", get(list).post(create))
+        .route("/v1/equipment/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
+}
+
+/// One equipment record as the API and the CSV columns describe it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewEquipment {
+    serial: String,
+    model: String,
+    #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    class: String,
+    client: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    location_note: String,
+    /// `YYYY-MM-DD`
+    #[serde(default)]
+    installed_on: String,
+    /// `YYYY-MM-DD`
+    #[serde(default)]
+    covered_until: String,
+}
+
+fn date(text: &str, field: &str) -> Result<Option<Timestamp>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{field} {text:?} is not YYYY-MM-DD"))?;
+    Ok(day.and_hms_opt(0, 0, 0).map(|t| Timestamp::from_datetime(t.and_utc())))
+}
+
+async fn kind_of(tx: &mut Transaction<'_, Any>, id: DocId) -> Result<Option<DocKind>, ApiError> {
+    Ok(store::load(tx, id).await?.map(|d| d.kind))
+}
+
+/// Checks a record and builds its document; `Err` is the reason, in words.
+async fn build(
+    tx: &mut Transaction<'_, Any>,
+    new: NewEquipment,
+    seen: &mut BTreeSet<String>,
+) -> Result<Result<Equipment, String>, ApiError> {
+    let serial = new.serial.trim().to_owned();
+    if serial.is_empty() || serial.len() > 100 {
+        return Ok(Err("serial must be 1 to 100 characters".into()));
+    }
+    if new.model.trim().is_empty() {
+        return Ok(Err("model is required".into()));
+    }
+    let Ok(client) = new.client.trim().parse::<DocId>() else {
+        return Ok(Err(format!("client {:?} is not an id", new.client)));
+    };
+    if kind_of(tx, client).await? != Some(DocKind::Client) {
+        return Ok(Err(format!("no client {client}")));
+    }
+    let site = if new.site.trim().is_empty() {
+        None
+    } else {
+        let Ok(site) = new.site.trim().parse::<DocId>() else {
+            return Ok(Err(format!("site {:?} is not an id", new.site)));
+        };
+        if kind_of(tx, site).await? != Some(DocKind::Site) {
+            return Ok(Err(format!("no site {site}")));
+        }
+        Some(site)
+    };
+    let (installed_on, covered_until) =
+        match (date(&new.installed_on, "installed_on"), date(&new.covered_until, "covered_until")) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+        };
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM equipment WHERE serial = $1")
+        .bind(&serial)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if taken.is_some() || !seen.insert(serial.clone()) {
+        return Ok(Err(format!("serial {serial} is already registered")));
+    }
+    let mut equipment = Equipment::new(DocId(new_id()), serial, new.model.trim().to_owned(), client);
+    equipment.vendor = new.vendor.trim().to_owned();
+    equipment.class = new.class.trim().to_owned();
+    equipment.site = site;
+    equipment.location_note = new.location_note;
+    equipment.installed_on = installed_on;
+    equipment.covered_until = covered_until;
+    Ok(Ok(equipment))
+}
+
+async fn insert(
+    state: &AppState,
+    tx: &mut Transaction<'_, Any>,
+    equipment: Equipment,
+    at: Timestamp,
+) -> Result<Result<DocId, String>, ApiError> {
+    let document = Document::Equipment(equipment);
+    if let Err(err) = document.validate(&state.sync.fields) {
+        return Ok(Err(err.to_string()));
+    }
+    let mut doc =
+        new_document(&document, state.sync.desk_actor.clone()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    store::insert_new(tx, &document, &mut doc, at).await?;
+    Ok(Ok(document.id()))
+}
+
+#[tracing::instrument(skip_all)]
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(new): Json<NewEquipment>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let equipment = build(&mut tx, new, &mut BTreeSet::new()).await?.map_err(ApiError::BadRequest)?;
+    let id = insert(&state, &mut tx, equipment, now()).await?.map_err(ApiError::BadRequest)?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+#[derive(Serialize)]
+struct RowError {
+    line: u64,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ImportReport {
+    imported: usize,
+    errors: Vec<RowError>,
+}
+
+/// Imports a CSV with a header row naming the fields of `NewEquipment`.
+/// Good rows go in, each bad row is reported with its line and reason.
+#[tracing::instrument(skip_all, fields(bytes = body.len()))]
+async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("text/csv") {
+        return Err(ApiError::UnsupportedMediaType(format!("equipment imports are text/csv, not {content_type:?}")));
+    }
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(body.as_ref());
+    let columns =
+        reader.headers().map_err(|e| ApiError::BadRequest(format!("the header row does not read: {e}")))?.clone();
+    for required in ["serial", "model", "client"] {
+        if !columns.iter().any(|c| c == required) {
+            return Err(ApiError::BadRequest(format!("the header row lacks the {required} column")));
+        }
+    }
+    let at = now();
+    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut report = ImportReport { imported: 0, errors: Vec::new() };
+    let mut seen = BTreeSet::new();
+    for record in reader.records() {
+        let (line, parsed) = match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, csv::Position::line);
+                (line, record.deserialize::<NewEquipment>(Some(&columns)).map_err(|e| e.to_string()))
+            }
+            Err(err) => (err.position().map_or(0, csv::Position::line), Err(err.to_string())),
+        };
+        let outcome = match parsed {
+            Ok(new) => match build(&mut tx, new, &mut seen).await? {
+                Ok(equipment) => insert(&state, &mut tx, equipment, at).await?.map(|_| ()),
+                Err(reason) => Err(reason),
+            },
+            Err(reason) => Err(reason),
+        };
+        match outcome {
+            Ok(()) => report.imported += 1,
+            Err(message) => report.errors.push(RowError { line, message }),
+        }
+    }
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(report))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    serial: Option<String>,
+    client: Option<DocId>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct EquipmentRow {
+    id: String,
+    serial: String,
+    model: String,
+    vendor: String,
+    class: String,
+    client_id: String,
+    site_id: Option<String>,
+    covered_until: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<EquipmentRow>>, ApiError> {
+    super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
+    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
+    type Row = (String, String, String, String, String, String, Option<String>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT id, serial, model, vendor, class, client_id, site_id, covered_until FROM equipment
+         WHERE ($1 = '' OR serial = $1) AND ($2 = '' OR client_id = $2) ORDER BY serial LIMIT {limit}"
+    ))
+    .bind(query.serial.unwrap_or_default())
+    .bind(query.client.map(|c| c.to_string()).unwrap_or_default())
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| EquipmentRow {
+                id: r.0,
+                serial: r.1,
+                model: r.2,
+                vendor: r.3,
+                class: r.4,
+                client_id: r.5,
+                site_id: r.6,
+                covered_until: r.7,
+            })
+            .collect(),
+    ))
+}
