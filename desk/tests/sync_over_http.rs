@@ -116,6 +116,18 @@ async fn a_forbidden_edit_is_neutralised_and_audited(desk: Desk) {
     let metrics = desk.http.get(desk.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("outpost_refused_edits_total 1\n"), "{metrics}");
     assert!(metrics.contains("outpost_sync_rounds_total"), "{metrics}");
+    let token = desk.api_token(dispatcher.user).await;
+    let audit: serde_json::Value =
+        desk.http.get(desk.url("/v1/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(audit[0]["action"], "refused_change");
+    assert!(audit[0]["detail"].as_str().unwrap().contains("sla"), "{audit}");
+    assert_eq!(audit[0]["device_id"], serde_json::json!(phone.paired.id.to_string()));
+    let devices: serde_json::Value =
+        desk.http.get(desk.url("/v1/devices")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(devices.as_array().unwrap().len(), 1);
+    let engineer_token = desk.api_token(engineer.user).await;
+    let refused = desk.http.get(desk.url("/v1/audit")).bearer_auth(&engineer_token).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "engineers do not read the audit log");
     let health = desk.http.get(desk.url("/healthz")).send().await.unwrap();
     assert_eq!((health.status().as_u16(), health.text().await.unwrap()), (200, "ok".to_owned()));
 }

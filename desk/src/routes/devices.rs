@@ -17,6 +17,79 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/devices/pair", post(pair))
         .route("/v1/users/{id}/pairing-codes", post(issue_code))
         .route("/v1/devices/{id}/revoke", post(revoke))
+        .route("/v1/devices", axum::routing::get(list))
+        .route("/v1/audit", axum::routing::get(audit))
+}
+
+#[derive(Serialize)]
+struct DeviceRow {
+    id: String,
+    user_id: String,
+    name: String,
+    created_at: i64,
+    last_seen_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<DeviceRow>>, ApiError> {
+    super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    type Row = (String, String, String, i64, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, user_id, name, created_at, last_seen_at, revoked_at FROM devices ORDER BY created_at LIMIT 10000",
+    )
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| DeviceRow {
+                id: r.0,
+                user_id: r.1,
+                name: r.2,
+                created_at: r.3,
+                last_seen_at: r.4,
+                revoked_at: r.5,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct AuditRow {
+    at: i64,
+    user_id: Option<String>,
+    device_id: Option<String>,
+    doc_id: Option<String>,
+    action: String,
+    detail: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<u32>,
+}
+
+/// The newest audit entries first: refused changes and what the desk did about them.
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+) -> Result<Json<Vec<AuditRow>>, ApiError> {
+    super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
+    type Row = (i64, Option<String>, Option<String>, Option<String>, String, String);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT at, user_id, device_id, doc_id, action, detail FROM audit_log ORDER BY id DESC LIMIT {limit}"
+    ))
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AuditRow { at: r.0, user_id: r.1, device_id: r.2, doc_id: r.3, action: r.4, detail: r.5 })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
