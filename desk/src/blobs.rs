@@ -90,7 +90,7 @@ pub async fn status(pool: &AnyPool, actor: &Actor, hash: &ContentHash) -> Result
 /// Appends a chunk at `offset`; with `last`, checks the hash and completes
 /// the blob (or discards it on a mismatch). A complete blob takes no bytes.
 pub async fn upload(
-    pool: &AnyPool,
+    db: &crate::Db,
     actor: &Actor,
     hash: &ContentHash,
     offset: i64,
@@ -98,7 +98,7 @@ pub async fn upload(
     last: bool,
     now: Timestamp,
 ) -> Result<BlobStatus, BlobError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     if !may_access(&mut tx, actor, hash).await? {
         return Err(BlobError::NotFound);
     }

@@ -106,6 +106,18 @@ impl Db {
         Ok(db)
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a transaction that reads first and writes
+    /// later fails outright in WAL mode if another writer committed in
+    /// between, whatever the busy timeout. On PostgreSQL writers order
+    /// themselves on the feed counter row.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     async fn migrate(&self) -> Result<(), DbError> {
         self.pool
             .execute(

@@ -18,7 +18,6 @@ use outpost_sync::model::{
     WorkLogEntry,
 };
 use outpost_sync::sample::Rng;
-use sqlx::AnyPool;
 
 use crate::accounts::{self, AuthError};
 use crate::store::{self, StoreError};
@@ -126,7 +125,7 @@ const PEOPLE: [&str; 12] = [
 const BATCH: usize = 250;
 
 struct Seeder<'p> {
-    pool: &'p AnyPool,
+    db: &'p crate::Db,
     rng: Rng,
     now: Timestamp,
     desk_actor: automerge::ActorId,
@@ -151,7 +150,7 @@ impl Seeder<'_> {
     }
 
     async fn flush(&mut self) -> Result<(), DemoError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         for document in self.pending.drain(..) {
             let mut doc: AutoCommit = new_document(&document, self.desk_actor.clone())?;
             store::insert_new(&mut tx, &document, &mut doc, self.now).await?;
@@ -163,16 +162,17 @@ impl Seeder<'_> {
 
 /// Seeds an empty database; returns the logins to print.
 pub async fn seed(
-    pool: &AnyPool,
+    db: &crate::Db,
     desk_actor: automerge::ActorId,
     size: DemoSize,
     now: Timestamp,
 ) -> Result<DemoLogins, DemoError> {
+    let pool = &db.pool;
     let (orgs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orgs").fetch_one(pool).await?;
     if orgs > 0 {
         return Err(DemoError::NotEmpty);
     }
-    let mut s = Seeder { pool, rng: Rng::new(2026), now, desk_actor, pending: Vec::new() };
+    let mut s = Seeder { db, rng: Rng::new(2026), now, desk_actor, pending: Vec::new() };
     let mut logins = DemoLogins::default();
 
     // Companies and people.

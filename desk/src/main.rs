@@ -90,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo { skip_if_seeded } => {
             let state = AppState::new(db);
-            match demo::seed(&state.db.pool, state.sync.desk_actor.clone(), demo::DemoSize::default(), now()).await {
+            match demo::seed(&state.db, state.sync.desk_actor.clone(), demo::DemoSize::default(), now()).await {
                 Ok(logins) => {
                     println!("Demo data seeded. Desk people (API tokens):");
                     for (name, role, token) in &logins.desk {

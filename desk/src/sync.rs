@@ -34,9 +34,15 @@ pub async fn run_round(
         Err(err) => return Ok((error_reply(ErrorCode::BadRequest, err.to_string()), RoundOutcome::BadRequest)),
     };
     let device_id = device.caller.device.map(|d| d.to_string());
-    let mut tx = db.pool.begin().await?;
+    // A round that pushes will write; one that only pulls reads.
+    let first = round.poll_task();
+    let mut tx = match first {
+        Some(ServerTask::LoadDocuments(_)) => db.begin_write().await?,
+        _ => db.pool.begin().await?,
+    };
     let mut refused_edits = 0;
-    while let Some(task) = round.poll_task() {
+    let mut next = first;
+    while let Some(task) = next.take().or_else(|| round.poll_task()) {
         match task {
             ServerTask::LoadDocuments(ids) => {
                 for id in ids {

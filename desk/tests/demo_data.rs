@@ -17,7 +17,7 @@ async fn the_demo_has_every_kind_and_status_and_engineers_can_work(desk: Desk) {
     sqlx::query("DELETE FROM orgs").execute(&desk.db.pool).await.unwrap();
     let size = DemoSize { clients: 6, sites: 12, equipment: 40, tickets: 45 };
     let logins =
-        seed(&desk.db.pool, automerge::ActorId::from(*b"outpost-desk-v1!"), size, outpost_desk::now()).await.unwrap();
+        seed(&desk.db, automerge::ActorId::from(*b"outpost-desk-v1!"), size, outpost_desk::now()).await.unwrap();
     assert_eq!(count(&desk, "SELECT COUNT(*) FROM tickets").await, 45);
     for kind in ["client", "site", "equipment", "checklist_template", "kb_article", "part_request"] {
         let n = count(&desk, &format!("SELECT COUNT(*) FROM documents WHERE kind = '{kind}'")).await;
@@ -70,7 +70,7 @@ async fn the_demo_has_every_kind_and_status_and_engineers_can_work(desk: Desk) {
     assert_eq!(tickets.len() as i64, partner_tickets, "exactly the partner's tickets arrive");
     assert!(ids.len() > tickets.len(), "with their equipment, clients, sites and reference data");
 
-    let again = seed(&desk.db.pool, automerge::ActorId::from(*b"outpost-desk-v1!"), size, outpost_desk::now()).await;
+    let again = seed(&desk.db, automerge::ActorId::from(*b"outpost-desk-v1!"), size, outpost_desk::now()).await;
     assert!(matches!(again, Err(DemoError::NotEmpty)), "seeding twice is refused");
 }
 

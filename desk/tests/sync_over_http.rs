@@ -232,7 +232,49 @@ async fn many_small_edits_compact_and_the_document_stays_whole(desk: Desk) {
     assert_eq!(as_ticket(phone.local.document(ticket.id)), at_desk);
 }
 
+async fn twenty_devices_pushing_at_once_all_land(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let mut fleet = Vec::new();
+    for n in 0..20u8 {
+        let engineer = desk.user(desk.service, Role::Engineer).await;
+        let ticket =
+            ticket_for(100 + u64::from(n), dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
+        desk.create(&Document::Ticket(ticket.clone())).await;
+        let mut device = desk.pair(&engineer, n + 1).await;
+        device.sync(&desk).await;
+        edit(&mut device, &ticket, |t| {
+            t.work_log.push(WorkLogEntry {
+                id: EntryId::from_u128(u128::from(n) + 1),
+                at: T0,
+                by: engineer,
+                text: format!("device {n}"),
+            });
+        });
+        fleet.push((device, ticket));
+    }
+    // Every device pushes at the same moment; on SQLite the writers queue
+    // for the lock instead of failing on a stale read snapshot.
+    let desk = std::sync::Arc::new(desk);
+    let tasks: Vec<_> = fleet
+        .into_iter()
+        .map(|(mut device, ticket)| {
+            let desk = desk.clone();
+            tokio::spawn(async move {
+                device.sync(&desk).await;
+                (device, ticket)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (device, ticket) = task.await.unwrap();
+        let at_desk = as_ticket(desk.document(ticket.id).await);
+        assert_eq!(at_desk.work_log.len(), 1, "ticket {} got its note", ticket.number);
+        assert_eq!(as_ticket(device.local.document(ticket.id)), at_desk);
+    }
+}
+
 on_both_backends!(
+    twenty_devices_pushing_at_once_all_land,
     many_small_edits_compact_and_the_document_stays_whole,
     two_devices_edit_offline_and_converge_in_both_orders,
     a_forbidden_edit_is_neutralised_and_audited,

@@ -73,7 +73,7 @@ async fn upload(
 ) -> Result<Json<BlobStatus>, ApiError> {
     let caller = caller(&state, &headers).await?;
     let hash = blobs::parse_hash(&hash)?;
-    Ok(Json(blobs::upload(&state.db.pool, &caller.actor, &hash, chunk.offset, &body, chunk.last, now()).await?))
+    Ok(Json(blobs::upload(&state.db, &caller.actor, &hash, chunk.offset, &body, chunk.last, now()).await?))
 }
 
 async fn download(

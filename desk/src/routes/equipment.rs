@@ -140,7 +140,7 @@ async fn create(
     Json(new): Json<NewEquipment>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
-    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let equipment = build(&mut tx, new, &mut BTreeSet::new()).await?.map_err(ApiError::BadRequest)?;
     let id = insert(&state, &mut tx, equipment, now()).await?.map_err(ApiError::BadRequest)?;
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -181,7 +181,7 @@ async fn import(
         }
     }
     let at = now();
-    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut report = ImportReport { imported: 0, errors: Vec::new() };
     let mut seen = BTreeSet::new();
     for record in reader.records() {

@@ -146,7 +146,7 @@ async fn act(
         return Err(ApiError::BadRequest("shipping needs a tracking_number".into()));
     }
     let at = now();
-    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::PartRequest(request) = document else {
             return Err(ApiError::NotFound("no such part request".into()));

@@ -297,7 +297,7 @@ async fn create(
     document.validate(&state.sync.fields).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut doc = outpost_sync::model::new_document(&document, state.sync.desk_actor.clone())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     store::insert_new(&mut tx, &document, &mut doc, at).await?;
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(Created { id, number }))
@@ -333,7 +333,7 @@ async fn assign(
     }
     let assignee = Assignee { engineer: assignment.engineer, partner_org: assignment.partner_org };
     let at = now();
-    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::Ticket(ticket) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
         let status = fold_ticket(ticket);
