@@ -22,7 +22,8 @@ pub enum DbError {
     Sql(#[from] sqlx::Error),
 }
 
-/// Migrations: (version, name, SQLite text, PostgreSQL text). Never edit one that shipped.
+/// Migrations: (version, name, SQLite text, PostgreSQL text); `shared/` holds
+/// those whose SQL is the same on both. Never edit one that shipped.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         1,
@@ -33,8 +34,8 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         2,
         "ticket_projection",
-        include_str!("../migrations/sqlite/0002_ticket_projection.sql"),
-        include_str!("../migrations/postgres/0002_ticket_projection.sql"),
+        include_str!("../migrations/shared/0002_ticket_projection.sql"),
+        include_str!("../migrations/shared/0002_ticket_projection.sql"),
     ),
     (
         3,
@@ -45,14 +46,14 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         4,
         "part_request_projection",
-        include_str!("../migrations/sqlite/0004_part_request_projection.sql"),
-        include_str!("../migrations/postgres/0004_part_request_projection.sql"),
+        include_str!("../migrations/shared/0004_part_request_projection.sql"),
+        include_str!("../migrations/shared/0004_part_request_projection.sql"),
     ),
     (
         5,
         "equipment_projection",
-        include_str!("../migrations/sqlite/0005_equipment_projection.sql"),
-        include_str!("../migrations/postgres/0005_equipment_projection.sql"),
+        include_str!("../migrations/shared/0005_equipment_projection.sql"),
+        include_str!("../migrations/shared/0005_equipment_projection.sql"),
     ),
 ];
 

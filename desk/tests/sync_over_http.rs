@@ -3,7 +3,7 @@
 mod support;
 
 use outpost_sync::ids::EntryId;
-use outpost_sync::model::{Assignee, ChecklistItemState, Document, Role, Ticket, WorkLogEntry};
+use outpost_sync::model::{Actor, Assignee, ChecklistItemState, Document, Role, Ticket, WorkLogEntry};
 use outpost_sync::sample::{worked_ticket, Cast, Rng};
 use support::*;
 
@@ -36,6 +36,18 @@ fn edit(device: &mut Device, ticket: &Ticket, change: impl FnOnce(&mut Ticket)) 
             _ => unreachable!(),
         })
         .expect("the edit is allowed");
+}
+
+/// A dispatcher, an engineer, a ticket assigned to the engineer, and the
+/// engineer's device already synced with it.
+async fn engineer_with_ticket(desk: &Desk, seed: u64) -> (Actor, Actor, Ticket, Device) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let ticket = ticket_for(seed, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
+    desk.create(&Document::Ticket(ticket.clone())).await;
+    let mut device = desk.pair(&engineer, 1).await;
+    device.sync(desk).await;
+    (dispatcher, engineer, ticket, device)
 }
 
 async fn two_devices_edit_offline_and_converge_in_both_orders(desk: Desk) {
@@ -90,12 +102,7 @@ async fn two_devices_edit_offline_and_converge_in_both_orders(desk: Desk) {
 }
 
 async fn a_forbidden_edit_is_neutralised_and_audited(desk: Desk) {
-    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
-    let engineer = desk.user(desk.service, Role::Engineer).await;
-    let ticket = ticket_for(3, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
-    desk.create(&Document::Ticket(ticket.clone())).await;
-    let mut phone = desk.pair(&engineer, 1).await;
-    phone.sync(&desk).await;
+    let (dispatcher, engineer, ticket, mut phone) = engineer_with_ticket(&desk, 3).await;
     phone
         .local
         .edit_unchecked(ticket.id, T0, |d| {
@@ -166,12 +173,7 @@ async fn a_partner_device_sees_and_writes_only_its_own_tickets(desk: Desk) {
 }
 
 async fn a_revoked_device_is_told_to_wipe(desk: Desk) {
-    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
-    let engineer = desk.user(desk.service, Role::Engineer).await;
-    let ticket = ticket_for(6, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
-    desk.create(&Document::Ticket(ticket.clone())).await;
-    let mut device = desk.pair(&engineer, 1).await;
-    device.sync(&desk).await;
+    let (dispatcher, _, ticket, mut device) = engineer_with_ticket(&desk, 6).await;
     assert!(device.local.document(ticket.id).is_some());
 
     let token = desk.api_token(dispatcher.user).await;
@@ -203,12 +205,7 @@ async fn an_engineer_may_not_revoke_devices(desk: Desk) {
 }
 
 async fn many_small_edits_compact_and_the_document_stays_whole(desk: Desk) {
-    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
-    let engineer = desk.user(desk.service, Role::Engineer).await;
-    let ticket = ticket_for(7, dispatcher, Assignee { engineer: Some(engineer.user), partner_org: None });
-    desk.create(&Document::Ticket(ticket.clone())).await;
-    let mut phone = desk.pair(&engineer, 1).await;
-    phone.sync(&desk).await;
+    let (_, engineer, ticket, mut phone) = engineer_with_ticket(&desk, 7).await;
     // More rounds than the desk keeps as loose change chunks before it compacts.
     for n in 0..40u128 {
         edit(&mut phone, &ticket, |t| {
