@@ -9,6 +9,7 @@ pub mod demo;
 mod error;
 pub mod metrics;
 mod projection;
+pub mod reactions;
 mod routes;
 pub mod sla;
 pub mod store;

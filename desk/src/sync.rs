@@ -54,6 +54,9 @@ pub async fn run_round(
                 refused_edits += document.refused.len() as u64;
                 let seq = store::store(&mut tx, &document, device_id.as_deref()).await?;
                 round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
+                if document.kind == outpost_sync::model::DocKind::Ticket {
+                    crate::reactions::react(&mut tx, document.doc, &config.desk_actor, now).await?;
+                }
             }
             ServerTask::ReadFeed { after, limit, refetch } => {
                 let page = store::read_feed(&mut tx, &actor, after, limit, &refetch).await?;

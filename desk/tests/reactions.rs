@@ -1,0 +1,121 @@
+//! The desk's own reactions to what devices send: deadlines for tickets
+//! found on site, the first response on the desk's clock, prepaid points
+//! charged on resolution.
+
+mod support;
+
+use outpost_sync::ids::{DocId, EntryId, Timestamp};
+use outpost_sync::model::{
+    Assignee, BillingClass, BusinessHours, Client, Document, Points, Role, Ticket, TicketStatus, TimeEntry, TimeKind,
+    Transition,
+};
+use outpost_sync::sample::{worked_ticket, Cast, Rng};
+use support::*;
+
+async fn client(desk: &Desk, balance: Option<u64>) -> DocId {
+    let id = DocId(outpost_desk::accounts::new_id());
+    let hours = BusinessHours { always: true, weekly: vec![], holidays: vec![] };
+    let client = Client {
+        id,
+        name: "Retail Group".into(),
+        contract: Some("PTS-1".into()),
+        business_hours: hours,
+        points_balance: balance.map(|hundredths| Points { hundredths }),
+    };
+    desk.create(&Document::Client(client)).await;
+    id
+}
+
+fn ticket_of(document: Option<Document>) -> Ticket {
+    match document {
+        Some(Document::Ticket(t)) => t,
+        other => panic!("expected a ticket, got {other:?}"),
+    }
+}
+
+async fn a_ticket_found_on_site_gets_deadlines_and_a_first_response(desk: Desk) {
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let client = client(&desk, None).await;
+    let mut device = desk.pair(&engineer, 1).await;
+    let id = DocId(outpost_desk::accounts::new_id());
+    let mut ticket = Ticket::new(id, engineer, T0, "D-1".into(), "Second array degraded".into(), client);
+    ticket.priority = outpost_sync::model::Priority::P2;
+    ticket.work_log.push(outpost_sync::model::WorkLogEntry {
+        id: EntryId::from_u128(1),
+        at: T0,
+        by: engineer,
+        text: "found it".into(),
+    });
+    device.local.create(&Document::Ticket(ticket)).unwrap();
+    let before = outpost_desk::now().0;
+    device.sync(&desk).await;
+    let after = outpost_desk::now().0;
+
+    let at_desk = ticket_of(desk.document(id).await);
+    let resolution = at_desk.sla.resolution_due.expect("the desk sets deadlines").0;
+    assert!((before + 24 * 3_600_000..=after + 24 * 3_600_000).contains(&resolution), "P2: 24 hours from receipt");
+    let first = at_desk.sla.first_response_at.expect("the note is a first response").0;
+    assert!((before..=after).contains(&first), "on the desk's clock, not the device's ({})", T0.0);
+    assert_eq!(ticket_of(device.local.document(id)), at_desk, "the device gets the desk's additions in the same sync");
+}
+
+async fn resolving_a_service_request_charges_prepaid_points(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let client = client(&desk, Some(1_100)).await;
+    let cast = Cast { dispatcher, engineer, ..Cast::default() };
+    let mut ticket = worked_ticket(&mut Rng::new(12), &cast, 1, T0);
+    ticket.client = client;
+    ticket.billing.class = BillingClass::ServiceRequest;
+    ticket.transitions[0].assignee = Some(Assignee { engineer: Some(engineer.user), partner_org: None });
+    ticket.time_entries.clear();
+    desk.create(&Document::Ticket(ticket.clone())).await;
+    let mut device = desk.pair(&engineer, 1).await;
+    device.sync(&desk).await;
+
+    device
+        .local
+        .edit(ticket.id, T0, |d| {
+            if let Document::Ticket(t) = d {
+                let start = Timestamp(T0.0 + 1_000);
+                t.time_entries.push(TimeEntry {
+                    id: EntryId::from_u128(5),
+                    kind: TimeKind::Work,
+                    start,
+                    end: Some(start.plus_millis(61 * 60_000)),
+                    by: engineer,
+                });
+                t.transitions.push(Transition {
+                    id: EntryId::from_u128(6),
+                    from: TicketStatus::OnSite,
+                    to: TicketStatus::Resolved,
+                    at: T0,
+                    by: engineer,
+                    assignee: None,
+                    reason: None,
+                });
+            }
+        })
+        .unwrap();
+    device.sync(&desk).await;
+
+    let at_desk = ticket_of(desk.document(ticket.id).await);
+    assert_eq!(at_desk.billing.points_charged, Some(Points { hundredths: 125 }), "61 minutes of work: 1.25 points");
+    assert!(at_desk.sla.resolved_at.is_some());
+    let Some(Document::Client(after)) = desk.document(client).await else { panic!("the client is there") };
+    assert_eq!(after.points_balance, Some(Points { hundredths: 975 }));
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT action FROM audit_log ORDER BY id").fetch_all(&desk.db.pool).await.unwrap();
+    let actions: Vec<&str> = rows.iter().map(|(a,)| a.as_str()).collect();
+    assert_eq!(actions, vec!["points_charged", "low_points_balance"], "9.75 points left is below the warning line");
+
+    // Syncing again charges nothing twice.
+    device.sync(&desk).await;
+    let Some(Document::Client(again)) = desk.document(client).await else { panic!() };
+    assert_eq!(again.points_balance, Some(Points { hundredths: 975 }));
+}
+
+on_both_backends!(
+    a_ticket_found_on_site_gets_deadlines_and_a_first_response,
+    resolving_a_service_request_charges_prepaid_points
+);
