@@ -60,7 +60,7 @@ async fn nothing_of_another_company_is_reachable(desk: Desk) {
             "/v1/tickets".to_owned(),
             format!("/v1/tickets/{}", ticket.id),
             "/v1/part-requests".to_owned(),
-            format!("/v1/equipment?serial=SN-R"),
+            "/v1/equipment?serial=SN-R".to_owned(),
             "/v1/devices".to_owned(),
             "/v1/audit".to_owned(),
             format!("/v1/blobs/{hash}"),
