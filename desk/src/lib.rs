@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 mod error;
 pub mod metrics;
+mod openapi;
 mod projection;
 pub mod reactions;
 mod routes;

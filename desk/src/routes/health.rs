@@ -9,7 +9,10 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(|| async { axum::Json(crate::openapi::document()) }))
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
