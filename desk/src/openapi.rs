@@ -92,6 +92,20 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
         None,
     ),
     (
+        "patch",
+        "/v1/tickets/{id}",
+        "Change title, priority, category, team, support level, deadlines, billing.",
+        Auth::ApiToken,
+        Some("application/json"),
+    ),
+    (
+        "post",
+        "/v1/tickets/{id}/status",
+        "Cancel, close, or take back (to: cancelled, closed, new).",
+        Auth::ApiToken,
+        Some("application/json"),
+    ),
+    (
         "post",
         "/v1/tickets/{id}/assign",
         "Assign to an engineer or a partner company.",

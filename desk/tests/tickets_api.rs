@@ -15,6 +15,13 @@ struct Api<'d> {
 }
 
 impl Api<'_> {
+    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        let reply =
+            self.desk.http.patch(self.desk.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
     async fn get(&self, path: &str) -> (u16, Value) {
         let reply = self.desk.http.get(self.desk.url(path)).bearer_auth(&self.token).send().await.unwrap();
         let status = reply.status().as_u16();
@@ -225,7 +232,51 @@ async fn a_new_ticket_gets_deadlines_from_its_priority_and_contract(desk: Desk) 
     assert_eq!(zone.0, 400);
 }
 
+async fn the_desk_updates_cancels_and_closes_tickets(desk: Desk) {
+    let (api, _) = dispatcher_api(&desk).await;
+    let client = client(&desk).await;
+    let (_, created) = api.post("/v1/tickets", json!({ "title": "Printer", "client": client })).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let due = 1_900_000_000_000i64;
+    let (status, body) = api
+        .patch(
+            &format!("/v1/tickets/{id}"),
+            json!({ "priority": "P1", "resolution_due": due, "billing_class": "ServiceRequest", "points_estimate": 350, "estimate_accepted": true, "support_level": "L2Remote" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, shown) = api.get(&format!("/v1/tickets/{id}")).await;
+    assert_eq!(shown["document"]["priority"], "P1");
+    assert_eq!(shown["document"]["sla"]["resolution_due"], json!(due));
+    assert_eq!(shown["document"]["billing"]["class"], "ServiceRequest");
+    assert_eq!(shown["document"]["billing"]["points_estimate"]["hundredths"], 350);
+    assert_eq!(api.patch(&format!("/v1/tickets/{id}"), json!({ "priority": "P0" })).await.0, 400);
+    assert_eq!(api.patch(&format!("/v1/tickets/{id}"), json!({ "title": " " })).await.0, 400);
+    assert_eq!(api.patch(&format!("/v1/tickets/{id}"), json!({ "colour": "red" })).await.0, 422);
+    assert_eq!(api.patch(&format!("/v1/tickets/{}", DocId::from_u128(5)), json!({ "priority": "P2" })).await.0, 404);
+
+    assert_eq!(
+        api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "closed" })).await.0,
+        409,
+        "only a resolved ticket closes"
+    );
+    assert_eq!(api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "flying" })).await.0, 400);
+    let (status, moved) =
+        api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "cancelled", "reason": "duplicate" })).await;
+    assert_eq!((status, moved["status"].as_str()), (200, Some("cancelled")));
+    assert_eq!(
+        api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "cancelled" })).await.0,
+        409,
+        "already cancelled"
+    );
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let field = Api { desk: &desk, token: desk.api_token(engineer.user).await };
+    assert_eq!(field.patch(&format!("/v1/tickets/{id}"), json!({ "priority": "P4" })).await.0, 403);
+    assert_eq!(field.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "new" })).await.0, 403);
+}
+
 on_both_backends!(
+    the_desk_updates_cancels_and_closes_tickets,
     a_new_ticket_gets_deadlines_from_its_priority_and_contract,
     a_dispatcher_creates_assigns_and_the_engineer_receives_it,
     the_list_filters_by_status_team_region_assignee_partner_deadline_and_words,

@@ -18,8 +18,9 @@ use crate::{now, AppState};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/tickets", get(list).post(create))
-        .route("/v1/tickets/{id}", get(show))
+        .route("/v1/tickets/{id}", get(show).patch(update))
         .route("/v1/tickets/{id}/assign", post(assign))
+        .route("/v1/tickets/{id}/status", post(move_status))
 }
 
 /// The desk's people may read tickets; admins and dispatchers may change them.
@@ -301,6 +302,168 @@ async fn create(
     store::insert_new(&mut tx, &document, &mut doc, at).await?;
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(Created { id, number }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TicketUpdate {
+    title: Option<String>,
+    priority: Option<String>,
+    category: Option<String>,
+    product_team: Option<String>,
+    /// L1Field, L2Remote or L3Expert.
+    support_level: Option<String>,
+    /// Milliseconds since the epoch, UTC.
+    reaction_due: Option<i64>,
+    resolution_due: Option<i64>,
+    /// Incident, UserCausedIncident or ServiceRequest.
+    billing_class: Option<String>,
+    /// Hundredths of a point.
+    points_estimate: Option<u64>,
+    estimate_accepted: Option<bool>,
+}
+
+fn parse_level(text: &str) -> Result<outpost_sync::model::SupportLevel, ApiError> {
+    use outpost_sync::model::SupportLevel;
+    match text {
+        "L1Field" => Ok(SupportLevel::L1Field),
+        "L2Remote" => Ok(SupportLevel::L2Remote),
+        "L3Expert" => Ok(SupportLevel::L3Expert),
+        other => Err(ApiError::BadRequest(format!("support_level {other:?} is not L1Field, L2Remote or L3Expert"))),
+    }
+}
+
+fn parse_billing(text: &str) -> Result<outpost_sync::model::BillingClass, ApiError> {
+    use outpost_sync::model::BillingClass;
+    match text {
+        "Incident" => Ok(BillingClass::Incident),
+        "UserCausedIncident" => Ok(BillingClass::UserCausedIncident),
+        "ServiceRequest" => Ok(BillingClass::ServiceRequest),
+        other => Err(ApiError::BadRequest(format!(
+            "billing_class {other:?} is not Incident, UserCausedIncident or ServiceRequest"
+        ))),
+    }
+}
+
+/// Changes what a ticket is about, its deadlines and its billing (the desk's fields).
+#[tracing::instrument(skip_all)]
+async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(update): Json<TicketUpdate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = desk_caller(&state, &headers, true).await?;
+    let id = parse_doc_id(&id)?;
+    let priority = update.priority.as_deref().map(|p| parse_priority(Some(p))).transpose()?;
+    let level = update.support_level.as_deref().map(parse_level).transpose()?;
+    let billing = update.billing_class.as_deref().map(parse_billing).transpose()?;
+    if update.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(ApiError::BadRequest("a ticket needs a title".into()));
+    }
+    let at = now();
+    let fields = state.sync.fields.clone();
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+        let Document::Ticket(t) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        if let Some(title) = update.title {
+            t.title = title.trim().to_owned();
+        }
+        if let Some(priority) = priority {
+            t.priority = priority;
+        }
+        if let Some(category) = update.category {
+            t.category = category;
+        }
+        if let Some(team) = update.product_team {
+            t.product_team = team;
+        }
+        if let Some(level) = level {
+            t.support_level = level;
+        }
+        if let Some(due) = update.reaction_due {
+            t.sla.reaction_due = Some(outpost_sync::ids::Timestamp(due));
+        }
+        if let Some(due) = update.resolution_due {
+            t.sla.resolution_due = Some(outpost_sync::ids::Timestamp(due));
+        }
+        if let Some(class) = billing {
+            t.billing.class = class;
+        }
+        if let Some(estimate) = update.points_estimate {
+            t.billing.points_estimate = Some(outpost_sync::model::Points { hundredths: estimate });
+        }
+        if let Some(accepted) = update.estimate_accepted {
+            t.billing.estimate_accepted = accepted;
+        }
+        document.validate(&fields).map_err(|e| ApiError::BadRequest(e.to_string()))
+    })
+    .await?;
+    if written.is_none() {
+        return Err(ApiError::NotFound("no such ticket".into()));
+    }
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusMove {
+    /// cancelled, closed or new (take the ticket back from its assignee).
+    to: String,
+    reason: Option<String>,
+}
+
+/// The desk's status moves other than assignment: cancel, close, take back.
+#[tracing::instrument(skip_all)]
+async fn move_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(request): Json<StatusMove>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = desk_caller(&state, &headers, true).await?;
+    let id = parse_doc_id(&id)?;
+    let to = match request.to.as_str() {
+        "cancelled" => TicketStatus::Cancelled,
+        "closed" => TicketStatus::Closed,
+        "new" => TicketStatus::New,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "the desk moves tickets to cancelled, closed or new, not {other:?}"
+            )))
+        }
+    };
+    if request.reason.as_deref().is_some_and(|r| r.len() > 500) {
+        return Err(ApiError::BadRequest("a reason is at most 500 characters".into()));
+    }
+    let at = now();
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+        let Document::Ticket(ticket) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        let status = fold_ticket(ticket);
+        if let Some(why) = ticket_move_refusal(&caller.actor, status.status, status.assignee.as_ref(), to, None) {
+            return Err(ApiError::Conflict(format!(
+                "cannot move a {} ticket to {}: {why}",
+                status.status.as_str(),
+                to.as_str()
+            )));
+        }
+        ticket.transitions.push(Transition {
+            id: EntryId(new_id()),
+            from: status.status,
+            to,
+            at,
+            by: caller.actor,
+            assignee: None,
+            reason: request.reason,
+        });
+        Ok(())
+    })
+    .await?;
+    let Some(Document::Ticket(ticket)) = written else { return Err(ApiError::NotFound("no such ticket".into())) };
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id, "status": crate::projection::status_name(&ticket) })))
 }
 
 #[derive(Debug, Deserialize)]
