@@ -112,6 +112,16 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
         Auth::ApiToken,
         Some("application/json"),
     ),
+    ("get", "/v1/orgs", "Companies (admin, dispatcher).", Auth::ApiToken, None),
+    ("post", "/v1/orgs", "Add a service partner (admin).", Auth::ApiToken, Some("application/json")),
+    ("get", "/v1/users", "People (admin, dispatcher).", Auth::ApiToken, None),
+    (
+        "post",
+        "/v1/users",
+        "Add a person; returns an API token or a pairing code, once (admin).",
+        Auth::ApiToken,
+        Some("application/json"),
+    ),
     ("get", "/v1/part-requests", "Part requests: status, ticket, limit.", Auth::ApiToken, None),
     (
         "post",

@@ -5,6 +5,7 @@ mod devices;
 mod equipment;
 mod health;
 mod parts;
+mod people;
 mod sync;
 mod tickets;
 
@@ -25,6 +26,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(blobs::router())
         .merge(parts::router())
         .merge(equipment::router())
+        .merge(people::router())
 }
 
 /// A desk user, by API token, whose role `allowed` accepts.

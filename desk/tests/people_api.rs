@@ -1,0 +1,74 @@
+//! Admins add companies and people; nobody else does.
+
+mod support;
+
+use outpost_sync::model::Role;
+use serde_json::{json, Value};
+use support::*;
+
+async fn post(desk: &Desk, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let reply = desk.http.post(desk.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+    let status = reply.status().as_u16();
+    (status, reply.json().await.unwrap_or(Value::Null))
+}
+
+async fn an_admin_adds_a_partner_and_its_engineer_who_can_pair(desk: Desk) {
+    let admin = desk.user(desk.service, Role::Admin).await;
+    let token = desk.api_token(admin.user).await;
+    let (status, org) = post(&desk, &token, "/v1/orgs", json!({ "name": "Волга Сервис" })).await;
+    assert_eq!(status, 200, "{org}");
+    assert_eq!(post(&desk, &token, "/v1/orgs", json!({ "name": "Волга Сервис" })).await.0, 409, "names are unique");
+    let org_id = org["id"].as_str().unwrap();
+    let (status, person) =
+        post(&desk, &token, "/v1/users", json!({ "org": org_id, "name": "Пётр", "role": "partner_engineer" })).await;
+    assert_eq!(status, 200, "{person}");
+    let code = person["pairing_code"].as_str().expect("a field user gets a pairing code");
+    let paired = desk
+        .http
+        .post(desk.url("/v1/devices/pair"))
+        .json(&json!({ "code": code, "device_name": "tablet" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paired.status(), 200);
+    let (status, dispatcher) =
+        post(&desk, &token, "/v1/users", json!({ "org": desk.service, "name": "Ольга", "role": "dispatcher" })).await;
+    assert_eq!(status, 200);
+    let new_token = dispatcher["api_token"].as_str().expect("a desk user gets an API token");
+    let users = desk.http.get(desk.url("/v1/users")).bearer_auth(new_token).send().await.unwrap();
+    assert_eq!(users.status(), 200, "the new dispatcher's token works");
+}
+
+async fn bad_people_and_other_roles_are_refused(desk: Desk) {
+    let admin = desk.user(desk.service, Role::Admin).await;
+    let token = desk.api_token(admin.user).await;
+    let cases = [
+        json!({ "org": desk.partner, "name": "X", "role": "dispatcher" }),
+        json!({ "org": desk.service, "name": "X", "role": "partner_engineer" }),
+        json!({ "org": desk.service, "name": "X", "role": "wizard" }),
+        json!({ "org": desk.service, "name": "", "role": "engineer" }),
+        json!({ "org": "0190a000-0000-7000-8000-000000000009", "name": "X", "role": "engineer" }),
+    ];
+    for case in cases {
+        assert_eq!(post(&desk, &token, "/v1/users", case.clone()).await.0, 400, "{case}");
+    }
+    assert_eq!(
+        post(&desk, &token, "/v1/users", json!({ "org": desk.service, "name": "X", "role": "engineer", "x": 1 }))
+            .await
+            .0,
+        422
+    );
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let dispatcher_token = desk.api_token(dispatcher.user).await;
+    assert_eq!(
+        post(&desk, &dispatcher_token, "/v1/users", json!({ "org": desk.service, "name": "X", "role": "admin" }))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(post(&desk, &dispatcher_token, "/v1/orgs", json!({ "name": "Y" })).await.0, 403);
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&desk.db.pool).await.unwrap();
+    assert_eq!(count, 2, "only the two test people exist");
+}
+
+on_both_backends!(an_admin_adds_a_partner_and_its_engineer_who_can_pair, bad_people_and_other_roles_are_refused);
