@@ -6,6 +6,7 @@ mod equipment;
 mod health;
 mod parts;
 mod people;
+mod reference;
 mod sync;
 mod tickets;
 
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(parts::router())
         .merge(equipment::router())
         .merge(people::router())
+        .merge(reference::router())
 }
 
 /// A desk user, by API token, whose role `allowed` accepts.
