@@ -55,6 +55,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0005_equipment_projection.sql"),
         include_str!("../migrations/shared/0005_equipment_projection.sql"),
     ),
+    (
+        6,
+        "teams",
+        include_str!("../migrations/shared/0006_teams.sql"),
+        include_str!("../migrations/shared/0006_teams.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

@@ -207,6 +207,20 @@ pub async fn seed(
         partner_engineers.push(add(*org, Role::PartnerEngineer, &mut logins, company).await?);
     }
 
+    // Product teams.
+    for (team, description) in [
+        ("storage", "Массивы хранения данных"),
+        ("servers", "Серверы"),
+        ("networking", "Сетевое оборудование"),
+        ("POS", "Кассовые терминалы"),
+    ] {
+        sqlx::query("INSERT INTO teams (name, description) VALUES ($1, $2)")
+            .bind(team)
+            .bind(description)
+            .execute(pool)
+            .await?;
+    }
+
     // Reference data.
     let mut templates = BTreeMap::new();
     for team in TEAMS {

@@ -122,6 +122,9 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
         Auth::ApiToken,
         Some("application/json"),
     ),
+    ("post", "/v1/users/{id}/revoke-tokens", "Revoke every API token of a person (admin).", Auth::ApiToken, None),
+    ("get", "/v1/teams", "Product teams.", Auth::ApiToken, None),
+    ("post", "/v1/teams", "Add a product team (admin, dispatcher).", Auth::ApiToken, Some("application/json")),
     ("get", "/v1/clients", "Clients with contract hours and points (desk people).", Auth::ApiToken, None),
     (
         "post",

@@ -71,4 +71,38 @@ async fn bad_people_and_other_roles_are_refused(desk: Desk) {
     assert_eq!(count, 2, "only the two test people exist");
 }
 
-on_both_backends!(an_admin_adds_a_partner_and_its_engineer_who_can_pair, bad_people_and_other_roles_are_refused);
+async fn teams_status(desk: &Desk, token: &str) -> u16 {
+    desk.http.get(desk.url("/v1/teams")).bearer_auth(token).send().await.unwrap().status().as_u16()
+}
+
+async fn revoked_api_tokens_and_teams(desk: Desk) {
+    let admin = desk.user(desk.service, Role::Admin).await;
+    let token = desk.api_token(admin.user).await;
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let dispatcher_token = desk.api_token(dispatcher.user).await;
+    assert_eq!(teams_status(&desk, &dispatcher_token).await, 200);
+    let (status, revoked) =
+        post(&desk, &token, &format!("/v1/users/{}/revoke-tokens", dispatcher.user), json!({})).await;
+    assert_eq!((status, revoked["revoked"].as_i64()), (200, Some(1)));
+    assert_eq!(teams_status(&desk, &dispatcher_token).await, 401, "a revoked token is refused");
+    assert_eq!(
+        post(&desk, &token, "/v1/users/0190a000-0000-7000-8000-000000000009/revoke-tokens", json!({})).await.0,
+        404
+    );
+
+    assert_eq!(post(&desk, &token, "/v1/teams", json!({ "name": "storage", "description": "Arrays" })).await.0, 200);
+    assert_eq!(post(&desk, &token, "/v1/teams", json!({ "name": "storage" })).await.0, 409);
+    assert_eq!(post(&desk, &token, "/v1/teams", json!({ "name": "" })).await.0, 400);
+    let teams: Value =
+        desk.http.get(desk.url("/v1/teams")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(teams[0]["name"], "storage");
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let engineer_token = desk.api_token(engineer.user).await;
+    assert_eq!(post(&desk, &engineer_token, "/v1/teams", json!({ "name": "x" })).await.0, 403);
+}
+
+on_both_backends!(
+    revoked_api_tokens_and_teams,
+    an_admin_adds_a_partner_and_its_engineer_who_can_pair,
+    bad_people_and_other_roles_are_refused
+);

@@ -13,7 +13,11 @@ use crate::error::ApiError;
 use crate::{now, AppState};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/v1/orgs", get(list_orgs).post(add_org)).route("/v1/users", get(list_users).post(add_user))
+    Router::new()
+        .route("/v1/orgs", get(list_orgs).post(add_org))
+        .route("/v1/users", get(list_users).post(add_user))
+        .route("/v1/users/{id}/revoke-tokens", axum::routing::post(revoke_tokens))
+        .route("/v1/teams", get(list_teams).post(add_team))
 }
 
 fn admin(role: Role) -> bool {
@@ -119,4 +123,71 @@ async fn add_user(
         reply["api_token"] = accounts::issue_api_token(&state.db.pool, user, "api", at, None).await?.into();
     }
     Ok(Json(reply))
+}
+
+/// Revokes every API token of a person (a lost laptop, a leaver); their
+/// next request is refused.
+async fn revoke_tokens(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    super::desk_caller(&state, &headers, admin).await?;
+    let user: outpost_sync::ids::UserId =
+        id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a user id")))?;
+    if accounts::user_actor(&state.db.pool, user).await?.is_none() {
+        return Err(ApiError::NotFound("no such user".into()));
+    }
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now().0)
+        .bind(user.to_string())
+        .execute(&state.db.pool)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "revoked": done.rows_affected() })))
+}
+
+#[derive(Serialize)]
+struct Team {
+    name: String,
+    description: String,
+}
+
+async fn list_teams(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<Team>>, ApiError> {
+    super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, description FROM teams ORDER BY name")
+        .fetch_all(&state.db.pool)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(rows.into_iter().map(|(name, description)| Team { name, description }).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTeam {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn add_team(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(new): Json<NewTeam>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 100 || new.description.len() > 1_000 {
+        return Err(ApiError::BadRequest("a team name is 1 to 100 characters, its description at most 1,000".into()));
+    }
+    let added = sqlx::query("INSERT INTO teams (name, description) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(name)
+        .bind(&new.description)
+        .execute(&state.db.pool)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if added.rows_affected() == 0 {
+        return Err(ApiError::Conflict(format!("team {name:?} exists")));
+    }
+    Ok(Json(serde_json::json!({ "name": name })))
 }
