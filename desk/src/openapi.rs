@@ -156,6 +156,13 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
     ("get", "/v1/equipment", "Equipment: serial, client, limit.", Auth::ApiToken, None),
     ("post", "/v1/equipment", "Register equipment.", Auth::ApiToken, Some("application/json")),
     (
+        "patch",
+        "/v1/equipment/{id}",
+        "Change model, vendor, class, site, location, coverage, attributes.",
+        Auth::ApiToken,
+        Some("application/json"),
+    ),
+    (
         "post",
         "/v1/equipment/import",
         "Import equipment from CSV; returns a per-row error report.",

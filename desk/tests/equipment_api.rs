@@ -128,7 +128,54 @@ async fn bad_imports_and_other_roles_are_refused(desk: Desk) {
     assert!(lookup(&desk, &parts, "").await.is_empty());
 }
 
+async fn equipment_is_updated_by_the_desk_only(desk: Desk) {
+    let (client, site) = client_and_site(&desk).await;
+    let token = token(&desk, Role::Dispatcher).await;
+    let body = json!({ "serial": "SN-U", "model": "R750", "client": client });
+    let created: Value = desk
+        .http
+        .post(desk.url("/v1/equipment"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let patch = |token: String, body: Value| {
+        let url = desk.url(&format!("/v1/equipment/{id}"));
+        let http = desk.http.clone();
+        async move { http.patch(url).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    let update = json!({ "site": site, "location_note": "Стойка 7", "covered_until": "2028-06-30", "attributes": { "firmware": "9.12" } });
+    assert_eq!(patch(token.clone(), update).await, 200);
+    let found = lookup(&desk, &token, "serial=SN-U").await;
+    assert_eq!(found[0]["site_id"], json!(site.to_string()));
+    assert!(found[0]["covered_until"].as_i64().is_some());
+    assert_eq!(patch(token.clone(), json!({ "covered_until": "soon" })).await, 400);
+    assert_eq!(patch(token.clone(), json!({ "site": DocId::from_u128(3) })).await, 400);
+    assert_eq!(patch(token.clone(), json!({ "serial": "NEW" })).await, 422, "a serial is not changed here");
+    let missing = desk
+        .http
+        .patch(desk.url(&format!("/v1/equipment/{}", DocId::from_u128(8))))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let engineer = token_for_engineer(&desk).await;
+    assert_eq!(patch(engineer, json!({ "location_note": "x" })).await, 403);
+}
+
+async fn token_for_engineer(desk: &Desk) -> String {
+    token(desk, Role::Engineer).await
+}
+
 on_both_backends!(
+    equipment_is_updated_by_the_desk_only,
     equipment_is_created_and_found_by_serial,
     a_csv_import_takes_good_rows_and_reports_bad_ones,
     bad_imports_and_other_roles_are_refused,

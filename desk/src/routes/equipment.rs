@@ -25,6 +25,7 @@ const MAX_IMPORT: usize = 16 * 1024 * 1024;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/equipment", get(list).post(create))
+        .route("/v1/equipment/{id}", axum::routing::patch(update))
         .route("/v1/equipment/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
 }
 
@@ -143,6 +144,80 @@ async fn create(
     let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let equipment = build(&mut tx, new, &mut BTreeSet::new()).await?.map_err(ApiError::BadRequest)?;
     let id = insert(&state, &mut tx, equipment, now()).await?.map_err(ApiError::BadRequest)?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EquipmentUpdate {
+    model: Option<String>,
+    vendor: Option<String>,
+    class: Option<String>,
+    site: Option<DocId>,
+    location_note: Option<String>,
+    /// `YYYY-MM-DD`
+    covered_until: Option<String>,
+    /// Free attributes to set; an empty value removes one.
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// Changes an equipment record's desk-side fields.
+#[tracing::instrument(skip_all)]
+async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(update): Json<EquipmentUpdate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not an equipment id")))?;
+    let covered_until = match update.covered_until.as_deref() {
+        Some(day) => Some(date(day, "covered_until").map_err(ApiError::BadRequest)?),
+        None => None,
+    };
+    let at = now();
+    let fields = state.sync.fields.clone();
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(site) = update.site {
+        if kind_of(&mut tx, site).await? != Some(DocKind::Site) {
+            return Err(ApiError::BadRequest(format!("no site {site}")));
+        }
+    }
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+        let Document::Equipment(e) = document else { return Err(ApiError::NotFound("no such equipment".into())) };
+        if let Some(model) = update.model {
+            e.model = model;
+        }
+        if let Some(vendor) = update.vendor {
+            e.vendor = vendor;
+        }
+        if let Some(class) = update.class {
+            e.class = class;
+        }
+        if update.site.is_some() {
+            e.site = update.site;
+        }
+        if let Some(note) = update.location_note {
+            e.location_note = note;
+        }
+        if let Some(until) = covered_until {
+            e.covered_until = until;
+        }
+        for (key, value) in update.attributes {
+            if value.is_empty() {
+                e.attributes.remove(&key);
+            } else {
+                e.attributes.insert(key, value);
+            }
+        }
+        document.validate(&fields).map_err(|err| ApiError::BadRequest(err.to_string()))
+    })
+    .await?;
+    if written.is_none() {
+        return Err(ApiError::NotFound("no such equipment".into()));
+    }
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
