@@ -61,6 +61,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0006_teams.sql"),
         include_str!("../migrations/shared/0006_teams.sql"),
     ),
+    (
+        7,
+        "ticket_search",
+        include_str!("../migrations/sqlite/0007_ticket_search.sql"),
+        include_str!("../migrations/postgres/0007_ticket_search.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

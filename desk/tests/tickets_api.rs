@@ -92,6 +92,11 @@ async fn a_dispatcher_creates_assigns_and_the_engineer_receives_it(desk: Desk) {
     let id: DocId = id.parse().unwrap();
     assert!(matches!(tablet.local.document(id), Some(Document::Ticket(t)) if t.title == "Массив: отказ диска"));
     assert_eq!(api.numbers(&format!("assignee={}", engineer.user)).await, vec!["Массив: отказ диска"]);
+    assert_eq!(
+        api.numbers("q=%D0%94%D0%98%D0%A1%D0%9A%D0%90").await,
+        vec!["Массив: отказ диска"],
+        "Cyrillic words, any case"
+    );
 }
 
 async fn the_list_filters_by_status_team_region_assignee_partner_deadline_and_words(desk: Desk) {
@@ -130,6 +135,8 @@ async fn the_list_filters_by_status_team_region_assignee_partner_deadline_and_wo
     assert_eq!(api.numbers("q=POS%20moscow").await, vec!["later POS in Moscow"]);
     assert_eq!(api.numbers("q=nothing-like-this").await, Vec::<String>::new());
     assert_eq!(api.numbers("q=100%25").await, Vec::<String>::new(), "a % is a character, not a wildcard");
+    assert_eq!(api.numbers("q=%22%22%20*%20OR").await, Vec::<String>::new(), "query syntax in the words is just text");
+    assert_eq!(api.numbers("q=Moscow").await.len(), 2, "a word matches in any case");
 }
 
 async fn bad_ticket_requests_get_clear_errors_and_change_nothing(desk: Desk) {

@@ -118,9 +118,18 @@ async fn list(
         if q.len() > 200 {
             return Err(ApiError::BadRequest("a search is at most 200 characters".into()));
         }
-        for word in words {
-            let escaped = word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            push("search LIKE ? ESCAPE '\\'", Param::Text(format!("%{escaped}%")));
+        // Whole words, all of them, through each backend's full-text index.
+        let words: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+        if !words.is_empty() {
+            match state.db.backend {
+                crate::Backend::Sqlite => {
+                    let quoted: Vec<String> = words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+                    push("id IN (SELECT id FROM tickets_fts WHERE tickets_fts MATCH ?)", Param::Text(quoted.join(" ")));
+                }
+                crate::Backend::Postgres => {
+                    push("search_vector @@ plainto_tsquery('simple', ?)", Param::Text(words.join(" ")));
+                }
+            }
         }
     }
     let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
