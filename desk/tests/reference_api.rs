@@ -117,4 +117,36 @@ async fn bad_reference_data_is_refused(desk: Desk) {
     assert_eq!(get(&desk, &token, "/v1/clients").await.1.as_array().unwrap().len(), 1, "only the good client exists");
 }
 
-on_both_backends!(the_desk_writes_reference_data_and_devices_read_articles_offline, bad_reference_data_is_refused);
+async fn the_desk_tops_up_points_and_edits_articles(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let token = desk.api_token(dispatcher.user).await;
+    let (_, client) =
+        post(&desk, &token, "/v1/clients", json!({ "name": "C", "always": true, "points_balance": 500 })).await;
+    let (_, article) =
+        post(&desk, &token, "/v1/kb-articles", json!({ "title": "T", "body": "Шаг 1", "language": "ru" })).await;
+    let patch = |path: String, token: String, body: Value| {
+        let http = desk.http.clone();
+        let url = desk.url(&path);
+        async move { http.patch(url).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    let client_path = format!("/v1/clients/{}", client["id"].as_str().unwrap());
+    let article_path = format!("/v1/kb-articles/{}", article["id"].as_str().unwrap());
+    assert_eq!(patch(client_path.clone(), token.clone(), json!({ "points_balance": 4_500 })).await, 200);
+    assert_eq!(get(&desk, &token, "/v1/clients").await.1[0]["points_balance"]["hundredths"], 4_500);
+    assert_eq!(patch(article_path.clone(), token.clone(), json!({ "body": "Шаг 1\nШаг 2" })).await, 200);
+    assert_eq!(get(&desk, &token, "/v1/kb-articles").await.1[0]["body"], "Шаг 1\nШаг 2");
+    assert_eq!(patch(client_path.clone(), token.clone(), json!({ "name": "" })).await, 400);
+    assert_eq!(patch(client_path.clone(), token.clone(), json!({ "colour": 1 })).await, 422);
+    let wrong_kind = format!("/v1/kb-articles/{}", client["id"].as_str().unwrap());
+    assert_eq!(patch(wrong_kind, token.clone(), json!({ "title": "x" })).await, 404, "a client is not an article");
+    assert_eq!(patch("/v1/clients/0190a000-0000-7000-8000-000000000001".into(), token.clone(), json!({})).await, 404);
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let engineer_token = desk.api_token(engineer.user).await;
+    assert_eq!(patch(client_path, engineer_token, json!({ "points_balance": 999_999 })).await, 403);
+}
+
+on_both_backends!(
+    the_desk_tops_up_points_and_edits_articles,
+    the_desk_writes_reference_data_and_devices_read_articles_offline,
+    bad_reference_data_is_refused
+);

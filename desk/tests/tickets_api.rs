@@ -131,6 +131,15 @@ async fn the_list_filters_by_status_team_region_assignee_partner_deadline_and_wo
     assert_eq!(api.numbers(&format!("partner_org={}", desk.partner)).await, vec!["soon servers in Novosibirsk"]);
     assert_eq!(api.numbers(&format!("assignee={}", engineer.user)).await.len(), 2);
     assert_eq!(api.numbers("breached=true").await, vec!["late storage in Moscow"]);
+    let (_, rows) = api.get("/v1/tickets").await;
+    let flagged: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["breached"] == true)
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, vec!["late storage in Moscow"], "each row says whether it is breached");
     assert_eq!(api.numbers("due_within_hours=4").await, vec!["soon servers in Novosibirsk"]);
     assert_eq!(api.numbers("q=POS%20moscow").await, vec!["later POS in Moscow"]);
     assert_eq!(api.numbers("q=nothing-like-this").await, Vec::<String>::new());

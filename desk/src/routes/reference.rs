@@ -24,6 +24,98 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/sites", get(|s, h, q| list(s, h, q, DocKind::Site)).post(add_site))
         .route("/v1/kb-articles", get(|s, h, q| list(s, h, q, DocKind::KbArticle)).post(add_article))
         .route("/v1/checklist-templates", get(|s, h, q| list(s, h, q, DocKind::ChecklistTemplate)).post(add_template))
+        .route("/v1/clients/{id}", axum::routing::patch(update_client))
+        .route("/v1/kb-articles/{id}", axum::routing::patch(update_article))
+}
+
+/// Changes a reference record through `change`, as the desk.
+async fn write_change(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    change: impl FnOnce(&mut Document) -> Result<(), ApiError>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = super::desk_caller(state, headers, |role| role.is_desk()).await?;
+    let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not an id")))?;
+    let fields = state.sync.fields.clone();
+    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, now(), |document| {
+        change(document)?;
+        document.validate(&fields).map_err(|e| ApiError::BadRequest(e.to_string()))
+    })
+    .await?;
+    if written.is_none() {
+        return Err(ApiError::NotFound("no such record".into()));
+    }
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientUpdate {
+    name: Option<String>,
+    contract: Option<String>,
+    /// Hundredths of a point: the balance after a top-up or a correction.
+    points_balance: Option<u64>,
+}
+
+async fn update_client(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(update): Json<ClientUpdate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let name = update.name.as_deref().map(|n| text(n, "name", 200)).transpose()?;
+    write_change(&state, &headers, &id, |document| {
+        let Document::Client(client) = document else { return Err(ApiError::NotFound("no such client".into())) };
+        if let Some(name) = name {
+            client.name = name;
+        }
+        if let Some(contract) = update.contract {
+            client.contract = Some(contract);
+        }
+        if let Some(balance) = update.points_balance {
+            client.points_balance = Some(Points { hundredths: balance });
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticleUpdate {
+    title: Option<String>,
+    body: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+async fn update_article(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(update): Json<ArticleUpdate>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let title = update.title.as_deref().map(|t| text(t, "title", 300)).transpose()?;
+    write_change(&state, &headers, &id, |document| {
+        let Document::KbArticle(article) = document else { return Err(ApiError::NotFound("no such article".into())) };
+        if let Some(title) = title {
+            article.title = title;
+        }
+        if let Some(body) = update.body {
+            if body.len() > 64 * 1024 {
+                return Err(ApiError::BadRequest("an article body is at most 64 KiB".into()));
+            }
+            // A text diff, so edits merge with anything concurrent.
+            article.body.update(body);
+        }
+        if let Some(tags) = update.tags {
+            article.tags = tags;
+        }
+        Ok(())
+    })
+    .await
 }
 
 #[derive(Deserialize)]

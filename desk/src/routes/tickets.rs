@@ -63,6 +63,8 @@ struct TicketRow {
     resolution_due: Option<i64>,
     resolved_at: Option<i64>,
     updated_at: i64,
+    /// Open past its resolution deadline, by the desk's clock.
+    breached: bool,
 }
 
 const STATUSES: &[&str] =
@@ -168,6 +170,7 @@ async fn list(
     let rows = rows
         .into_iter()
         .map(|r| TicketRow {
+            breached: r.12.is_some_and(|due| due < at) && !matches!(r.3.as_str(), "resolved" | "closed" | "cancelled"),
             id: r.0,
             number: r.1,
             title: r.2,
