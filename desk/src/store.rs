@@ -13,8 +13,6 @@ use outpost_sync::session::{stored_form, FeedEntry, FeedPage, StoreDocument, Sto
 use outpost_sync::wire::Cursor;
 use sqlx::{Any, Transaction};
 
-use crate::accounts::role_name;
-
 /// Change chunks kept beside a document's snapshot before it is compacted.
 const COMPACT_AFTER: i64 = 32;
 
@@ -27,10 +25,6 @@ pub enum StoreError {
 }
 
 type Tx<'c> = Transaction<'c, Any>;
-
-pub fn kind_name(kind: DocKind) -> &'static str {
-    kind.as_str()
-}
 
 pub fn parse_kind(name: &str) -> Option<DocKind> {
     DocKind::ALL.into_iter().find(|k| k.as_str() == name)
@@ -131,7 +125,7 @@ pub async fn insert_new(
         "INSERT INTO documents (id, kind, snapshot, heads, seq, pending_changes, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
     )
     .bind(document.id().to_string())
-    .bind(kind_name(document.kind()))
+    .bind(document.kind().as_str())
     .bind(stored_form(doc))
     .bind(&heads)
     .bind(seq)
@@ -212,7 +206,7 @@ pub async fn store(tx: &mut Tx<'_>, store: &StoreDocument, device: Option<&str>)
             "INSERT INTO documents (id, kind, snapshot, heads, seq, pending_changes, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
         )
         .bind(&id)
-        .bind(kind_name(store.kind))
+        .bind(store.kind.as_str())
         .bind(&store.changes)
         .bind(&heads)
         .bind(seq)
@@ -389,9 +383,4 @@ pub async fn read_feed(
     }
     let to_cursor = |seq: i64| Cursor(u64::try_from(seq).unwrap_or(0));
     Ok(FeedPage { entries, scanned_to: to_cursor(scanned_to), latest: to_cursor(latest), refetched })
-}
-
-/// Role names as stored, for audit details.
-pub fn actor_label(actor: &Actor) -> String {
-    format!("{} {}", role_name(actor.role), actor.user)
 }
