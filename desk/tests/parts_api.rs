@@ -11,9 +11,7 @@ use serde_json::{json, Value};
 use support::*;
 
 async fn post(desk: &Desk, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let reply = desk.http.post(desk.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.json().await.unwrap_or(Value::Null))
+    desk.post_json(path, token, body).await
 }
 
 async fn list(desk: &Desk, token: &str, query: &str) -> Vec<Value> {

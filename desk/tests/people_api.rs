@@ -7,9 +7,7 @@ use serde_json::{json, Value};
 use support::*;
 
 async fn post(desk: &Desk, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let reply = desk.http.post(desk.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.json().await.unwrap_or(Value::Null))
+    desk.post_json(path, token, body).await
 }
 
 async fn an_admin_adds_a_partner_and_its_engineer_who_can_pair(desk: Desk) {

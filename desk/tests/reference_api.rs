@@ -8,15 +8,11 @@ use serde_json::{json, Value};
 use support::*;
 
 async fn post(desk: &Desk, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let reply = desk.http.post(desk.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.json().await.unwrap_or(Value::Null))
+    desk.post_json(path, token, body).await
 }
 
 async fn get(desk: &Desk, token: &str, path: &str) -> (u16, Value) {
-    let reply = desk.http.get(desk.url(path)).bearer_auth(token).send().await.unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.json().await.unwrap_or(Value::Null))
+    desk.get_json(path, token).await
 }
 
 async fn the_desk_writes_reference_data_and_devices_read_articles_offline(desk: Desk) {

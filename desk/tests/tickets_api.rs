@@ -16,22 +16,15 @@ struct Api<'d> {
 
 impl Api<'_> {
     async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        let reply =
-            self.desk.http.patch(self.desk.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
-        let status = reply.status().as_u16();
-        (status, reply.json().await.unwrap_or(Value::Null))
+        self.desk.patch_json(path, &self.token, body).await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let reply = self.desk.http.get(self.desk.url(path)).bearer_auth(&self.token).send().await.unwrap();
-        let status = reply.status().as_u16();
-        (status, reply.json().await.unwrap_or(Value::Null))
+        self.desk.get_json(path, &self.token).await
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let reply = self.desk.http.post(self.desk.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap();
-        let status = reply.status().as_u16();
-        (status, reply.json().await.unwrap_or(Value::Null))
+        self.desk.post_json(path, &self.token, body).await
     }
 
     async fn numbers(&self, query: &str) -> Vec<String> {
