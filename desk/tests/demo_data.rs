@@ -30,32 +30,8 @@ async fn the_demo_has_every_kind_and_status_and_engineers_can_work(desk: Desk) {
     // A partner engineer pairs with the printed code and receives only partner work.
     let (_, company, code) =
         logins.engineers.iter().find(|(_, company, _)| company == "ТехноСервис Урал").unwrap().clone();
-    let reply: serde_json::Value = desk
-        .http
-        .post(desk.url("/v1/devices/pair"))
-        .json(&serde_json::json!({ "code": code, "device_name": "demo tablet" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = reply["token"].as_str().expect("the printed code pairs").to_owned();
-    let org = reply["org_id"].as_str().unwrap().to_owned();
-    let actor = outpost_sync::model::Actor {
-        user: reply["user_id"].as_str().unwrap().parse().unwrap(),
-        org: org.parse().unwrap(),
-        role: outpost_sync::model::Role::PartnerEngineer,
-    };
-    let mut device = Device {
-        paired: outpost_desk::accounts::PairedDevice {
-            id: reply["device_id"].as_str().unwrap().parse().unwrap(),
-            token,
-            actor,
-        },
-        local: outpost_sync::memory::MemoryDevice::new(actor, automerge::ActorId::from([7; 16]), Default::default()),
-        round: 0,
-    };
+    let mut device = desk.pair_with_code(&code, 7).await;
+    let org = device.paired.actor.org.to_string();
     device.sync(&desk).await;
     let ids: Vec<_> = device.local.doc_ids().collect();
     let tickets: Vec<_> = ids

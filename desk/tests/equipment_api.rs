@@ -132,17 +132,7 @@ async fn equipment_is_updated_by_the_desk_only(desk: Desk) {
     let (client, site) = client_and_site(&desk).await;
     let token = token(&desk, Role::Dispatcher).await;
     let body = json!({ "serial": "SN-U", "model": "R750", "client": client });
-    let created: Value = desk
-        .http
-        .post(desk.url("/v1/equipment"))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, created) = desk.post_json("/v1/equipment", &token, body).await;
     let id = created["id"].as_str().unwrap();
     let patch = |token: String, body: Value| {
         let url = desk.url(&format!("/v1/equipment/{id}"));

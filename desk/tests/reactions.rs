@@ -110,16 +110,7 @@ async fn resolving_a_service_request_charges_prepaid_points(desk: Desk) {
     assert_eq!(actions, vec!["points_charged", "low_points_balance"], "9.75 points left is below the warning line");
 
     let dispatcher_token = desk.api_token(dispatcher.user).await;
-    let clients: serde_json::Value = desk
-        .http
-        .get(desk.url("/v1/clients"))
-        .bearer_auth(&dispatcher_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, clients) = desk.get_json("/v1/clients", &dispatcher_token).await;
     assert_eq!(clients[0]["low_points_balance"], true, "the API flags the low balance");
 
     // Syncing again charges nothing twice.

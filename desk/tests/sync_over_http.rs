@@ -177,14 +177,9 @@ async fn a_revoked_device_is_told_to_wipe(desk: Desk) {
     assert!(device.local.document(ticket.id).is_some());
 
     let token = desk.api_token(dispatcher.user).await;
-    let revoked = desk
-        .http
-        .post(desk.url(&format!("/v1/devices/{}/revoke", device.paired.id)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), 200);
+    let (revoked, _) =
+        desk.post_json(&format!("/v1/devices/{}/revoke", device.paired.id), &token, serde_json::json!({})).await;
+    assert_eq!(revoked, 200);
     device.sync(&desk).await;
     assert!(device.local.is_wiped(), "the device erases its data");
     assert!(device.local.document(ticket.id).is_none());
@@ -194,14 +189,9 @@ async fn an_engineer_may_not_revoke_devices(desk: Desk) {
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let device = desk.pair(&engineer, 1).await;
     let token = desk.api_token(engineer.user).await;
-    let reply = desk
-        .http
-        .post(desk.url(&format!("/v1/devices/{}/revoke", device.paired.id)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 403);
+    let (reply, _) =
+        desk.post_json(&format!("/v1/devices/{}/revoke", device.paired.id), &token, serde_json::json!({})).await;
+    assert_eq!(reply, 403);
 }
 
 async fn many_small_edits_compact_and_the_document_stays_whole(desk: Desk) {

@@ -97,21 +97,29 @@ impl Desk {
     /// Pairs a new device for `actor` through the HTTP endpoint.
     pub async fn pair(&self, actor: &Actor, n: u8) -> Device {
         let code = accounts::issue_pairing_code(&self.db.pool, actor.user, outpost_desk::now(), 60_000).await.unwrap();
-        let reply: serde_json::Value = self
-            .http
-            .post(self.url("/v1/devices/pair"))
-            .json(&serde_json::json!({ "code": code, "device_name": format!("tablet {n}") }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        self.pair_with_code(&code, n).await
+    }
+
+    /// Spends a pairing code on a new device through the HTTP endpoint.
+    pub async fn pair_with_code(&self, code: &str, n: u8) -> Device {
+        let (status, reply) = self
+            .post_json(
+                "/v1/devices/pair",
+                "",
+                serde_json::json!({ "code": code, "device_name": format!("tablet {n}") }),
+            )
+            .await;
+        assert_eq!(status, 200, "the code pairs: {reply}");
         let token = reply["token"].as_str().expect("pairing returns a token").to_owned();
         let id = reply["device_id"].as_str().unwrap().parse().unwrap();
+        let actor = Actor {
+            user: reply["user_id"].as_str().unwrap().parse().unwrap(),
+            org: reply["org_id"].as_str().unwrap().parse().unwrap(),
+            role: outpost_desk::accounts::parse_role(reply["role"].as_str().unwrap()).unwrap(),
+        };
         Device {
-            paired: PairedDevice { id, token, actor: *actor },
-            local: MemoryDevice::new(*actor, ActorId::from([n; 16]), WireLimits::default()),
+            paired: PairedDevice { id, token, actor },
+            local: MemoryDevice::new(actor, ActorId::from([n; 16]), WireLimits::default()),
             round: u64::from(n) * 1_000_000,
         }
     }
