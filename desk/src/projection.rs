@@ -2,7 +2,7 @@
 //! Written in the same transaction as the document itself.
 
 use outpost_sync::ids::Timestamp;
-use outpost_sync::model::{Document, Equipment, PartRequest, PartStatus, Ticket};
+use outpost_sync::model::{Document, Equipment, PartRequest, Ticket};
 use outpost_sync::workflow::{fold_part_request, fold_ticket};
 use sqlx::{Any, Transaction};
 
@@ -21,20 +21,6 @@ pub(crate) async fn project(
         Document::PartRequest(request) => project_part_request(tx, request, now).await,
         Document::Equipment(equipment) => project_equipment(tx, equipment, now).await,
         _ => Ok(()),
-    }
-}
-
-pub(crate) fn part_status_name(status: PartStatus) -> &'static str {
-    match status {
-        PartStatus::Requested => "requested",
-        PartStatus::Approved => "approved",
-        PartStatus::Picked => "picked",
-        PartStatus::Shipped => "shipped",
-        PartStatus::Delivered => "delivered",
-        PartStatus::Installed => "installed",
-        PartStatus::Rejected => "rejected",
-        PartStatus::Cancelled => "cancelled",
-        PartStatus::Returned => "returned",
     }
 }
 
@@ -58,7 +44,7 @@ async fn project_part_request(
     .bind(&request.part_number)
     .bind(&request.description)
     .bind(i64::try_from(request.quantity).unwrap_or(i64::MAX))
-    .bind(part_status_name(status))
+    .bind(status.as_str())
     .bind(request.warehouse.as_deref())
     .bind(request.tracking_number.as_deref())
     .bind(request.requested_at.0)
@@ -90,11 +76,10 @@ async fn project_equipment(tx: &mut Transaction<'_, Any>, e: &Equipment, now: Ti
     Ok(())
 }
 
-/// Records the blobs a ticket points to (attachments, signature); access to
+/// Records the blobs a ticket points to; access to
 /// a blob is access to a document that references it.
 async fn reference_blobs(tx: &mut Transaction<'_, Any>, ticket: &Ticket) -> Result<(), StoreError> {
-    let hashes = ticket.attachments.iter().map(|a| &a.hash).chain(ticket.signature.iter().map(|s| &s.attachment));
-    for hash in hashes {
+    for hash in ticket.blob_hashes() {
         sqlx::query("INSERT INTO blob_refs (hash, doc_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(&hash.0)
             .bind(ticket.id.to_string())
@@ -102,20 +87,6 @@ async fn reference_blobs(tx: &mut Transaction<'_, Any>, ticket: &Ticket) -> Resu
             .await?;
     }
     Ok(())
-}
-
-pub(crate) fn status_name(ticket: &Ticket) -> &'static str {
-    match fold_ticket(ticket).status {
-        outpost_sync::model::TicketStatus::New => "new",
-        outpost_sync::model::TicketStatus::Assigned => "assigned",
-        outpost_sync::model::TicketStatus::Accepted => "accepted",
-        outpost_sync::model::TicketStatus::EnRoute => "en_route",
-        outpost_sync::model::TicketStatus::OnSite => "on_site",
-        outpost_sync::model::TicketStatus::WaitingParts => "waiting_parts",
-        outpost_sync::model::TicketStatus::Resolved => "resolved",
-        outpost_sync::model::TicketStatus::Closed => "closed",
-        outpost_sync::model::TicketStatus::Cancelled => "cancelled",
-    }
 }
 
 /// Lower-cased text the search looks through.
@@ -151,7 +122,7 @@ async fn project_ticket(tx: &mut Transaction<'_, Any>, ticket: &Ticket, now: Tim
     .bind(ticket.id.to_string())
     .bind(&ticket.number)
     .bind(&ticket.title)
-    .bind(status_name(ticket))
+    .bind(fold_ticket(ticket).status.code())
     .bind(format!("{:?}", ticket.priority))
     .bind(format!("{:?}", ticket.support_level))
     .bind(&ticket.product_team)

@@ -53,6 +53,7 @@ async fn attached(desk: &Desk, bytes: &[u8]) -> (Device, String, outpost_sync::m
                 t.attachments.push(Attachment {
                     id: EntryId::from_u128(1),
                     hash: ContentHash(hash.clone()),
+                    thumbnail: None,
                     name: "panel.jpg".into(),
                     mime: "image/jpeg".into(),
                     size: bytes.len() as u64,

@@ -23,6 +23,7 @@ async fn nothing_of_another_company_is_reachable(desk: Desk) {
     ticket.attachments = vec![Attachment {
         id: EntryId::from_u128(1),
         hash: ContentHash(hash.clone()),
+        thumbnail: None,
         name: "p.jpg".into(),
         mime: "image/jpeg".into(),
         size: photo.len() as u64,

@@ -274,6 +274,7 @@ mod tests {
         ticket.attachments.push(Attachment {
             id: crate::ids::EntryId::from_u128(1),
             hash: crate::ids::ContentHash("not-a-hash".into()),
+            thumbnail: None,
             name: "photo.jpg".into(),
             mime: "image/jpeg".into(),
             size: 10,

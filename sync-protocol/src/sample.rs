@@ -190,6 +190,7 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
     ticket.attachments = vec![Attachment {
         id: rng.entry_id(arrived),
         hash: ContentHash(hash),
+        thumbnail: None,
         name: "controller-panel.jpg".into(),
         mime: "image/jpeg".into(),
         size: 380_000 + rng.below(200_000),

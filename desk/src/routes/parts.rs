@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::new_id;
 use crate::error::ApiError;
-use crate::projection::part_status_name;
 use crate::store;
 use crate::{now, AppState};
 
@@ -66,7 +65,7 @@ async fn list(
 ) -> Result<Json<Vec<PartRow>>, ApiError> {
     super::desk_caller(&state, &headers, warehouse_role).await?;
     if let Some(status) = &query.status {
-        if !STATUSES.iter().any(|s| part_status_name(*s) == status) {
+        if !STATUSES.iter().any(|s| s.as_str() == status) {
             return Err(ApiError::BadRequest(format!("unknown status {status:?}")));
         }
     }
@@ -153,7 +152,7 @@ async fn act(
         };
         let from = fold_part_request(request).status;
         if let Some(why) = part_move_refusal(&caller.actor, request.org, from, to) {
-            return Err(ApiError::Conflict(format!("cannot {action} a {} request: {why}", part_status_name(from))));
+            return Err(ApiError::Conflict(format!("cannot {action} a {} request: {why}", from.as_str())));
         }
         request.transitions.push(PartTransition {
             id: EntryId(new_id()),
@@ -176,5 +175,5 @@ async fn act(
         return Err(ApiError::NotFound("no such part request".into()));
     };
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id, "status": part_status_name(fold_part_request(&request).status) })))
+    Ok(Json(serde_json::json!({ "id": id, "status": fold_part_request(&request).status.as_str() })))
 }

@@ -215,7 +215,7 @@ async fn show(
         serde_json::to_value(automerge::AutoSerde::from(&doc)).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(serde_json::json!({
         "id": id,
-        "status": crate::projection::status_name(&ticket),
+        "status": outpost_sync::workflow::fold_ticket(&ticket).status.code(),
         "assignee": state_of.assignee.map(|a| serde_json::json!({ "engineer": a.engineer, "partner_org": a.partner_org })),
         "conflicts": conflicts,
         "document": document,
@@ -475,7 +475,7 @@ async fn move_status(
     .await?;
     let Some(Document::Ticket(ticket)) = written else { return Err(ApiError::NotFound("no such ticket".into())) };
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id, "status": crate::projection::status_name(&ticket) })))
+    Ok(Json(serde_json::json!({ "id": id, "status": outpost_sync::workflow::fold_ticket(&ticket).status.code() })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -140,6 +140,37 @@ impl TicketStatus {
         matches!(self, Self::Closed | Self::Cancelled)
     }
 
+    pub const ALL: [Self; 9] = [
+        Self::New,
+        Self::Assigned,
+        Self::Accepted,
+        Self::EnRoute,
+        Self::OnSite,
+        Self::WaitingParts,
+        Self::Resolved,
+        Self::Closed,
+        Self::Cancelled,
+    ];
+
+    /// The stable name used in APIs, tables and filters, e.g. `en_route`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Assigned => "assigned",
+            Self::Accepted => "accepted",
+            Self::EnRoute => "en_route",
+            Self::OnSite => "on_site",
+            Self::WaitingParts => "waiting_parts",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::New => "new",
@@ -228,6 +259,8 @@ pub struct Attachment {
     #[key]
     pub id: EntryId,
     pub hash: ContentHash,
+    /// A small preview (photos), uploaded before the full image.
+    pub thumbnail: Option<ContentHash>,
     pub name: String,
     pub mime: String,
     pub size: u64,
@@ -316,6 +349,14 @@ impl Ticket {
         }
     }
 
+    /// The blobs this ticket points to: attachments, their thumbnails, the signature.
+    pub fn blob_hashes(&self) -> impl Iterator<Item = &ContentHash> {
+        self.attachments
+            .iter()
+            .flat_map(|a| std::iter::once(&a.hash).chain(a.thumbnail.as_ref()))
+            .chain(self.signature.iter().map(|s| &s.attachment))
+    }
+
     pub(super) fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
         let short = limits.short_text;
         for (field, value) in [
@@ -361,6 +402,9 @@ impl Ticket {
         for a in &self.attachments {
             check(a.hash.is_well_formed(), "attachments.hash", || {
                 format!("{:?} is not a SHA-256 hex digest", a.hash.0)
+            })?;
+            check(a.thumbnail.as_ref().is_none_or(ContentHash::is_well_formed), "attachments.thumbnail", || {
+                "not a SHA-256 hex digest".into()
             })?;
             check(a.name.len() <= short && a.mime.len() <= short, "attachments.name", || "too long".into())?;
         }

@@ -282,6 +282,7 @@ fn the_parts_desk_may_add_a_note_but_not_attachments() {
     after.attachments.push(Attachment {
         id: EntryId::from_u128(2),
         hash: ContentHash("b".repeat(64)),
+        thumbnail: None,
         name: "x.jpg".into(),
         mime: "image/jpeg".into(),
         size: 1,

@@ -1,0 +1,316 @@
+//! The device's SQLite store: automerge documents as a snapshot plus
+//! appended changes, their projections, and sync state.
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction in WAL mode with
+//! `synchronous = FULL`, so an edit is on disk when the call returns and a
+//! killed process leaves either all of a write or none of it.
+
+mod projection;
+pub(crate) mod queries;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use automerge::{AutoCommit, ChangeHash};
+use outpost_sync::ids::{DocId, Timestamp};
+use outpost_sync::model::{DocKind, Document};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::error::{CoreError, CoreResult};
+
+/// Changes appended to a document before they are folded into its snapshot.
+const COMPACT_EVERY: i64 = 32;
+
+const MIGRATIONS: &[&str] = &[include_str!("store/0001_init.sql")];
+
+/// The file name of the store inside the data directory.
+pub const STORE_FILE: &str = "outpost.db";
+
+#[derive(Clone)]
+pub(crate) struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// A document as loaded for a change: its automerge state and what the desk has of it.
+pub(crate) struct LoadedDoc {
+    pub(crate) kind: DocKind,
+    pub(crate) doc: AutoCommit,
+    pub(crate) acked: Vec<ChangeHash>,
+    pub(crate) dirty: bool,
+}
+
+pub(crate) type WriteTx = Transaction<'static, Sqlite>;
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub(crate) async fn open(dir: &Path) -> CoreResult<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CoreError::Invalid(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let path = dir.join(STORE_FILE);
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let store = Self { pool, path };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn migrate(&self) -> CoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&mut *tx).await?;
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(&format!("PRAGMA user_version = {}", n + 1)).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A write transaction that holds SQLite's write lock from its first
+    /// statement, so it never fails half-way on a stale read snapshot.
+    pub(crate) async fn begin_write(&self) -> CoreResult<WriteTx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    pub(crate) async fn setting(&self, key: &str) -> CoreResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM device WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Bytes the store takes on disk (database and its write-ahead log).
+    pub(crate) fn size_on_disk(&self) -> u64 {
+        let wal = self.path.with_extension("db-wal");
+        [&self.path, &wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+    }
+}
+
+pub(crate) async fn put_setting(tx: &mut WriteTx, key: &str, value: &str) -> CoreResult<()> {
+    sqlx::query("INSERT INTO device (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn kind_from_str(text: &str) -> CoreResult<DocKind> {
+    DocKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == text)
+        .ok_or_else(|| CoreError::Damaged(format!("unknown document kind {text:?}")))
+}
+
+fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_from_bytes(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut hash = [0; 32];
+            hash.copy_from_slice(c);
+            ChangeHash(hash)
+        })
+        .collect()
+}
+
+/// Loads a document on `conn` (a transaction's or the pool's).
+pub(crate) async fn load(conn: &mut SqliteConnection, id: DocId) -> CoreResult<Option<LoadedDoc>> {
+    type Row = (String, Vec<u8>, Vec<u8>, i64);
+    let row: Option<Row> = sqlx::query_as("SELECT kind, snapshot, acked, dirty FROM documents WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((kind, snapshot, acked, dirty)) = row else {
+        return Ok(None);
+    };
+    let changes: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM document_changes WHERE doc_id = ? ORDER BY seq")
+            .bind(id.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
+    let damaged = |e: automerge::AutomergeError| CoreError::Damaged(format!("document {id}: {e}"));
+    let mut doc = AutoCommit::load(&snapshot).map_err(damaged)?;
+    for (bytes,) in changes {
+        doc.load_incremental(&bytes).map_err(damaged)?;
+    }
+    Ok(Some(LoadedDoc { kind: kind_from_str(&kind)?, doc, acked: heads_from_bytes(&acked), dirty: dirty != 0 }))
+}
+
+/// What a write did to a document's sync bookkeeping.
+pub(crate) struct Bookkeeping<'a> {
+    /// Heads the desk now has (replacing what was stored).
+    pub(crate) acked: &'a [ChangeHash],
+    /// Whether the document may hold changes the desk lacks.
+    pub(crate) dirty: bool,
+}
+
+/// Writes what changed in `doc` since `heads_before` (everything for a new
+/// document), its bookkeeping and its projection, inside `tx`.
+pub(crate) async fn save(
+    tx: &mut WriteTx,
+    doc: &mut AutoCommit,
+    heads_before: Option<&[ChangeHash]>,
+    document: &Document,
+    bookkeeping: Bookkeeping<'_>,
+    now: Timestamp,
+) -> CoreResult<()> {
+    let id = document.id().to_string();
+    let acked = heads_to_bytes(bookkeeping.acked);
+    let dirty = i64::from(bookkeeping.dirty);
+    match heads_before {
+        None => {
+            sqlx::query(
+                "INSERT INTO documents (id, kind, snapshot, change_count, acked, dirty, updated_at)
+                 VALUES (?, ?, ?, 0, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(document.kind().as_str())
+            .bind(outpost_sync::session::stored_form(doc))
+            .bind(acked)
+            .bind(dirty)
+            .bind(now.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Some(before) => {
+            let changes = doc.save_after(before);
+            let (count,): (i64,) = sqlx::query_as("SELECT change_count FROM documents WHERE id = ?")
+                .bind(&id)
+                .fetch_one(&mut **tx)
+                .await?;
+            if changes.is_empty() {
+                // Only the bookkeeping moved.
+            } else if count + 1 >= COMPACT_EVERY {
+                sqlx::query("DELETE FROM document_changes WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
+                sqlx::query("UPDATE documents SET snapshot = ?, change_count = 0 WHERE id = ?")
+                    .bind(outpost_sync::session::stored_form(doc))
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await?;
+            } else {
+                sqlx::query("INSERT INTO document_changes (doc_id, bytes) VALUES (?, ?)")
+                    .bind(&id)
+                    .bind(changes)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("UPDATE documents SET change_count = change_count + 1 WHERE id = ?")
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE documents SET acked = ?, dirty = ?, updated_at = ? WHERE id = ?")
+                .bind(acked)
+                .bind(dirty)
+                .bind(now.0)
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    projection::project(tx, document).await
+}
+
+/// Erases every document and setting: a revoked device's wipe, or sign-out.
+pub(crate) async fn erase_all(tx: &mut WriteTx) -> CoreResult<()> {
+    for table in [
+        "document_changes",
+        "documents",
+        "device",
+        "tickets",
+        "ticket_equipment",
+        "ticket_visits",
+        "conflicts",
+        "equipment",
+        "part_requests",
+        "reference",
+        "search",
+        "notices",
+        "blobs",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_sync::sample::{worked_ticket, Cast, Rng};
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_document_survives_compaction_and_reopening() {
+        let (dir, store) = store().await;
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(7), &cast, 1, Timestamp(1_700_000_000_000));
+        let mut doc =
+            outpost_sync::model::new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::random()).unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        let document = Document::Ticket(ticket.clone());
+        save(&mut tx, &mut doc, None, &document, Bookkeeping { acked: &[], dirty: true }, Timestamp(1)).await.unwrap();
+        tx.commit().await.unwrap();
+        for n in 0..(COMPACT_EVERY * 2 + 3) {
+            let before = doc.get_heads();
+            ticket.title = format!("title {n}");
+            let document = Document::Ticket(ticket.clone());
+            document.reconcile_into(&mut doc).unwrap();
+            let mut tx = store.begin_write().await.unwrap();
+            save(&mut tx, &mut doc, Some(&before), &document, Bookkeeping { acked: &[], dirty: true }, Timestamp(2))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (pending,): (i64,) = sqlx::query_as("SELECT count(*) FROM document_changes").fetch_one(store.pool()).await.unwrap();
+        assert!(pending < COMPACT_EVERY, "changes are folded into the snapshot from time to time ({pending} left)");
+        store.pool().close().await;
+        let store = Store::open(dir.path()).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let loaded = load(&mut conn, ticket.id).await.unwrap().expect("the ticket is stored");
+        let read = Document::hydrate_as(&loaded.doc, ticket.id, DocKind::Ticket).unwrap();
+        assert_eq!(read, Document::Ticket(ticket), "the reopened document is the last one written");
+        assert!(loaded.dirty, "the ticket still waits for the desk");
+    }
+
+    #[tokio::test]
+    async fn reopening_a_store_does_not_run_migrations_twice() {
+        let (dir, store) = store().await;
+        store.pool().close().await;
+        let store = Store::open(dir.path()).await.unwrap();
+        let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn a_damaged_document_is_reported_not_panicked_on() {
+        let (_dir, store) = store().await;
+        let id = DocId::from_u128(9);
+        sqlx::query("INSERT INTO documents (id, kind, snapshot, updated_at) VALUES (?, 'ticket', x'00ff', 0)")
+            .bind(id.to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let err = load(&mut conn, id).await.err().expect("garbage bytes do not load");
+        assert!(matches!(err, CoreError::Damaged(_)), "{err}");
+    }
+}

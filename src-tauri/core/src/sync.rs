@@ -1,0 +1,356 @@
+//! The sync client: drives outpost-sync's `ClientSession` over HTTP and
+//! applies what comes back to the store, one transaction per round.
+//!
+//! A round's reply is applied together with the new cursor, so a crash or a
+//! cut connection at any point leaves the device either before the round
+//! or after it; replaying a round is harmless on both sides. Documents go
+//! first, then blobs (signatures and thumbnails before full photos), each
+//! resumed from the byte the desk already has.
+
+mod background;
+pub(crate) mod http;
+mod schedule;
+
+use std::collections::BTreeSet;
+
+use automerge::{AutoCommit, ChangeHash};
+use outpost_sync::ids::{DocId, Timestamp};
+use outpost_sync::limits::WireLimits;
+use outpost_sync::model::{DocKind, Document};
+use outpost_sync::session::{ClientEvent, ClientSession, ClientState, OutboundDoc};
+use outpost_sync::wire::{to_change_hashes, RoundId};
+use serde::Serialize;
+
+pub use background::{SyncLoop, SyncLoopHandle};
+pub use schedule::{retry_delay, Schedule};
+
+use crate::device::{now, Device, DeviceEvent, Pairing};
+use crate::error::{CoreError, CoreResult};
+use crate::store::{self, Bookkeeping, WriteTx};
+
+pub(crate) const LAST_SYNC_KEY: &str = "last_sync_at";
+pub(crate) const LAST_ERROR_KEY: &str = "last_sync_error";
+const STATE_KEY: &str = "sync_state";
+/// Rounds in one sync before it stops and reports (a first sync of 10,000 tickets takes about 20).
+const MAX_ROUNDS: u32 = 200;
+/// Bytes of a blob sent in one request.
+const BLOB_CHUNK: usize = 256 * 1024;
+
+/// How far a sync has got, for a progress bar.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncProgress {
+    pub rounds: u32,
+    pub documents_sent: u64,
+    pub documents_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub blobs_sent: u64,
+    pub blobs_total: u64,
+    pub blob_bytes_sent: u64,
+    pub done: bool,
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub progress: SyncProgress,
+    /// Edits the desk refused this time, in words.
+    pub refused: Vec<String>,
+    /// Blobs left for later (the desk does not know their document yet).
+    pub blobs_waiting: u64,
+}
+
+fn damaged(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Damaged(e.to_string())
+}
+
+impl Device {
+    /// Syncs with the desk until neither side has more to say, then uploads
+    /// blobs. Edits made meanwhile are never blocked; they go next time.
+    pub async fn sync_now(&self) -> CoreResult<SyncReport> {
+        let pairing = self.pairing().await?;
+        let result = self.sync_with(&pairing).await;
+        let _guard = self.write_lock().await;
+        let mut tx = self.store().begin_write().await?;
+        match &result {
+            Ok(_) => {
+                store::put_setting(&mut tx, LAST_SYNC_KEY, &now().0.to_string()).await?;
+                store::put_setting(&mut tx, LAST_ERROR_KEY, "").await?;
+            }
+            Err(CoreError::Wiped) => {}
+            Err(e) => store::put_setting(&mut tx, LAST_ERROR_KEY, &e.to_string()).await?,
+        }
+        tx.commit().await?;
+        result
+    }
+
+    async fn sync_with(&self, pairing: &Pairing) -> CoreResult<SyncReport> {
+        let mut report = SyncReport::default();
+        let state: ClientState = match self.store().setting(STATE_KEY).await? {
+            Some(json) => serde_json::from_str(&json).map_err(damaged)?,
+            None => ClientState::default(),
+        };
+        let mut session = ClientSession::new(state, WireLimits::default());
+        loop {
+            report.progress.rounds += 1;
+            let outbound = self.outbound().await?;
+            let sent_docs = outbound.len() as u64;
+            session
+                .start_round(now(), RoundId(u64::from_le_bytes(random8())), outbound)
+                .map_err(|e| CoreError::Damaged(e.to_string()))?;
+            let request = session.poll_transmit().expect("a started round has a request");
+            report.progress.bytes_sent += request.len() as u64;
+            let reply = match http::round(self.http(), &pairing.desk_url, &pairing.token, request).await {
+                Ok(reply) => reply,
+                Err(err) => {
+                    session.handle_transport_error(&err.to_string());
+                    return Err(err);
+                }
+            };
+            report.progress.bytes_received += reply.len() as u64;
+            if let Err(err) = session.handle_response(now(), &reply) {
+                return Err(CoreError::Desk(format!("unreadable reply: {err}")));
+            }
+            let round = self.apply_round(&mut session).await?;
+            report.refused.extend(round.refused);
+            if round.wiped {
+                self.announce(DeviceEvent::Wiped);
+                return Err(CoreError::Wiped);
+            }
+            if let Some(reason) = round.failed {
+                return Err(CoreError::Desk(reason));
+            }
+            report.progress.documents_sent += sent_docs;
+            report.progress.documents_received += round.received.len() as u64;
+            if !round.received.is_empty() {
+                self.announce(DeviceEvent::RemoteChange { docs: round.received.iter().map(DocId::to_string).collect() });
+            }
+            self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
+            if !round.more || report.progress.rounds >= MAX_ROUNDS {
+                break;
+            }
+        }
+        report.blobs_waiting = self.upload_blobs(pairing, &mut report.progress).await?;
+        report.progress.done = true;
+        self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
+        Ok(report)
+    }
+
+    /// Every document with changes the desk has not acknowledged.
+    async fn outbound(&self) -> CoreResult<Vec<OutboundDoc>> {
+        let ids: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM documents WHERE dirty = 1 ORDER BY updated_at").fetch_all(self.store().pool()).await?;
+        let mut outbound = Vec::new();
+        let mut conn = self.store().pool().acquire().await?;
+        for (id,) in ids {
+            let id: DocId = id.parse().map_err(|_| damaged(format!("document id {id:?}")))?;
+            if let Some(mut loaded) = store::load(&mut conn, id).await? {
+                outbound.extend(OutboundDoc::pending(id, loaded.kind, &mut loaded.doc, &loaded.acked));
+            }
+        }
+        Ok(outbound)
+    }
+
+    /// Applies the session's events and saves its state, in one transaction.
+    async fn apply_round(&self, session: &mut ClientSession) -> CoreResult<RoundApplied> {
+        let mut applied = RoundApplied::default();
+        let _guard = self.write_lock().await;
+        let mut tx = self.store().begin_write().await?;
+        let at = now();
+        while let Some(event) = session.poll_event() {
+            match event {
+                ClientEvent::Apply(update) => {
+                    let heads = to_change_hashes(&update.heads);
+                    if apply_update(&mut tx, update.doc, update.kind, &update.changes, &heads, at).await? {
+                        applied.received.insert(update.doc);
+                    } else {
+                        session.request_full(update.doc);
+                    }
+                }
+                ClientEvent::Pushed { doc, acked, refused } => {
+                    acknowledge(&mut tx, doc, &acked, at).await?;
+                    for r in refused {
+                        let text = format!("{}: {}", r.field, r.reason);
+                        notice(&mut tx, doc, at, "refused_edit", Some(&r.field), &r.reason).await?;
+                        applied.refused.push(text);
+                    }
+                }
+                ClientEvent::PushRefused { doc, acked, reason } => {
+                    acknowledge(&mut tx, doc, &acked, at).await?;
+                    notice(&mut tx, doc, at, "refused_document", None, &reason).await?;
+                    applied.refused.push(reason);
+                }
+                ClientEvent::ResendAll { doc } => {
+                    sqlx::query("UPDATE documents SET acked = x'', dirty = 1 WHERE id = ?")
+                        .bind(doc.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    applied.more = true;
+                }
+                ClientEvent::TooLarge { doc, bytes } => {
+                    let text = format!("{bytes} bytes of changes are more than one sync message carries");
+                    notice(&mut tx, doc, at, "too_large", None, &text).await?;
+                }
+                ClientEvent::RoundComplete { more, .. } => applied.more |= more,
+                ClientEvent::RoundFailed { reason } => applied.failed = Some(reason),
+                ClientEvent::Wipe => {
+                    store::erase_all(&mut tx).await?;
+                    tx.commit().await?;
+                    applied.wiped = true;
+                    return Ok(applied);
+                }
+            }
+        }
+        let state = serde_json::to_string(session.state()).map_err(damaged)?;
+        store::put_setting(&mut tx, STATE_KEY, &state).await?;
+        tx.commit().await?;
+        applied.more |= !session.state().refetch.is_empty();
+        Ok(applied)
+    }
+
+    /// Uploads pending blobs; returns how many must wait for a later sync.
+    async fn upload_blobs(&self, pairing: &Pairing, progress: &mut SyncProgress) -> CoreResult<u64> {
+        let pending: Vec<(String,)> =
+            sqlx::query_as("SELECT hash FROM blobs WHERE uploaded = 0 ORDER BY upload_rank, created_at")
+                .fetch_all(self.store().pool())
+                .await?;
+        progress.blobs_total = pending.len() as u64;
+        let mut waiting = 0;
+        for (hash,) in pending {
+            let (desk, token) = (&pairing.desk_url, &pairing.token);
+            let Some(mut status) = http::blob_status(self.http(), desk, token, &hash).await? else {
+                waiting += 1;
+                continue;
+            };
+            if !status.complete {
+                let (bytes,): (Vec<u8>,) = sqlx::query_as("SELECT bytes FROM blobs WHERE hash = ?")
+                    .bind(&hash)
+                    .fetch_one(self.store().pool())
+                    .await?;
+                let mut offset = usize::try_from(status.received).unwrap_or(0).min(bytes.len());
+                while !status.complete {
+                    let end = (offset + BLOB_CHUNK).min(bytes.len());
+                    let last = end == bytes.len();
+                    let chunk = bytes[offset..end].to_vec();
+                    status = http::upload_chunk(self.http(), desk, token, &hash, offset as i64, chunk, last).await?;
+                    progress.blob_bytes_sent += (end - offset) as u64;
+                    offset = usize::try_from(status.received).unwrap_or(0).min(bytes.len());
+                    if !status.complete && last && offset == bytes.len() {
+                        return Err(CoreError::Desk(format!("the desk did not complete blob {hash}")));
+                    }
+                    self.announce(DeviceEvent::SyncProgress(progress.clone()));
+                }
+            }
+            sqlx::query("UPDATE blobs SET uploaded = 1 WHERE hash = ?").bind(&hash).execute(self.store().pool()).await?;
+            progress.blobs_sent += 1;
+        }
+        Ok(waiting)
+    }
+
+    /// A photo, thumbnail or signature: from this device, or fetched from the desk.
+    pub async fn blob(&self, hash: &str) -> CoreResult<Vec<u8>> {
+        if !outpost_sync::ids::ContentHash(hash.to_owned()).is_well_formed() {
+            return Err(CoreError::Invalid(format!("{hash:?} is not a SHA-256 hex digest")));
+        }
+        if let Some((_, bytes)) = self.local_blob(hash).await? {
+            return Ok(bytes);
+        }
+        let pairing = self.pairing().await?;
+        let bytes = http::download_blob(self.http(), &pairing.desk_url, &pairing.token, hash).await?;
+        if crate::media::content_hash(&bytes).0 != hash {
+            return Err(CoreError::Desk("the file's bytes do not match its hash".into()));
+        }
+        Ok(bytes)
+    }
+}
+
+#[derive(Default)]
+struct RoundApplied {
+    received: BTreeSet<DocId>,
+    refused: Vec<String>,
+    more: bool,
+    failed: Option<String>,
+    wiped: bool,
+}
+
+fn random8() -> [u8; 8] {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes
+}
+
+/// Merges the desk's changes into a document; `false` when the local copy
+/// lacks history they build on (the document is then asked for whole).
+async fn apply_update(
+    tx: &mut WriteTx,
+    id: DocId,
+    kind: DocKind,
+    changes: &[u8],
+    desk_heads: &[ChangeHash],
+    at: Timestamp,
+) -> CoreResult<bool> {
+    let existing = store::load(tx, id).await?;
+    let (mut doc, heads_before, acked, dirty) = match existing {
+        Some(loaded) => {
+            let mut doc = loaded.doc;
+            let heads = doc.get_heads();
+            (doc, Some(heads), loaded.acked, loaded.dirty)
+        }
+        None => (AutoCommit::new(), None, Vec::new(), false),
+    };
+    if doc.load_incremental(changes).is_err() || !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(false);
+    }
+    let document = match Document::hydrate_as(&doc, id, kind) {
+        Ok(document) => document,
+        Err(err) => {
+            notice(tx, id, at, "unreadable", None, &format!("this app cannot show it: {err}")).await?;
+            return Ok(true);
+        }
+    };
+    let acked = frontier(&mut doc, acked.iter().chain(desk_heads).copied().collect());
+    let dirty = dirty && !doc.save_after(&acked).is_empty();
+    store::save(tx, &mut doc, heads_before.as_deref(), &document, Bookkeeping { acked: &acked, dirty }, at).await?;
+    Ok(true)
+}
+
+/// Records that the desk holds `heads` of a document; it stays dirty only
+/// if edits were made here since the push.
+async fn acknowledge(tx: &mut WriteTx, id: DocId, heads: &[ChangeHash], at: Timestamp) -> CoreResult<()> {
+    let Some(mut loaded) = store::load(tx, id).await? else {
+        return Ok(());
+    };
+    let acked = frontier(&mut loaded.doc, loaded.acked.iter().chain(heads).copied().collect());
+    let dirty = !loaded.doc.save_after(&acked).is_empty();
+    let document = Document::hydrate_as(&loaded.doc, id, loaded.kind).map_err(damaged)?;
+    let heads_now = loaded.doc.get_heads();
+    store::save(tx, &mut loaded.doc, Some(&heads_now), &document, Bookkeeping { acked: &acked, dirty }, at).await
+}
+
+/// The hashes of `known` that the document has and that are not ancestors of others.
+fn frontier(doc: &mut AutoCommit, known: BTreeSet<ChangeHash>) -> Vec<ChangeHash> {
+    let present: Vec<ChangeHash> = known.into_iter().filter(|h| doc.get_change_by_hash(h).is_some()).collect();
+    if present.len() <= 1 {
+        return present;
+    }
+    doc.fork_at(&present).map(|mut f| f.get_heads()).unwrap_or(present)
+}
+
+async fn notice(
+    tx: &mut WriteTx,
+    doc: DocId,
+    at: Timestamp,
+    kind: &str,
+    field: Option<&str>,
+    explanation: &str,
+) -> CoreResult<()> {
+    sqlx::query("INSERT INTO notices (doc_id, at, kind, field, explanation) VALUES (?, ?, ?, ?, ?)")
+        .bind(doc.to_string())
+        .bind(at.0)
+        .bind(kind)
+        .bind(field)
+        .bind(explanation)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! What the screens and the CLI show: plain, serialisable records built
+//! from documents and projections.
+
+use outpost_sync::model::{Ticket, TicketStatus};
+use outpost_sync::workflow::{fold_ticket, ticket_move_refusal};
+use serde::Serialize;
+
+use outpost_sync::model::Actor;
+
+/// A row of the ticket list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TicketRow {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub status: String,
+    pub priority: String,
+    pub client: Option<String>,
+    pub site: Option<String>,
+    pub address: String,
+    /// The next deadline that counts (ms since the epoch, UTC); none once done.
+    pub due_at: Option<i64>,
+    pub timer_running: bool,
+    pub conflicts: i64,
+}
+
+/// Everything about one ticket.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TicketDetail {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub priority: String,
+    pub support_level: String,
+    pub category: String,
+    pub client: Reference,
+    pub site: SiteView,
+    pub contact: ContactView,
+    pub equipment: Vec<EquipmentRow>,
+    pub reaction_due: Option<i64>,
+    pub resolution_due: Option<i64>,
+    pub due_at: Option<i64>,
+    pub work_log: Vec<NoteView>,
+    pub checklist: Vec<ChecklistItemView>,
+    pub time_entries: Vec<TimeEntryView>,
+    pub visits: Vec<VisitView>,
+    pub attachments: Vec<AttachmentView>,
+    pub signature: Option<SignatureView>,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+    pub escalations: Vec<EscalationView>,
+    pub part_requests: Vec<PartRequestRow>,
+    pub conflicts: Vec<String>,
+    /// Status moves this engineer may make now, by status code.
+    pub next_moves: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reference {
+    pub id: String,
+    /// `None` while the record has not reached this device.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SiteView {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub address: String,
+    pub region: String,
+    pub time_zone: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ContactView {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NoteView {
+    pub id: String,
+    pub at: i64,
+    pub by: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChecklistItemView {
+    pub key: String,
+    pub label: String,
+    pub done: bool,
+    pub at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimeEntryView {
+    pub id: String,
+    pub kind: String,
+    pub start: i64,
+    pub end: Option<i64>,
+    pub by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VisitView {
+    pub id: String,
+    pub arrived: i64,
+    pub left: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttachmentView {
+    pub id: String,
+    pub hash: String,
+    pub thumbnail: Option<String>,
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub at: i64,
+    /// Whether the bytes are on this device (a photo taken elsewhere is not, yet).
+    pub local: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SignatureView {
+    pub signer: String,
+    pub at: i64,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EscalationView {
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartRequestRow {
+    pub id: String,
+    pub ticket_id: String,
+    pub ticket_number: Option<String>,
+    pub part_number: String,
+    pub description: String,
+    pub quantity: i64,
+    pub status: String,
+    pub requested_at: i64,
+    pub tracking_number: Option<String>,
+    pub installed_serial: Option<String>,
+    pub removed_serial: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EquipmentRow {
+    pub id: String,
+    pub serial: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EquipmentDetail {
+    pub id: String,
+    pub serial: String,
+    pub model: String,
+    pub vendor: String,
+    pub class: String,
+    pub client: Reference,
+    pub site: Option<Reference>,
+    pub location_note: String,
+    pub covered_until: Option<i64>,
+    pub notes: String,
+    pub installed_parts: Vec<InstalledPartView>,
+    /// Tickets for this equipment, newest first: the desk's history and the tickets on this device.
+    pub service_history: Vec<HistoryEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstalledPartView {
+    pub part_number: String,
+    pub serial: String,
+    pub installed_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub ticket_id: String,
+    pub number: Option<String>,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    pub created_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArticleRow {
+    pub id: String,
+    pub title: String,
+    pub tags: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Article {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub language: String,
+}
+
+/// Something sync or the workflow resolved that a person should see.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Notice {
+    pub doc_id: String,
+    pub ticket_number: Option<String>,
+    pub at: i64,
+    /// `refused_edit`, `refused_document`, `too_large` or `workflow_conflict`.
+    pub kind: String,
+    pub field: Option<String>,
+    pub explanation: String,
+}
+
+/// The status moves `actor` may make on `ticket` now, in workflow order.
+pub(crate) fn next_moves(ticket: &Ticket, actor: &Actor) -> Vec<String> {
+    let state = fold_ticket(ticket);
+    TicketStatus::ALL
+        .into_iter()
+        .filter(|to| *to != state.status)
+        .filter(|to| ticket_move_refusal(actor, state.status, state.assignee.as_ref(), *to, None).is_none())
+        .map(|to| to.code().to_owned())
+        .collect()
+}
