@@ -228,7 +228,7 @@ pub fn new_document(document: &Document, actor: automerge::ActorId) -> Result<Au
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::Timestamp;
+    use crate::ids::{ContentHash, Timestamp};
 
     fn ticket() -> Ticket {
         let id = DocId::new_v7(Timestamp(1_700_000_000_000), [1; 10]);
@@ -249,6 +249,31 @@ mod tests {
         let bytes = doc.clone().save();
         let loaded = AutoCommit::load(&bytes).unwrap();
         assert_eq!(Document::hydrate(&loaded, ticket.id).unwrap(), Document::Ticket(ticket));
+    }
+
+    #[test]
+    fn attachments_with_and_without_a_thumbnail_both_read_back() {
+        use automerge::{transaction::Transactable, ReadDoc, ROOT};
+        let mut ticket = ticket();
+        let attachment = |n: u128, thumbnail: Option<ContentHash>| Attachment {
+            id: crate::ids::EntryId::from_u128(n),
+            hash: ContentHash("a".repeat(64)),
+            thumbnail,
+            name: "p.jpg".into(),
+            mime: "image/jpeg".into(),
+            size: 1,
+            at: Timestamp(0),
+            by: ticket.created_by,
+        };
+        ticket.attachments = vec![attachment(1, Some(ContentHash("b".repeat(64)))), attachment(2, None)];
+        let mut doc = new_document(&Document::Ticket(ticket.clone()), automerge::ActorId::from([1u8; 16])).unwrap();
+        assert_eq!(Document::hydrate(&doc, ticket.id).unwrap(), Document::Ticket(ticket.clone()));
+        // A document written before thumbnails existed has no such field at all.
+        let (_, list) = doc.get(ROOT, "attachments").unwrap().unwrap();
+        let (_, first) = doc.get(&list, 0).unwrap().unwrap();
+        doc.delete(&first, "thumbnail").unwrap();
+        let Document::Ticket(read) = Document::hydrate(&doc, ticket.id).unwrap() else { panic!("a ticket") };
+        assert_eq!(read.attachments[0].thumbnail, None);
     }
 
     #[test]

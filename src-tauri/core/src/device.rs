@@ -51,16 +51,22 @@ pub struct PairingInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DeviceEvent {
     /// The user changed documents here.
-    LocalChange { docs: Vec<String> },
+    LocalChange {
+        docs: Vec<String>,
+    },
     /// Sync brought changes from the desk.
-    RemoteChange { docs: Vec<String> },
+    RemoteChange {
+        docs: Vec<String>,
+    },
     SyncProgress(crate::sync::SyncProgress),
-    Connectivity { online: bool },
+    Connectivity {
+        online: bool,
+    },
     /// The desk revoked this device; its data is gone.
     Wiped,
 }
 
-const PAIRING_KEY: &str = "pairing";
+pub(crate) const PAIRING_KEY: &str = "pairing";
 
 /// One device's store and identity; cheap to clone and share.
 #[derive(Clone)]
@@ -213,7 +219,10 @@ pub(crate) fn parse_doc_id(kind: &'static str, id: &str) -> CoreResult<DocId> {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod url_tests {
     use super::normalise_desk_url;
 
     #[test]

@@ -15,6 +15,8 @@
 mod device;
 mod error;
 pub mod media;
+#[cfg(any(test, feature = "seeding"))]
+pub mod seeding;
 mod store;
 pub mod sync;
 mod views;

@@ -66,6 +66,10 @@ pub fn prepare_photo(bytes: &[u8], keep_location: bool) -> Result<PreparedPhoto,
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
         return Err(MediaError::UnsupportedFormat);
     }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        // The decoder would fill the missing part with grey; a cut-off photo is refused instead.
+        return Err(MediaError::Corrupt("the JPEG is cut short (no end-of-image marker)".into()));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decode_limits());
     let corrupt = |e: image::ImageError| MediaError::Corrupt(e.to_string());
@@ -84,6 +88,14 @@ pub fn prepare_photo(bytes: &[u8], keep_location: bool) -> Result<PreparedPhoto,
     let jpeg = encode_jpeg(&full, JPEG_QUALITY, kept_exif)?;
     let thumbnail = encode_jpeg(&shrink(&full, THUMBNAIL_EDGE), THUMBNAIL_QUALITY, None)?;
     Ok(PreparedPhoto { jpeg, thumbnail, width: full.width(), height: full.height() })
+}
+
+/// Whether the last scan of a JPEG is followed by its end-of-image marker.
+/// Inside scan data a 0xFF byte is always followed by 0x00 or a restart
+/// marker, so 0xFFDA (start of scan) and 0xFFD9 (end) found there are real.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    last_scan.is_some_and(|at| bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 fn shrink(picture: &DynamicImage, edge: u32) -> DynamicImage {
@@ -179,7 +191,8 @@ mod tests {
     fn a_kept_location_survives_but_the_orientation_is_not_applied_twice() {
         let photo = prepare_photo(&camera_jpeg(300, 200), true).unwrap();
         assert!(has_gps(&photo.jpeg), "the user asked to keep the location");
-        let mut decoder = ImageReader::new(Cursor::new(&photo.jpeg)).with_guessed_format().unwrap().into_decoder().unwrap();
+        let mut decoder =
+            ImageReader::new(Cursor::new(&photo.jpeg)).with_guessed_format().unwrap().into_decoder().unwrap();
         assert_eq!(decoder.orientation().unwrap(), Orientation::NoTransforms);
         assert_eq!((photo.width, photo.height), (200, 300));
     }

@@ -138,11 +138,10 @@ pub(crate) async fn load(conn: &mut SqliteConnection, id: DocId) -> CoreResult<O
     let Some((kind, snapshot, acked, dirty)) = row else {
         return Ok(None);
     };
-    let changes: Vec<(Vec<u8>,)> =
-        sqlx::query_as("SELECT bytes FROM document_changes WHERE doc_id = ? ORDER BY seq")
-            .bind(id.to_string())
-            .fetch_all(&mut *conn)
-            .await?;
+    let changes: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM document_changes WHERE doc_id = ? ORDER BY seq")
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
     let damaged = |e: automerge::AutomergeError| CoreError::Damaged(format!("document {id}: {e}"));
     let mut doc = AutoCommit::load(&snapshot).map_err(damaged)?;
     for (bytes,) in changes {
@@ -280,7 +279,8 @@ mod tests {
                 .unwrap();
             tx.commit().await.unwrap();
         }
-        let (pending,): (i64,) = sqlx::query_as("SELECT count(*) FROM document_changes").fetch_one(store.pool()).await.unwrap();
+        let (pending,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM document_changes").fetch_one(store.pool()).await.unwrap();
         assert!(pending < COMPACT_EVERY, "changes are folded into the snapshot from time to time ({pending} left)");
         store.pool().close().await;
         let store = Store::open(dir.path()).await.unwrap();

@@ -123,7 +123,9 @@ impl Device {
             report.progress.documents_sent += sent_docs;
             report.progress.documents_received += round.received.len() as u64;
             if !round.received.is_empty() {
-                self.announce(DeviceEvent::RemoteChange { docs: round.received.iter().map(DocId::to_string).collect() });
+                self.announce(DeviceEvent::RemoteChange {
+                    docs: round.received.iter().map(DocId::to_string).collect(),
+                });
             }
             self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
             if !round.more || report.progress.rounds >= MAX_ROUNDS {
@@ -138,8 +140,9 @@ impl Device {
 
     /// Every document with changes the desk has not acknowledged.
     async fn outbound(&self) -> CoreResult<Vec<OutboundDoc>> {
-        let ids: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM documents WHERE dirty = 1 ORDER BY updated_at").fetch_all(self.store().pool()).await?;
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE dirty = 1 ORDER BY updated_at")
+            .fetch_all(self.store().pool())
+            .await?;
         let mut outbound = Vec::new();
         let mut conn = self.store().pool().acquire().await?;
         for (id,) in ids {
@@ -241,7 +244,10 @@ impl Device {
                     self.announce(DeviceEvent::SyncProgress(progress.clone()));
                 }
             }
-            sqlx::query("UPDATE blobs SET uploaded = 1 WHERE hash = ?").bind(&hash).execute(self.store().pool()).await?;
+            sqlx::query("UPDATE blobs SET uploaded = 1 WHERE hash = ?")
+                .bind(&hash)
+                .execute(self.store().pool())
+                .await?;
             progress.blobs_sent += 1;
         }
         Ok(waiting)
@@ -281,7 +287,7 @@ fn random8() -> [u8; 8] {
 
 /// Merges the desk's changes into a document; `false` when the local copy
 /// lacks history they build on (the document is then asked for whole).
-async fn apply_update(
+pub(crate) async fn apply_update(
     tx: &mut WriteTx,
     id: DocId,
     kind: DocKind,

@@ -30,25 +30,56 @@ pub struct Context {
 pub enum TicketAction {
     Accept,
     /// Hands an assigned ticket back to the desk.
-    Decline { reason: String },
+    Decline {
+        reason: String,
+    },
     EnRoute,
     /// Arrives on site: a visit starts; a running travel timer stops.
-    Arrive { coordinates: Option<Coordinates> },
+    Arrive {
+        coordinates: Option<Coordinates>,
+    },
     /// Leaves the site for now (waiting for parts): the visit ends.
     WaitForParts,
-    AddNote { text: String },
-    EditDescription { text: String },
-    Tick { item: String, done: bool },
-    StartTimer { kind: TimeKind },
+    AddNote {
+        text: String,
+    },
+    EditDescription {
+        text: String,
+    },
+    Tick {
+        item: String,
+        done: bool,
+    },
+    StartTimer {
+        kind: TimeKind,
+    },
     StopTimer,
-    Attach { hash: ContentHash, thumbnail: Option<ContentHash>, name: String, mime: String, size: u64 },
-    Sign { signer: String, hash: ContentHash, size: u64 },
-    SetResolution { code: Option<String>, notes: String },
+    Attach {
+        hash: ContentHash,
+        thumbnail: Option<ContentHash>,
+        name: String,
+        mime: String,
+        size: u64,
+    },
+    Sign {
+        signer: String,
+        hash: ContentHash,
+        size: u64,
+    },
+    SetResolution {
+        code: Option<String>,
+        notes: String,
+    },
     /// Resolves the ticket: the visit ends and the engineer's timers stop.
     Resolve,
-    Escalate { to: SupportLevel, reason: String },
+    Escalate {
+        to: SupportLevel,
+        reason: String,
+    },
     /// Links a new part request (created alongside) to the ticket.
-    LinkPartRequest { request: DocId },
+    LinkPartRequest {
+        request: DocId,
+    },
 }
 
 fn invalid(reason: impl Into<String>) -> CoreError {
@@ -163,10 +194,10 @@ pub fn apply_to_ticket(
             t.resolution.notes.update(notes);
         }
         TicketAction::Resolve => {
+            move_to(&mut t, TicketStatus::Resolved, None, ctx)?;
             if t.resolution.code.is_none() && t.resolution.notes.as_str().trim().is_empty() {
                 return Err(invalid("set the resolution (a code or notes) before resolving"));
             }
-            move_to(&mut t, TicketStatus::Resolved, None, ctx)?;
             leave_site(&mut t, ctx);
             stop_timers(&mut t, ctx, None);
         }
@@ -293,10 +324,15 @@ pub fn new_part_request(
 pub enum PartAction {
     /// The part reached the engineer.
     Receive,
-    Cancel { reason: String },
+    Cancel {
+        reason: String,
+    },
     /// Records the serials of the part installed and of the faulty part
     /// removed; a delivered part becomes installed.
-    RecordSerials { installed: Option<String>, removed: Option<String> },
+    RecordSerials {
+        installed: Option<String>,
+        removed: Option<String>,
+    },
 }
 
 pub fn apply_to_part_request(request: &PartRequest, action: &PartAction, ctx: Context) -> CoreResult<PartRequest> {

@@ -259,7 +259,9 @@ pub struct Attachment {
     #[key]
     pub id: EntryId,
     pub hash: ContentHash,
-    /// A small preview (photos), uploaded before the full image.
+    /// A small preview (photos), uploaded before the full image. Added
+    /// after the first release: documents written before lack it.
+    #[autosurgeon(missing = "Default::default")]
     pub thumbnail: Option<ContentHash>,
     pub name: String,
     pub mime: String,

@@ -89,7 +89,12 @@ impl Device {
         // Items ticked on a ticket whose template has not arrived (or changed) still show.
         for (key, s) in &t.checklist {
             if !checklist.iter().any(|c| c.key == *key) {
-                checklist.push(ChecklistItemView { key: key.clone(), label: key.clone(), done: s.done, at: Some(s.at.0) });
+                checklist.push(ChecklistItemView {
+                    key: key.clone(),
+                    label: key.clone(),
+                    done: s.done,
+                    at: Some(s.at.0),
+                });
             }
         }
         let local_blobs: Vec<(String,)> =
@@ -260,7 +265,9 @@ impl Device {
         }
         service_history.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         let site = match e.site {
-            Some(s) => Some(Reference { id: s.to_string(), name: queries::reference_name(pool, &s.to_string()).await? }),
+            Some(s) => {
+                Some(Reference { id: s.to_string(), name: queries::reference_name(pool, &s.to_string()).await? })
+            }
             None => None,
         };
         Ok(EquipmentDetail {
@@ -269,7 +276,10 @@ impl Device {
             model: e.model.clone(),
             vendor: e.vendor.clone(),
             class: e.class.clone(),
-            client: Reference { id: e.client.to_string(), name: queries::reference_name(pool, &e.client.to_string()).await? },
+            client: Reference {
+                id: e.client.to_string(),
+                name: queries::reference_name(pool, &e.client.to_string()).await?,
+            },
             site,
             location_note: e.location_note.clone(),
             covered_until: e.covered_until.map(|t| t.0),

@@ -63,9 +63,10 @@ impl Device {
         at: outpost_sync::ids::Timestamp,
         change: impl FnOnce(&Document) -> CoreResult<Document>,
     ) -> CoreResult<Document> {
-        let mut loaded = store::load(tx, id).await?.filter(|l| l.kind == kind).ok_or_else(|| {
-            CoreError::not_found(kind_name(kind), id)
-        })?;
+        let mut loaded = store::load(tx, id)
+            .await?
+            .filter(|l| l.kind == kind)
+            .ok_or_else(|| CoreError::not_found(kind_name(kind), id))?;
         let before = Document::hydrate_as(&loaded.doc, id, kind).map_err(|e| CoreError::Damaged(e.to_string()))?;
         let after = change(&before)?;
         check_review(pairing, Some(&before), &after)?;
@@ -193,9 +194,13 @@ impl Device {
         let client = match (&new.client, &found_during) {
             (Some(id), _) => parse_doc_id("client", id)?,
             (None, Some(t)) => t.client,
-            (None, None) => return Err(CoreError::Invalid("name the client, or the ticket it was found during".into())),
+            (None, None) => {
+                return Err(CoreError::Invalid("name the client, or the ticket it was found during".into()))
+            }
         };
-        if found_during.is_none() && crate::store::queries::reference_name(self.store().pool(), &client.to_string()).await?.is_none() {
+        if found_during.is_none()
+            && crate::store::queries::reference_name(self.store().pool(), &client.to_string()).await?.is_none()
+        {
             return Err(CoreError::not_found("client", client));
         }
         let equipment =
@@ -209,7 +214,8 @@ impl Device {
         };
         let ctx = context(&pairing);
         let id = DocId::new_v7(ctx.now, fresh_random());
-        let spec = NewTicket { title: new.title, description: new.description, priority, client, found_during, equipment };
+        let spec =
+            NewTicket { title: new.title, description: new.description, priority, client, found_during, equipment };
         let ticket = work::new_ticket(&spec, id, ctx)?;
         let number = ticket.number.clone();
         let _guard = self.write_lock().await;

@@ -34,9 +34,11 @@ pub(crate) fn match_query(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-type TicketRowTuple = (String, String, String, String, String, Option<String>, Option<String>, String, Option<i64>, i64, i64);
+type TicketRowTuple =
+    (String, String, String, String, String, Option<String>, Option<String>, String, Option<i64>, i64, i64);
 
-const TICKET_COLUMNS: &str = "SELECT t.id, t.number, t.title, t.status, t.priority, c.name, s.name, t.address, t.due_at,
+const TICKET_COLUMNS: &str =
+    "SELECT t.id, t.number, t.title, t.status, t.priority, c.name, s.name, t.address, t.due_at,
         t.running_timer, t.conflicts
      FROM tickets t
      LEFT JOIN reference c ON c.id = t.client_id

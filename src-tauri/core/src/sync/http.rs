@@ -158,7 +158,8 @@ pub(crate) async fn upload_chunk(
 }
 
 pub(crate) async fn download_blob(http: &reqwest::Client, desk: &str, token: &str, hash: &str) -> CoreResult<Vec<u8>> {
-    let response = http.get(format!("{desk}/v1/blobs/{hash}")).bearer_auth(token).send().await.map_err(|e| offline(&e))?;
+    let response =
+        http.get(format!("{desk}/v1/blobs/{hash}")).bearer_auth(token).send().await.map_err(|e| offline(&e))?;
     if response.status() == reqwest::StatusCode::NOT_FOUND {
         return Err(CoreError::not_found("file", hash));
     }

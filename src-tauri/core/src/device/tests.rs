@@ -1,0 +1,364 @@
+//! Every operation against a real SQLite file, good input and bad.
+
+use std::io::Cursor;
+
+use autosurgeon::Text;
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+use outpost_sync::ids::{DocId, EntryId, Timestamp};
+use outpost_sync::model::{
+    Assignee, BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Document, Equipment, KbArticle,
+    Priority, Site, Sla, SupportLevel, Ticket, TicketStatus, TimeKind, Transition,
+};
+use outpost_sync::sample::Cast;
+
+use super::*;
+use crate::error::ErrorKind;
+use crate::seeding::{pair_offline, receive_from_desk};
+use crate::store::queries::TicketFilter;
+use crate::work::{PartAction, TicketAction};
+
+const T0: Timestamp = Timestamp(1_790_000_000_000);
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    device: Device,
+    cast: Cast,
+    ticket: String,
+    others_ticket: String,
+    equipment: String,
+    article: String,
+}
+
+fn id(n: u128) -> DocId {
+    DocId::from_u128(0x0190_0000_0000_7000_8000_0000_00A0_0000 + n)
+}
+
+fn ticket(cast: &Cast, n: u128, engineer: outpost_sync::model::Actor, due_in_hours: i64) -> Ticket {
+    let mut t = Ticket::new(id(n), cast.dispatcher, T0, format!("T-2026-{n:06}"), format!("Array degraded {n}"), id(1));
+    t.description = Text::with_value("Controller reports a failed disk in shelf 2.");
+    t.site.site = Some(id(2));
+    t.site.address = "Екатеринбург, ул. Ленина, 5".into();
+    t.checklist_template = Some(id(3));
+    t.equipment = vec![id(4)];
+    t.priority = Priority::P2;
+    t.sla =
+        Sla { reaction_due: None, resolution_due: Some(T0.plus_millis(due_in_hours * 3_600_000)), ..Sla::default() };
+    t.transitions.push(Transition {
+        id: EntryId::from_u128(n),
+        from: TicketStatus::New,
+        to: TicketStatus::Assigned,
+        at: T0,
+        by: cast.dispatcher,
+        assignee: Some(Assignee { engineer: Some(engineer.user), partner_org: None }),
+        reason: None,
+    });
+    t
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::open(dir.path()).await.unwrap();
+    let cast = Cast::default();
+    pair_offline(&device, cast.engineer, "http://127.0.0.1:9").await.unwrap();
+    let hours = BusinessHours { always: true, weekly: vec![], holidays: vec![] };
+    let mut equipment = Equipment::new(id(4), "SN-XR7-0042".into(), "StorArray 5000".into(), id(1));
+    equipment.service_history = vec![id(10)];
+    let documents = vec![
+        Document::Client(Client {
+            id: id(1),
+            name: "Уралтрансбанк".into(),
+            contract: None,
+            business_hours: hours,
+            points_balance: None,
+        }),
+        Document::Site(Site {
+            id: id(2),
+            client: id(1),
+            name: "Main data centre".into(),
+            address: "Екатеринбург, ул. Ленина, 5".into(),
+            region: "Yekaterinburg".into(),
+            time_zone: "Asia/Yekaterinburg".into(),
+            coordinates: None,
+        }),
+        Document::ChecklistTemplate(ChecklistTemplate {
+            id: id(3),
+            name: "Storage visit".into(),
+            items: ["power", "logs", "firmware"]
+                .iter()
+                .map(|k| ChecklistTemplateItem { key: (*k).into(), label: format!("Check {k}") })
+                .collect(),
+        }),
+        Document::Equipment(equipment),
+        Document::KbArticle(KbArticle {
+            id: id(5),
+            title: "Replacing a disk in a StorArray shelf".into(),
+            body: Text::with_value("Pull the caddy, wait for the rebuild to start."),
+            tags: vec!["storage".into()],
+            language: "en".into(),
+            attributes: Default::default(),
+        }),
+        Document::Ticket(ticket(&cast, 10, cast.engineer, 8)),
+        Document::Ticket(ticket(&cast, 11, cast.second_engineer, 2)),
+    ];
+    receive_from_desk(&device, &documents).await.unwrap();
+    Fixture {
+        _dir: dir,
+        device,
+        cast,
+        ticket: id(10).to_string(),
+        others_ticket: id(11).to_string(),
+        equipment: id(4).to_string(),
+        article: id(5).to_string(),
+    }
+}
+
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut bytes = Vec::new();
+    DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut bytes), ImageFormat::Jpeg).unwrap();
+    bytes
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(width, height, |x, _| Rgb([if x % 7 == 0 { 0 } else { 255 }; 3]));
+    let mut bytes = Vec::new();
+    DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
+    bytes
+}
+
+/// The store's bytes for every document: a failed operation must leave them as they were.
+async fn fingerprint(device: &Device) -> Vec<(String, Vec<u8>, i64)> {
+    sqlx::query_as(
+        "SELECT d.id, d.snapshot || coalesce(group_concat(c.bytes, x''), x''), d.dirty FROM documents d
+         LEFT JOIN document_changes c ON c.doc_id = d.id GROUP BY d.id ORDER BY d.id",
+    )
+    .fetch_all(device.store().pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_whole_visit_is_recorded_offline_and_survives_reopening() {
+    let f = fixture().await;
+    let d = &f.device;
+    let t = &f.ticket;
+    d.act(t, TicketAction::Accept).await.unwrap();
+    d.act(t, TicketAction::EnRoute).await.unwrap();
+    d.act(t, TicketAction::StartTimer { kind: TimeKind::Travel }).await.unwrap();
+    d.act(t, TicketAction::Arrive { coordinates: Some(outpost_sync::model::Coordinates { lat: 56.84, lon: 60.6 }) })
+        .await
+        .unwrap();
+    d.act(t, TicketAction::StartTimer { kind: TimeKind::Work }).await.unwrap();
+    d.act(t, TicketAction::AddNote { text: "Disk 3 in shelf 2 failed; swapping.".into() }).await.unwrap();
+    d.act(t, TicketAction::Tick { item: "power".into(), done: true }).await.unwrap();
+    d.act(t, TicketAction::Tick { item: "logs".into(), done: true }).await.unwrap();
+    let photo = d.attach_photo(t, &jpeg(3000, 2000), "shelf.png", false).await.unwrap();
+    assert_eq!((photo.width, photo.height), (2048, 1365));
+    let part = d.request_part(t, "HDD-600G-SAS", "spare disk", 1).await.unwrap();
+    d.act(t, TicketAction::Escalate { to: SupportLevel::L2Remote, reason: "firmware advice".into() }).await.unwrap();
+    d.sign(t, &png(400, 150), "Ivan Petrov").await.unwrap();
+    d.act(t, TicketAction::SetResolution { code: Some("replaced".into()), notes: "Disk replaced.".into() })
+        .await
+        .unwrap();
+    d.act(t, TicketAction::Resolve).await.unwrap();
+    let (found_id, number) = d
+        .create_ticket(crate::NewTicketInput {
+            title: "UPS battery swollen".into(),
+            found_during: Some(t.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let detail = d.ticket(t).await.unwrap();
+    assert_eq!(detail.status, "resolved");
+    assert_eq!(detail.work_log.len(), 1);
+    assert_eq!(detail.checklist.iter().filter(|c| c.done).count(), 2);
+    assert_eq!(detail.checklist.len(), 3, "the template's items show, ticked or not");
+    assert_eq!(detail.attachments.len(), 2, "the photo and the signature");
+    assert!(detail.attachments.iter().all(|a| a.local));
+    assert_eq!(detail.signature.as_ref().unwrap().signer, "Ivan Petrov");
+    assert_eq!(detail.part_requests.len(), 1);
+    assert_eq!(detail.part_requests[0].id, part);
+    assert_eq!(detail.support_level, "L2Remote");
+    assert_eq!(detail.client.name.as_deref(), Some("Уралтрансбанк"));
+    assert!(detail.time_entries.iter().all(|e| e.end.is_some()));
+    assert!(number.starts_with("F-"));
+
+    let status = d.status().await.unwrap();
+    assert_eq!(status.pending_documents, 3, "the ticket, the part request and the new ticket wait for the desk");
+    assert_eq!(status.pending_blobs, 3, "photo, thumbnail, signature");
+
+    // Reopen from the file: everything committed is there.
+    let dir = f._dir.path().to_owned();
+    d.close().await;
+    let reopened = Device::open(&dir).await.unwrap();
+    assert_eq!(reopened.ticket(t).await.unwrap(), detail);
+    assert_eq!(reopened.ticket(&found_id).await.unwrap().site.address, "Екатеринбург, ул. Ленина, 5");
+    assert_eq!(reopened.blob(&photo.thumbnail).await.unwrap().len() as u64 > 0, true);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let f = fixture().await;
+    let d = &f.device;
+    let t = f.ticket.as_str();
+    let before = fingerprint(d).await;
+    let unknown = id(999).to_string();
+    let cases: Vec<(&str, CoreError)> = vec![
+        ("unknown ticket", d.act(&unknown, TicketAction::Accept).await.unwrap_err()),
+        ("malformed id", d.act("ticket-1", TicketAction::Accept).await.unwrap_err()),
+        ("forbidden move", d.act(t, TicketAction::Resolve).await.unwrap_err()),
+        ("not assigned", d.act(&f.others_ticket, TicketAction::Accept).await.unwrap_err()),
+        (
+            "someone else's note",
+            d.act(&f.others_ticket, TicketAction::AddNote { text: "hi".into() }).await.unwrap_err(),
+        ),
+        (
+            "unknown checklist item",
+            d.act(t, TicketAction::Tick { item: "coffee".into(), done: true }).await.unwrap_err(),
+        ),
+        ("empty note", d.act(t, TicketAction::AddNote { text: " ".into() }).await.unwrap_err()),
+        ("corrupt image", d.attach_photo(t, b"\xFF\xD8\xFF\xE0garbage", "x.jpg", false).await.unwrap_err()),
+        (
+            "oversized image",
+            d.attach_photo(t, &vec![0xFF; crate::media::MAX_PHOTO_BYTES + 1], "x.jpg", false).await.unwrap_err(),
+        ),
+        ("not a png signature", d.sign(t, &jpeg(10, 10), "Ivan").await.unwrap_err()),
+        ("unnamed signer", d.sign(t, &png(10, 10), "  ").await.unwrap_err()),
+        ("zero parts", d.request_part(t, "HDD", "", 0).await.unwrap_err()),
+        ("part for someone else's ticket", d.request_part(&f.others_ticket, "HDD", "", 1).await.unwrap_err()),
+        ("unknown part request", d.act_on_part_request(&unknown, PartAction::Receive).await.unwrap_err()),
+        (
+            "untitled ticket",
+            d.create_ticket(crate::NewTicketInput { found_during: Some(t.into()), ..Default::default() })
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "ticket for an unknown client",
+            d.create_ticket(crate::NewTicketInput {
+                title: "x".into(),
+                client: Some(unknown.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err(),
+        ),
+        ("unknown equipment", d.equipment(&unknown).await.unwrap_err()),
+        ("unknown article", d.article(&unknown).await.unwrap_err()),
+        ("bad hash", d.blob("../../etc/passwd").await.unwrap_err()),
+    ];
+    for (case, err) in &cases {
+        let expected = match *case {
+            "unknown ticket"
+            | "unknown part request"
+            | "unknown equipment"
+            | "unknown article"
+            | "ticket for an unknown client" => ErrorKind::NotFound,
+            "forbidden move" | "not assigned" | "someone else's note" | "part for someone else's ticket" => {
+                ErrorKind::Refused
+            }
+            _ => ErrorKind::Invalid,
+        };
+        assert_eq!(err.kind(), expected, "{case}: {err}");
+        assert!(!err.to_string().is_empty());
+    }
+    assert_eq!(fingerprint(d).await, before, "no failed operation changed the store");
+    assert_eq!(d.status().await.unwrap().pending_blobs, 0);
+}
+
+#[tokio::test]
+async fn an_unpaired_device_reads_nothing_into_existence_and_edits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::open(dir.path()).await.unwrap();
+    let err = device.act(&id(10).to_string(), TicketAction::Accept).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotPaired);
+    assert_eq!(device.sync_now().await.unwrap_err().kind(), ErrorKind::NotPaired);
+    assert!(device.tickets(&TicketFilter::default()).await.unwrap().is_empty());
+    assert!(device.pairing_info().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn tickets_are_listed_by_urgency_filtered_and_found_through_client_site_equipment_and_notes() {
+    let f = fixture().await;
+    let d = &f.device;
+    let all = d.tickets(&TicketFilter::default()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(),
+        ["T-2026-000011", "T-2026-000010"],
+        "nearest deadline first"
+    );
+    assert_eq!(all[0].client.as_deref(), Some("Уралтрансбанк"));
+    assert_eq!(all[0].site.as_deref(), Some("Main data centre"));
+
+    d.act(&f.ticket, TicketAction::Accept).await.unwrap();
+    d.act(&f.ticket, TicketAction::AddNote { text: "Fan tray rattles".into() }).await.unwrap();
+    let search = |text: &str| TicketFilter { search: Some(text.into()), ..TicketFilter::default() };
+    for (query, expected) in [
+        ("уралтранс", 2),
+        ("data centre", 2),
+        ("SN-XR7", 2),
+        ("storarray", 2),
+        ("rattles", 1),
+        ("T-2026-000010", 1),
+        ("nothing-like-this", 0),
+        // No words at all: no search, every ticket.
+        ("\"*^(", 2),
+    ] {
+        assert_eq!(d.tickets(&search(query)).await.unwrap().len(), expected, "search {query:?}");
+    }
+    let accepted = TicketFilter { statuses: vec!["accepted".into()], ..TicketFilter::default() };
+    assert_eq!(d.tickets(&accepted).await.unwrap().len(), 1);
+    let p1 = TicketFilter { priority: Some("P1".into()), ..TicketFilter::default() };
+    assert!(d.tickets(&p1).await.unwrap().is_empty());
+    d.act(&f.ticket, TicketAction::EnRoute).await.unwrap();
+    d.act(&f.ticket, TicketAction::Arrive { coordinates: None }).await.unwrap();
+    let today = now().0;
+    let visits =
+        TicketFilter { visits_between: Some((today - 3_600_000, today + 3_600_000)), ..TicketFilter::default() };
+    assert_eq!(d.tickets(&visits).await.unwrap().len(), 1, "today's visits");
+}
+
+#[tokio::test]
+async fn equipment_is_looked_up_by_serial_with_its_history_and_articles_are_searched() {
+    let f = fixture().await;
+    let d = &f.device;
+    let found = d.equipment_by_serial("sn-xr7").await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, f.equipment);
+    assert!(d.equipment_by_serial("100%").await.unwrap().is_empty(), "LIKE wildcards are literal");
+    assert_eq!(d.equipment_by_serial(" ").await.unwrap_err().kind(), ErrorKind::Invalid);
+    let detail = d.equipment(&f.equipment).await.unwrap();
+    let history: Vec<&str> = detail.service_history.iter().map(|h| h.ticket_id.as_str()).collect();
+    assert!(history.contains(&f.ticket.as_str()) && history.contains(&f.others_ticket.as_str()), "{history:?}");
+    assert_eq!(d.search_equipment("StorArray").await.unwrap().len(), 1);
+
+    let articles = d.articles("caddy").await.unwrap();
+    assert_eq!(articles.len(), 1);
+    assert_eq!(d.article(&f.article).await.unwrap().title, "Replacing a disk in a StorArray shelf");
+    assert_eq!(d.articles("").await.unwrap().len(), 1, "an empty search lists them all");
+}
+
+#[tokio::test]
+async fn signing_out_is_refused_while_the_desk_lacks_changes_unless_confirmed() {
+    let f = fixture().await;
+    let d = &f.device;
+    d.act(&f.ticket, TicketAction::Accept).await.unwrap();
+    assert_eq!(d.sign_out(false).await.unwrap_err().kind(), ErrorKind::Unsynced);
+    assert!(d.pairing_info().await.unwrap().is_some(), "nothing was erased");
+    d.sign_out(true).await.unwrap();
+    assert!(d.pairing_info().await.unwrap().is_none());
+    assert!(d.tickets(&TicketFilter::default()).await.unwrap().is_empty());
+    let _ = &f.cast;
+}
+
+#[tokio::test]
+async fn the_next_moves_offered_are_the_ones_the_workflow_allows() {
+    let f = fixture().await;
+    let d = &f.device;
+    assert_eq!(d.ticket(&f.ticket).await.unwrap().next_moves, ["new", "accepted"]);
+    d.act(&f.ticket, TicketAction::Accept).await.unwrap();
+    assert_eq!(d.ticket(&f.ticket).await.unwrap().next_moves, ["new", "en_route", "on_site"]);
+    assert!(d.ticket(&f.others_ticket).await.unwrap().next_moves.is_empty(), "not this engineer's ticket");
+}

@@ -1,0 +1,42 @@
+//! Filling a store without a desk: documents written as the desk would
+//! send them, and a pairing set directly. For tests and benchmarks only
+//! (feature `seeding`); the app itself only receives documents through sync.
+
+use automerge::ActorId;
+use outpost_sync::model::{new_document, Actor, Document};
+
+use crate::device::{now, Device, Pairing, PAIRING_KEY};
+use crate::error::CoreResult;
+use crate::store;
+
+/// Makes `device` act as `actor`, paired with a desk at `desk_url` that it has never reached.
+pub async fn pair_offline(device: &Device, actor: Actor, desk_url: &str) -> CoreResult<()> {
+    let pairing = Pairing {
+        desk_url: desk_url.to_owned(),
+        device_id: "00000000-0000-7000-8000-000000000000".into(),
+        token: "not-a-real-token".into(),
+        actor,
+        automerge_actor: hex::encode(ActorId::random().to_bytes()),
+    };
+    let mut tx = device.store().begin_write().await?;
+    store::put_setting(&mut tx, PAIRING_KEY, &serde_json::to_string(&pairing).expect("a pairing serialises")).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores `documents` as if the desk had written and sent them, in batches of one transaction.
+pub async fn receive_from_desk(device: &Device, documents: &[Document]) -> CoreResult<()> {
+    let desk = ActorId::from(*b"outpost-desk-v1!");
+    let at = now();
+    for batch in documents.chunks(500) {
+        let mut tx = device.store().begin_write().await?;
+        for document in batch {
+            let mut doc = new_document(document, desk.clone())?;
+            let heads = doc.get_heads();
+            let bytes = doc.save();
+            crate::sync::apply_update(&mut tx, document.id(), document.kind(), &bytes, &heads, at).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
