@@ -1,0 +1,95 @@
+//! Two devices sync through a proxy that cuts connections mid-request and
+//! mid-reply, delays replies and sends requests to the desk twice, while
+//! the desk itself is killed and restarted in the middle of syncs. Once the
+//! network behaves, everything converges: every note arrives exactly once,
+//! every photo arrives whole, and both devices match the desk.
+
+use std::time::Duration;
+
+use outpost_core::work::TicketAction;
+use outpost_core::Device;
+use outpost_scenarios::{job_for, photo, sync_until_ok, Desk, Fault, Proxy};
+
+async fn edit(device: &Device, ticket: &str, name: &str, step: u32) -> Option<String> {
+    device.act(ticket, TicketAction::AddNote { text: format!("{name} note {step}") }).await.unwrap();
+    if step % 7 == 3 {
+        let attached = device.attach_photo(ticket, &photo(step as u8, 900, 700), "p.jpg", false).await.unwrap();
+        return Some(attached.hash);
+    }
+    None
+}
+
+async fn scenario(seed: u64) {
+    let root = tempfile::tempdir().unwrap();
+    let mut desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Anna").await;
+    let job = job_for(&desk, &engineer, seed as u128).await;
+    let ticket = job.ticket.to_string();
+    let proxy = Proxy::start(desk.addr, seed, 45).await;
+    let a = desk.paired_device(&engineer, &root.path().join("a"), Some(&proxy.url())).await;
+    let b = desk.paired_device(&engineer, &root.path().join("b"), Some(&proxy.url())).await;
+    proxy.set_fault_percent(0);
+    sync_until_ok(&a, 3).await;
+    sync_until_ok(&b, 3).await;
+    a.act(&ticket, TicketAction::Accept).await.unwrap();
+    proxy.set_fault_percent(45);
+
+    let mut photos = Vec::new();
+    let mut failures = 0;
+    for step in 0..24u32 {
+        let (device, name) = if step % 2 == 0 { (&a, "a") } else { (&b, "b") };
+        photos.extend(edit(device, &ticket, name, step).await);
+        if step % 8 == 5 {
+            // Kill the desk while this device's sync is in flight, then bring it back.
+            let syncing = tokio::spawn({
+                let device = device.clone();
+                async move { device.sync_now().await }
+            });
+            tokio::time::sleep(Duration::from_millis(u64::from(step) * 3)).await;
+            desk.stop();
+            failures += usize::from(syncing.await.unwrap().is_err());
+            desk.start_again().await;
+        } else if device.sync_now().await.is_err() {
+            failures += 1;
+        }
+    }
+    let faults = proxy.faults();
+    assert!(faults.iter().any(|f| *f != Fault::None), "the network misbehaved: {faults:?}");
+    assert!(failures > 0, "some syncs failed on the way");
+
+    proxy.set_fault_percent(0);
+    for device in [&a, &b, &a] {
+        sync_until_ok(device, 5).await;
+    }
+    let on_a = a.ticket(&ticket).await.unwrap();
+    let on_b = b.ticket(&ticket).await.unwrap();
+    let on_desk = desk.ticket(job.ticket).await;
+    let notes = |texts: Vec<&str>| {
+        let mut texts: Vec<String> = texts.into_iter().map(str::to_owned).collect();
+        texts.sort();
+        texts
+    };
+    let expected: Vec<String> = notes(
+        (0..24u32).map(|s| format!("{} note {s}", if s % 2 == 0 { "a" } else { "b" })).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+    );
+    assert_eq!(notes(on_desk.work_log.iter().map(|n| n.text.as_str()).collect()), expected, "each note once at the desk");
+    assert_eq!(notes(on_a.work_log.iter().map(|n| n.text.as_str()).collect()), expected);
+    assert_eq!(
+        on_a.work_log.iter().map(|n| &n.id).collect::<Vec<_>>(),
+        on_b.work_log.iter().map(|n| &n.id).collect::<Vec<_>>(),
+        "both devices hold the same log in the same order"
+    );
+    assert_eq!(on_desk.attachments.len(), photos.len());
+    for hash in &photos {
+        assert!(desk.has_blob(hash).await, "photo {hash} arrived whole");
+    }
+    assert_eq!(on_a.status, "accepted");
+    assert_eq!(desk.audit_count().await, 0, "no edit was refused");
+}
+
+#[tokio::test]
+async fn sync_converges_through_cuts_delays_duplicates_and_desk_restarts() {
+    for seed in [11, 2026, 4242] {
+        scenario(seed).await;
+    }
+}
