@@ -56,6 +56,7 @@ async fn scenario(seed: u64) {
     let faults = proxy.faults();
     assert!(faults.iter().any(|f| *f != Fault::None), "the network misbehaved: {faults:?}");
     assert!(failures > 0, "some syncs failed on the way");
+    eprintln!("seed {seed}: {failures} failed syncs; faults {:?}", faults.iter().filter(|f| **f != Fault::None).collect::<Vec<_>>());
 
     proxy.set_fault_percent(0);
     for device in [&a, &b, &a] {
