@@ -23,7 +23,8 @@ const RUNS: u64 = 100;
 /// The child: works on the ticket and syncs, reporting each committed edit, until killed.
 #[tokio::test]
 async fn child_works_until_killed() {
-    let (Ok(dir), Ok(ticket), Ok(run)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_TICKET), std::env::var(CHILD_RUN))
+    let (Ok(dir), Ok(ticket), Ok(run)) =
+        (std::env::var(CHILD_DIR), std::env::var(CHILD_TICKET), std::env::var(CHILD_RUN))
     else {
         return; // Run by the harness as an ordinary test: nothing to do.
     };
@@ -80,11 +81,8 @@ fn run_child_and_kill(dir: &std::path::Path, ticket: &str, run: u64, after: Dura
 }
 
 async fn integrity(dir: &std::path::Path) -> String {
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.join(outpost_core::STORE_FILE))
-        .connect()
-        .await
-        .unwrap();
+    let mut conn =
+        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join(outpost_core::STORE_FILE)).connect().await.unwrap();
     let (result,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(&mut conn).await.unwrap();
     result
 }
@@ -123,8 +121,7 @@ async fn no_committed_edit_is_lost_when_the_app_is_killed_mid_write_or_mid_sync(
 
         assert_eq!(integrity(&dir).await, "ok", "run {run}: the store is not corrupt");
         let reopened = Device::open(&dir).await.unwrap();
-        let notes: Vec<String> =
-            reopened.ticket(&ticket).await.unwrap().work_log.into_iter().map(|n| n.text).collect();
+        let notes: Vec<String> = reopened.ticket(&ticket).await.unwrap().work_log.into_iter().map(|n| n.text).collect();
         for text in &tally.committed {
             assert!(notes.contains(text), "run {run}: {text:?} was reported committed and is gone");
         }

@@ -56,7 +56,10 @@ async fn scenario(seed: u64) {
     let faults = proxy.faults();
     assert!(faults.iter().any(|f| *f != Fault::None), "the network misbehaved: {faults:?}");
     assert!(failures > 0, "some syncs failed on the way");
-    eprintln!("seed {seed}: {failures} failed syncs; faults {:?}", faults.iter().filter(|f| **f != Fault::None).collect::<Vec<_>>());
+    eprintln!(
+        "seed {seed}: {failures} failed syncs; faults {:?}",
+        faults.iter().filter(|f| **f != Fault::None).collect::<Vec<_>>()
+    );
 
     proxy.set_fault_percent(0);
     for device in [&a, &b, &a] {
@@ -71,9 +74,18 @@ async fn scenario(seed: u64) {
         texts
     };
     let expected: Vec<String> = notes(
-        (0..24u32).map(|s| format!("{} note {s}", if s % 2 == 0 { "a" } else { "b" })).collect::<Vec<_>>().iter().map(String::as_str).collect(),
+        (0..24u32)
+            .map(|s| format!("{} note {s}", if s % 2 == 0 { "a" } else { "b" }))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
     );
-    assert_eq!(notes(on_desk.work_log.iter().map(|n| n.text.as_str()).collect()), expected, "each note once at the desk");
+    assert_eq!(
+        notes(on_desk.work_log.iter().map(|n| n.text.as_str()).collect()),
+        expected,
+        "each note once at the desk"
+    );
     assert_eq!(notes(on_a.work_log.iter().map(|n| n.text.as_str()).collect()), expected);
     assert_eq!(
         on_a.work_log.iter().map(|n| &n.id).collect::<Vec<_>>(),

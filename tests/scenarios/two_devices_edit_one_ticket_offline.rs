@@ -50,7 +50,10 @@ async fn work_offline(tablet: &Device, laptop: &Device, ticket: &str) -> (String
     laptop.act(ticket, TicketAction::AddNote { text: "laptop: firmware 4.2 downloaded".into() }).await.unwrap();
     laptop.act(ticket, TicketAction::Tick { item: "firmware".into(), done: true }).await.unwrap();
     laptop
-        .act(ticket, TicketAction::EditDescription { text: "Disk failed in shelf 2. Customer wants a call back.".into() })
+        .act(
+            ticket,
+            TicketAction::EditDescription { text: "Disk failed in shelf 2. Customer wants a call back.".into() },
+        )
         .await
         .unwrap();
     let laptop_photo = laptop.attach_photo(ticket, &photo(2, 800, 600), "rack.png", false).await.unwrap();

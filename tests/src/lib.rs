@@ -92,8 +92,7 @@ impl Desk {
 
     /// A new device for `actor`, paired through the desk's HTTP endpoint (`via` another URL if given).
     pub async fn paired_device(&self, actor: &Actor, dir: &Path, via: Option<&str>) -> Device {
-        let code =
-            accounts::issue_pairing_code(&self.db.pool, actor.user, outpost_desk::now(), 600_000).await.unwrap();
+        let code = accounts::issue_pairing_code(&self.db.pool, actor.user, outpost_desk::now(), 600_000).await.unwrap();
         let device = Device::open(dir).await.unwrap();
         device.pair(via.unwrap_or(&self.url()), &code, "test tablet").await.unwrap();
         device

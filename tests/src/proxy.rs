@@ -113,11 +113,8 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
         buffer.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     while buffer.len() < header_end + length {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {

@@ -45,23 +45,31 @@ pub(crate) enum Command {
         limit: u32,
     },
     /// Searches tickets by words in them and in their client, site and equipment.
-    Search { words: Vec<String> },
+    Search {
+        words: Vec<String>,
+    },
     /// Shows one ticket whole.
-    Ticket { id: String },
+    Ticket {
+        id: String,
+    },
     /// Writes a ticket as JSON to a file (or stdout).
     Export {
         id: String,
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    Accept { id: String },
+    Accept {
+        id: String,
+    },
     /// Hands an assigned ticket back to the desk.
     Decline {
         id: String,
         #[arg(long)]
         reason: String,
     },
-    EnRoute { id: String },
+    EnRoute {
+        id: String,
+    },
     /// Arrives on site: a visit starts.
     Arrive {
         id: String,
@@ -71,11 +79,19 @@ pub(crate) enum Command {
         lon: Option<f64>,
     },
     /// Leaves to wait for parts: the visit ends.
-    WaitParts { id: String },
+    WaitParts {
+        id: String,
+    },
     /// Adds a work-log note.
-    Note { id: String, text: Vec<String> },
+    Note {
+        id: String,
+        text: Vec<String>,
+    },
     /// Replaces the description (merged by character with others' edits).
-    Describe { id: String, text: Vec<String> },
+    Describe {
+        id: String,
+        text: Vec<String>,
+    },
     /// Ticks a checklist item (or unticks it with --undo).
     Tick {
         id: String,
@@ -111,7 +127,9 @@ pub(crate) enum Command {
         #[arg(long, default_value = "")]
         notes: String,
     },
-    Resolve { id: String },
+    Resolve {
+        id: String,
+    },
     Escalate {
         id: String,
         #[arg(long, value_enum)]
@@ -146,13 +164,21 @@ pub(crate) enum Command {
         action: PartCommand,
     },
     /// Looks equipment up by serial (or shows it by id) with its service history.
-    Equipment { serial_or_id: String },
+    Equipment {
+        serial_or_id: String,
+    },
     /// Searches equipment by serial, model or vendor words.
-    EquipmentSearch { words: Vec<String> },
+    EquipmentSearch {
+        words: Vec<String>,
+    },
     /// Lists knowledge-base articles, or searches them.
-    Kb { words: Vec<String> },
+    Kb {
+        words: Vec<String>,
+    },
     /// Reads one knowledge-base article.
-    Article { id: String },
+    Article {
+        id: String,
+    },
     /// Syncs with the desk once, or keeps syncing (--watch) until interrupted.
     Sync {
         #[arg(long)]
@@ -464,7 +490,10 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
             let bytes = device.blob(&hash).await?;
             std::fs::write(&output, &bytes)
                 .map_err(|e| CoreError::Invalid(format!("cannot write {}: {e}", output.display())))?;
-            out.done(&format!("wrote {} bytes to {}", bytes.len(), output.display()), serde_json::json!({ "bytes": bytes.len() }));
+            out.done(
+                &format!("wrote {} bytes to {}", bytes.len(), output.display()),
+                serde_json::json!({ "bytes": bytes.len() }),
+            );
         }
     }
     Ok(())

@@ -45,10 +45,8 @@ impl Output {
 
 /// A UTC millisecond timestamp as local time for people.
 pub(crate) fn time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string(),
-    )
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
 }
 
 pub(crate) fn opt_time(ms: Option<i64>) -> String {
