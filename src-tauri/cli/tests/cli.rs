@@ -1,0 +1,162 @@
+//! The `outpost` binary against a real desk on loopback: a day's work from
+//! the command line, JSON output, and exit codes for bad input.
+
+use std::path::Path;
+use std::process::Command;
+
+use outpost_scenarios::{job_for, photo, signature_png, Desk};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+fn outpost(data_dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("OUTPOST_DATA_DIR")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `outpost` off the async threads (it blocks until the child exits).
+async fn run(data_dir: &Path, args: &[&str]) -> Run {
+    let dir = data_dir.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || outpost(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap()
+}
+
+fn ok(run: &Run, what: &str) {
+    assert_eq!(run.code, 0, "{what} failed: {}{}", run.stdout, run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engineer_works_a_ticket_from_the_command_line() {
+    let root = tempfile::tempdir().unwrap();
+    let desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Stepan").await;
+    let job = job_for(&desk, &engineer, 21).await;
+    let ticket = job.ticket.to_string();
+    let dir = root.path().join("device");
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+
+    let paired = run(&dir, &["--json", "pair", &desk.url(), &code]).await;
+    ok(&paired, "pair");
+    assert_eq!(paired.json()["user_id"], engineer.user.to_string());
+    ok(&run(&dir, &["sync"]).await, "first sync");
+    let list = run(&dir, &["--json", "tickets"]).await;
+    ok(&list, "tickets");
+    assert_eq!(list.json()[0]["id"], ticket);
+
+    let photo_file = root.path().join("shelf.jpg");
+    std::fs::write(&photo_file, photo(3, 2400, 1800)).unwrap();
+    let signature_file = root.path().join("signature.png");
+    std::fs::write(&signature_file, signature_png()).unwrap();
+    let photo_path = photo_file.to_str().unwrap();
+    let signature_path = signature_file.to_str().unwrap();
+    for args in [
+        vec!["accept", &ticket],
+        vec!["en-route", &ticket],
+        vec!["arrive", &ticket, "--lat", "55.03", "--lon", "82.92"],
+        vec!["timer", "start", &ticket],
+        vec!["note", &ticket, "Replaced", "the", "controller", "battery"],
+        vec!["tick", &ticket, "power"],
+        vec!["photo", &ticket, photo_path],
+        vec!["sign", &ticket, signature_path, "--signer", "Анна Сергеевна"],
+        vec!["resolution", &ticket, "--code", "replaced", "--notes", "Battery replaced, array healthy."],
+        vec!["resolve", &ticket],
+    ] {
+        ok(&run(&dir, &args).await, &args.join(" "));
+    }
+    let shown = run(&dir, &["--json", "ticket", &ticket]).await;
+    ok(&shown, "ticket");
+    let detail = shown.json();
+    assert_eq!(detail["status"], "resolved");
+    assert_eq!(detail["work_log"][0]["text"], "Replaced the controller battery");
+    assert_eq!(detail["signature"]["signer"], "Анна Сергеевна");
+    assert_eq!(detail["visits"][0]["lat"], 55.03);
+
+    let status = run(&dir, &["--json", "status"]).await;
+    assert_eq!(status.json()["pending_documents"], 1);
+    let synced = run(&dir, &["--json", "sync"]).await;
+    ok(&synced, "sync");
+    assert_eq!(synced.json()["progress"]["blobs_sent"], 3, "photo, thumbnail and signature uploaded");
+    let on_desk = desk.ticket(job.ticket).await;
+    assert_eq!(outpost_sync::workflow::fold_ticket(&on_desk).status.code(), "resolved");
+    assert_eq!(on_desk.work_log[0].text, "Replaced the controller battery");
+
+    let export = root.path().join("ticket.json");
+    ok(&run(&dir, &["export", &ticket, "--output", export.to_str().unwrap()]).await, "export");
+    let exported: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    assert_eq!(exported["number"], detail["number"]);
+    let search = run(&dir, &["--json", "search", "controller", "battery"]).await;
+    assert_eq!(search.json().as_array().unwrap().len(), 1, "the note's words find the ticket");
+    let text = run(&dir, &["ticket", &ticket]).await;
+    ok(&text, "ticket as text");
+    assert!(text.stdout.contains("[x] Check power"), "{}", text.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error_and_an_exit_code_that_says_what_kind() {
+    let root = tempfile::tempdir().unwrap();
+    let desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Lev").await;
+    let job = job_for(&desk, &engineer, 22).await;
+    let ticket = job.ticket.to_string();
+    let dir = root.path().join("device");
+
+    let unpaired = run(&dir, &["--json", "accept", &ticket]).await;
+    assert_eq!(unpaired.code, 5, "{}", unpaired.stdout);
+    assert_eq!(unpaired.json()["error"], "not_paired");
+    assert_eq!(run(&dir, &["pair", "http://127.0.0.1:9", "CODE"]).await.code, 6, "unreachable desk");
+    let bad_code = run(&dir, &["pair", &desk.url(), "NOPE"]).await;
+    assert_eq!(bad_code.code, 7, "the desk refuses the code");
+    assert!(bad_code.stderr.starts_with("error: "), "{}", bad_code.stderr);
+
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+    ok(&run(&dir, &["pair", &desk.url(), &code]).await, "pair");
+    ok(&run(&dir, &["sync"]).await, "sync");
+    let garbage = root.path().join("garbage.jpg");
+    std::fs::write(&garbage, b"\xFF\xD8\xFF\xE0 not really a photo").unwrap();
+    let unknown = "01900000-0000-7000-8000-0000000000ff";
+    for (args, expected) in [
+        (vec!["accept", unknown], 3),
+        (vec!["accept", "not-an-id"], 2),
+        (vec!["resolve", &ticket], 4),
+        (vec!["note", &ticket], 2),
+        (vec!["tick", &ticket, "coffee"], 2),
+        (vec!["photo", &ticket, garbage.to_str().unwrap()], 2),
+        (vec!["photo", &ticket, "/no/such/file.jpg"], 2),
+        (vec!["escalate", &ticket, "--to", "l9", "--reason", "x"], 2),
+        (vec!["equipment", "NO-SUCH-SERIAL"], 3),
+        (vec!["blob", "abc", "--output", "/tmp/x"], 2),
+    ] {
+        let result = run(&dir, &args).await;
+        assert_eq!(result.code, expected, "{}: {}{}", args.join(" "), result.stdout, result.stderr);
+        assert!(!result.stderr.trim().is_empty(), "{} says why", args.join(" "));
+    }
+    let status = run(&dir, &["--json", "status"]).await;
+    assert_eq!(status.json()["pending_documents"], 0, "no failed command changed anything");
+    let signed_out = run(&dir, &["sign-out"]).await;
+    ok(&signed_out, "sign-out with nothing unsynced");
+}
