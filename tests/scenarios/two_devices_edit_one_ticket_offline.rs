@@ -3,10 +3,10 @@
 //! photo each. They sync in either order; the desk and both devices end
 //! identical, with nothing either of them did lost.
 
-use outpost_core::work::TicketAction;
+use outpost_core::work::{TicketAction, Timer};
 use outpost_core::{Device, TicketDetail};
 use outpost_scenarios::{job_for, photo, signature_png, sync_until_ok, Desk};
-use outpost_sync::model::{Ticket, TimeKind};
+use outpost_sync::model::Ticket;
 use outpost_sync::workflow::fold_ticket;
 
 /// What must agree everywhere, with the device-only `local` flags left out.
@@ -38,7 +38,7 @@ async fn work_offline(tablet: &Device, laptop: &Device, ticket: &str) -> (String
     tablet.act(ticket, TicketAction::Accept).await.unwrap();
     tablet.act(ticket, TicketAction::EnRoute).await.unwrap();
     tablet.act(ticket, TicketAction::Arrive { coordinates: None }).await.unwrap();
-    tablet.act(ticket, TicketAction::StartTimer { kind: TimeKind::Work }).await.unwrap();
+    tablet.act(ticket, TicketAction::StartTimer { kind: Timer::Work }).await.unwrap();
     tablet.act(ticket, TicketAction::AddNote { text: "tablet: pulled disk 3".into() }).await.unwrap();
     tablet.act(ticket, TicketAction::Tick { item: "power".into(), done: true }).await.unwrap();
     tablet.act(ticket, TicketAction::EditDescription { text: "URGENT: Disk failed in shelf 2.".into() }).await.unwrap();

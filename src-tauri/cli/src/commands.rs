@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 use outpost_core::sync::{Schedule, SyncLoop};
-use outpost_core::work::{PartAction, TicketAction};
+use outpost_core::work::{EscalationLevel, Location, PartAction, TicketAction, Timer};
 use outpost_core::{CoreError, Device, DeviceEvent, NewTicketInput, TicketFilter};
-use outpost_sync::model::{Coordinates, SupportLevel, TimeKind};
 
 use crate::output::{opt_time, time, Output};
 
@@ -341,7 +340,7 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
         Command::Decline { id, reason } => act(device, out, &id, TicketAction::Decline { reason }, "declined").await?,
         Command::EnRoute { id } => act(device, out, &id, TicketAction::EnRoute, "en route").await?,
         Command::Arrive { id, lat, lon } => {
-            let coordinates = lat.zip(lon).map(|(lat, lon)| Coordinates { lat, lon });
+            let coordinates = lat.zip(lon).map(|(lat, lon)| Location { lat, lon });
             act(device, out, &id, TicketAction::Arrive { coordinates }, "on site; visit started").await?;
         }
         Command::WaitParts { id } => act(device, out, &id, TicketAction::WaitForParts, "waiting for parts").await?,
@@ -357,8 +356,8 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
         }
         Command::Timer { action: TimerCommand::Start { id, kind } } => {
             let kind = match kind {
-                Kind::Travel => TimeKind::Travel,
-                Kind::Work => TimeKind::Work,
+                Kind::Travel => Timer::Travel,
+                Kind::Work => Timer::Work,
             };
             act(device, out, &id, TicketAction::StartTimer { kind }, "timer started").await?;
         }
@@ -382,8 +381,8 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
         Command::Resolve { id } => act(device, out, &id, TicketAction::Resolve, "resolved").await?,
         Command::Escalate { id, to, reason } => {
             let to = match to {
-                Level::L2 => SupportLevel::L2Remote,
-                Level::L3 => SupportLevel::L3Expert,
+                Level::L2 => EscalationLevel::L2Remote,
+                Level::L3 => EscalationLevel::L3Expert,
             };
             act(device, out, &id, TicketAction::Escalate { to, reason }, "escalated").await?;
         }
@@ -415,7 +414,7 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
                         [one] => one.id.clone(),
                         [] => return Err(CoreError::NotFound { kind: "equipment with serial", id: serial_or_id }),
                         many => {
-                            out.show(&many.to_vec(), equipment_list);
+                            out.show(&many.to_vec(), |rows| equipment_list(rows));
                             return Ok(());
                         }
                     }
@@ -440,7 +439,7 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
         }
         Command::EquipmentSearch { words: w } => {
             let found = device.search_equipment(&words(&w)).await?;
-            out.show(&found, |rows| equipment_list(rows));
+            out.show(&found, |rows| equipment_list(rows.as_slice()));
         }
         Command::Kb { words: w } => {
             let found = device.articles(&words(&w)).await?;
@@ -540,7 +539,7 @@ async fn list_tickets(device: &Device, out: &Output, filter: &TicketFilter) -> R
     Ok(())
 }
 
-fn equipment_list(rows: &Vec<outpost_core::EquipmentRow>) -> String {
+fn equipment_list(rows: &[outpost_core::EquipmentRow]) -> String {
     rows.iter().fold(String::new(), |mut text, e| {
         writeln!(text, "{}  {}  {}", e.id, e.serial.as_deref().unwrap_or("-"), e.model.as_deref().unwrap_or("-")).ok();
         text

@@ -37,18 +37,21 @@ pub(crate) struct Pairing {
 }
 
 /// The pairing as shown to the user.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct PairingInfo {
     pub desk_url: String,
     pub device_id: String,
     pub user_id: String,
     pub org_id: String,
+    #[ts(type = "\"Admin\" | \"Dispatcher\" | \"PartsDesk\" | \"Engineer\" | \"PartnerEngineer\"")]
     pub role: Role,
 }
 
 /// Something that happened on the device, for the UI and the sync loop.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
 pub enum DeviceEvent {
     /// The user changed documents here.
     LocalChange {

@@ -31,8 +31,9 @@ pub enum CoreError {
 }
 
 /// The kinds of error a user interface or a script switches on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ErrorKind {
     NotFound,
     Refused,

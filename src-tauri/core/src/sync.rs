@@ -37,26 +37,36 @@ const MAX_ROUNDS: u32 = 200;
 const BLOB_CHUNK: usize = 256 * 1024;
 
 /// How far a sync has got, for a progress bar.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[ts(export)]
 pub struct SyncProgress {
     pub rounds: u32,
+    #[ts(type = "number")]
     pub documents_sent: u64,
+    #[ts(type = "number")]
     pub documents_received: u64,
+    #[ts(type = "number")]
     pub bytes_sent: u64,
+    #[ts(type = "number")]
     pub bytes_received: u64,
+    #[ts(type = "number")]
     pub blobs_sent: u64,
+    #[ts(type = "number")]
     pub blobs_total: u64,
+    #[ts(type = "number")]
     pub blob_bytes_sent: u64,
     pub done: bool,
 }
 
 /// What one sync did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[ts(export)]
 pub struct SyncReport {
     pub progress: SyncProgress,
     /// Edits the desk refused this time, in words.
     pub refused: Vec<String>,
     /// Blobs left for later (the desk does not know their document yet).
+    #[ts(type = "number")]
     pub blobs_waiting: u64,
 }
 

@@ -8,7 +8,8 @@ use serde::Serialize;
 use outpost_sync::model::Actor;
 
 /// A row of the ticket list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct TicketRow {
     pub id: String,
     pub number: String,
@@ -19,13 +20,16 @@ pub struct TicketRow {
     pub site: Option<String>,
     pub address: String,
     /// The next deadline that counts (ms since the epoch, UTC); none once done.
+    #[ts(type = "number | null")]
     pub due_at: Option<i64>,
     pub timer_running: bool,
+    #[ts(type = "number")]
     pub conflicts: i64,
 }
 
 /// Everything about one ticket.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct TicketDetail {
     pub id: String,
     pub number: String,
@@ -39,8 +43,11 @@ pub struct TicketDetail {
     pub site: SiteView,
     pub contact: ContactView,
     pub equipment: Vec<EquipmentRow>,
+    #[ts(type = "number | null")]
     pub reaction_due: Option<i64>,
+    #[ts(type = "number | null")]
     pub resolution_due: Option<i64>,
+    #[ts(type = "number | null")]
     pub due_at: Option<i64>,
     pub work_log: Vec<NoteView>,
     pub checklist: Vec<ChecklistItemView>,
@@ -57,14 +64,16 @@ pub struct TicketDetail {
     pub next_moves: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct Reference {
     pub id: String,
     /// `None` while the record has not reached this device.
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct SiteView {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -75,98 +84,121 @@ pub struct SiteView {
     pub lon: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct ContactView {
     pub name: String,
     pub phone: String,
     pub email: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct NoteView {
     pub id: String,
+    #[ts(type = "number")]
     pub at: i64,
     pub by: String,
     pub text: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct ChecklistItemView {
     pub key: String,
     pub label: String,
     pub done: bool,
+    #[ts(type = "number | null")]
     pub at: Option<i64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct TimeEntryView {
     pub id: String,
     pub kind: String,
+    #[ts(type = "number")]
     pub start: i64,
+    #[ts(type = "number | null")]
     pub end: Option<i64>,
     pub by: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct VisitView {
     pub id: String,
+    #[ts(type = "number")]
     pub arrived: i64,
+    #[ts(type = "number | null")]
     pub left: Option<i64>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct AttachmentView {
     pub id: String,
     pub hash: String,
     pub thumbnail: Option<String>,
     pub name: String,
     pub mime: String,
+    #[ts(type = "number")]
     pub size: u64,
+    #[ts(type = "number")]
     pub at: i64,
     /// Whether the bytes are on this device (a photo taken elsewhere is not, yet).
     pub local: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct SignatureView {
     pub signer: String,
+    #[ts(type = "number")]
     pub at: i64,
     pub hash: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct EscalationView {
     pub from: String,
     pub to: String,
     pub reason: String,
+    #[ts(type = "number")]
     pub at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct PartRequestRow {
     pub id: String,
     pub ticket_id: String,
     pub ticket_number: Option<String>,
     pub part_number: String,
     pub description: String,
+    #[ts(type = "number")]
     pub quantity: i64,
     pub status: String,
+    #[ts(type = "number")]
     pub requested_at: i64,
     pub tracking_number: Option<String>,
     pub installed_serial: Option<String>,
     pub removed_serial: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct EquipmentRow {
     pub id: String,
     pub serial: Option<String>,
     pub model: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct EquipmentDetail {
     pub id: String,
     pub serial: String,
@@ -176,6 +208,7 @@ pub struct EquipmentDetail {
     pub client: Reference,
     pub site: Option<Reference>,
     pub location_note: String,
+    #[ts(type = "number | null")]
     pub covered_until: Option<i64>,
     pub notes: String,
     pub installed_parts: Vec<InstalledPartView>,
@@ -183,30 +216,36 @@ pub struct EquipmentDetail {
     pub service_history: Vec<HistoryEntry>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct InstalledPartView {
     pub part_number: String,
     pub serial: String,
+    #[ts(type = "number")]
     pub installed_at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct HistoryEntry {
     pub ticket_id: String,
     pub number: Option<String>,
     pub title: Option<String>,
     pub status: Option<String>,
+    #[ts(type = "number | null")]
     pub created_at: Option<i64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct ArticleRow {
     pub id: String,
     pub title: String,
     pub tags: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct Article {
     pub id: String,
     pub title: String,
@@ -216,10 +255,12 @@ pub struct Article {
 }
 
 /// Something sync or the workflow resolved that a person should see.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct Notice {
     pub doc_id: String,
     pub ticket_number: Option<String>,
+    #[ts(type = "number")]
     pub at: i64,
     /// `refused_edit`, `refused_document`, `too_large` or `workflow_conflict`.
     pub kind: String,

@@ -25,8 +25,13 @@ pub struct Context {
     pub entry: EntryId,
 }
 
-/// One thing an engineer does to a ticket.
-#[derive(Clone, Debug, PartialEq)]
+/// One thing an engineer does to a ticket. From the UI it arrives as JSON
+/// tagged by `type`; attaching, signing and linking part requests have
+/// operations of their own (they carry files or create documents) and
+/// cannot be sent this way.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[ts(export)]
 pub enum TicketAction {
     Accept,
     /// Hands an assigned ticket back to the desk.
@@ -36,7 +41,7 @@ pub enum TicketAction {
     EnRoute,
     /// Arrives on site: a visit starts; a running travel timer stops.
     Arrive {
-        coordinates: Option<Coordinates>,
+        coordinates: Option<Location>,
     },
     /// Leaves the site for now (waiting for parts): the visit ends.
     WaitForParts,
@@ -51,9 +56,11 @@ pub enum TicketAction {
         done: bool,
     },
     StartTimer {
-        kind: TimeKind,
+        kind: Timer,
     },
     StopTimer,
+    #[serde(skip)]
+    #[ts(skip)]
     Attach {
         hash: ContentHash,
         thumbnail: Option<ContentHash>,
@@ -61,6 +68,8 @@ pub enum TicketAction {
         mime: String,
         size: u64,
     },
+    #[serde(skip)]
+    #[ts(skip)]
     Sign {
         signer: String,
         hash: ContentHash,
@@ -73,13 +82,64 @@ pub enum TicketAction {
     /// Resolves the ticket: the visit ends and the engineer's timers stop.
     Resolve,
     Escalate {
-        to: SupportLevel,
+        to: EscalationLevel,
         reason: String,
     },
     /// Links a new part request (created alongside) to the ticket.
+    #[serde(skip)]
+    #[ts(skip)]
     LinkPartRequest {
         request: DocId,
     },
+}
+
+/// Where the engineer stood, in WGS 84 degrees.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl From<Location> for Coordinates {
+    fn from(l: Location) -> Self {
+        Self { lat: l.lat, lon: l.lon }
+    }
+}
+
+/// What a timer counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub enum Timer {
+    Travel,
+    Work,
+}
+
+impl From<Timer> for TimeKind {
+    fn from(t: Timer) -> Self {
+        match t {
+            Timer::Travel => Self::Travel,
+            Timer::Work => Self::Work,
+        }
+    }
+}
+
+/// The levels a field engineer escalates to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub enum EscalationLevel {
+    L2Remote,
+    L3Expert,
+}
+
+impl From<EscalationLevel> for SupportLevel {
+    fn from(l: EscalationLevel) -> Self {
+        match l {
+            EscalationLevel::L2Remote => Self::L2Remote,
+            EscalationLevel::L3Expert => Self::L3Expert,
+        }
+    }
 }
 
 fn invalid(reason: impl Into<String>) -> CoreError {
@@ -116,12 +176,13 @@ pub fn apply_to_ticket(
         }
         TicketAction::EnRoute => move_to(&mut t, TicketStatus::EnRoute, None, ctx)?,
         TicketAction::Arrive { coordinates } => {
+            let coordinates = coordinates.map(Coordinates::from);
             if coordinates.is_some_and(|c| !c.is_valid()) {
                 return Err(invalid("coordinates must be a latitude in -90..90 and a longitude in -180..180"));
             }
             move_to(&mut t, TicketStatus::OnSite, None, ctx)?;
             stop_timers(&mut t, ctx, Some(TimeKind::Travel));
-            t.visits.push(Visit { id: ctx.entry, arrived: ctx.now, left: None, coordinates: *coordinates, by });
+            t.visits.push(Visit { id: ctx.entry, arrived: ctx.now, left: None, coordinates, by });
         }
         TicketAction::WaitForParts => {
             move_to(&mut t, TicketStatus::WaitingParts, None, ctx)?;
@@ -148,7 +209,7 @@ pub fn apply_to_ticket(
             if running_timer(&t, &by).is_some() {
                 return Err(invalid("a timer of yours is already running on this ticket; stop it first"));
             }
-            t.time_entries.push(TimeEntry { id: ctx.entry, kind: *kind, start: ctx.now, end: None, by });
+            t.time_entries.push(TimeEntry { id: ctx.entry, kind: (*kind).into(), start: ctx.now, end: None, by });
         }
         TicketAction::StopTimer => {
             if stop_timers(&mut t, ctx, None) == 0 {
@@ -202,15 +263,16 @@ pub fn apply_to_ticket(
             stop_timers(&mut t, ctx, None);
         }
         TicketAction::Escalate { to, reason } => {
+            let to = SupportLevel::from(*to);
             let from = t.escalations.last().map_or(t.support_level, |e| e.to);
-            if *to <= from {
+            if to <= from {
                 return Err(invalid(format!("the ticket is already at {from:?}; escalate to a higher level")));
             }
             if status.is_terminal() {
                 return Err(CoreError::Refused(format!("the ticket is {}", status.as_str())));
             }
             let reason = required(reason, "the reason", limits.short_text)?;
-            t.escalations.push(Escalation { id: ctx.entry, from, to: *to, reason, at: ctx.now, by });
+            t.escalations.push(Escalation { id: ctx.entry, from, to, reason, at: ctx.now, by });
         }
         TicketAction::LinkPartRequest { request } => t.part_requests.push(*request),
     }
@@ -320,7 +382,9 @@ pub fn new_part_request(
 }
 
 /// One thing an engineer does to a part request.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[ts(export)]
 pub enum PartAction {
     /// The part reached the engineer.
     Receive,

@@ -15,18 +15,26 @@ use crate::views::{
 };
 
 /// The device at a glance: pairing, what waits for the desk, last sync.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
 pub struct DeviceStatus {
     pub paired: Option<PairingInfo>,
+    #[ts(type = "number")]
     pub documents: i64,
+    #[ts(type = "number")]
     pub tickets: i64,
     /// Documents with changes the desk has not acknowledged.
+    #[ts(type = "number")]
     pub pending_documents: i64,
     /// Photos and signatures not uploaded yet.
+    #[ts(type = "number")]
     pub pending_blobs: i64,
+    #[ts(type = "number")]
     pub pending_blob_bytes: i64,
+    #[ts(type = "number | null")]
     pub last_sync_at: Option<i64>,
     pub last_sync_error: Option<String>,
+    #[ts(type = "number")]
     pub storage_bytes: u64,
 }
 
@@ -263,7 +271,7 @@ impl Device {
                 created_at: row.map(|r| r.3),
             });
         }
-        service_history.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        service_history.sort_by_key(|h| std::cmp::Reverse(h.created_at));
         let site = match e.site {
             Some(s) => {
                 Some(Reference { id: s.to_string(), name: queries::reference_name(pool, &s.to_string()).await? })

@@ -7,7 +7,7 @@ use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
 use outpost_sync::ids::{DocId, EntryId, Timestamp};
 use outpost_sync::model::{
     Assignee, BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Document, Equipment, KbArticle,
-    Priority, Site, Sla, SupportLevel, Ticket, TicketStatus, TimeKind, Transition,
+    Priority, Site, Sla, Ticket, TicketStatus, Transition,
 };
 use outpost_sync::sample::Cast;
 
@@ -15,7 +15,7 @@ use super::*;
 use crate::error::ErrorKind;
 use crate::seeding::{pair_offline, receive_from_desk};
 use crate::store::queries::TicketFilter;
-use crate::work::{PartAction, TicketAction};
+use crate::work::{EscalationLevel, Location, PartAction, TicketAction, Timer};
 
 const T0: Timestamp = Timestamp(1_790_000_000_000);
 
@@ -144,18 +144,16 @@ async fn a_whole_visit_is_recorded_offline_and_survives_reopening() {
     let t = &f.ticket;
     d.act(t, TicketAction::Accept).await.unwrap();
     d.act(t, TicketAction::EnRoute).await.unwrap();
-    d.act(t, TicketAction::StartTimer { kind: TimeKind::Travel }).await.unwrap();
-    d.act(t, TicketAction::Arrive { coordinates: Some(outpost_sync::model::Coordinates { lat: 56.84, lon: 60.6 }) })
-        .await
-        .unwrap();
-    d.act(t, TicketAction::StartTimer { kind: TimeKind::Work }).await.unwrap();
+    d.act(t, TicketAction::StartTimer { kind: Timer::Travel }).await.unwrap();
+    d.act(t, TicketAction::Arrive { coordinates: Some(Location { lat: 56.84, lon: 60.6 }) }).await.unwrap();
+    d.act(t, TicketAction::StartTimer { kind: Timer::Work }).await.unwrap();
     d.act(t, TicketAction::AddNote { text: "Disk 3 in shelf 2 failed; swapping.".into() }).await.unwrap();
     d.act(t, TicketAction::Tick { item: "power".into(), done: true }).await.unwrap();
     d.act(t, TicketAction::Tick { item: "logs".into(), done: true }).await.unwrap();
     let photo = d.attach_photo(t, &jpeg(3000, 2000), "shelf.png", false).await.unwrap();
     assert_eq!((photo.width, photo.height), (2048, 1365));
     let part = d.request_part(t, "HDD-600G-SAS", "spare disk", 1).await.unwrap();
-    d.act(t, TicketAction::Escalate { to: SupportLevel::L2Remote, reason: "firmware advice".into() }).await.unwrap();
+    d.act(t, TicketAction::Escalate { to: EscalationLevel::L2Remote, reason: "firmware advice".into() }).await.unwrap();
     d.sign(t, &png(400, 150), "Ivan Petrov").await.unwrap();
     d.act(t, TicketAction::SetResolution { code: Some("replaced".into()), notes: "Disk replaced.".into() })
         .await
@@ -195,7 +193,7 @@ async fn a_whole_visit_is_recorded_offline_and_survives_reopening() {
     let reopened = Device::open(&dir).await.unwrap();
     assert_eq!(reopened.ticket(t).await.unwrap(), detail);
     assert_eq!(reopened.ticket(&found_id).await.unwrap().site.address, "Екатеринбург, ул. Ленина, 5");
-    assert_eq!(reopened.blob(&photo.thumbnail).await.unwrap().len() as u64 > 0, true);
+    assert!(!reopened.blob(&photo.thumbnail).await.unwrap().is_empty(), "the thumbnail is stored");
 }
 
 #[tokio::test]

@@ -19,12 +19,14 @@ const RANK_THUMBNAIL: i64 = 1;
 const RANK_PHOTO: i64 = 2;
 
 /// A photo as attached: the hashes under which its bytes travel.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, serde::Serialize)]
+#[ts(export)]
 pub struct AttachedPhoto {
     pub hash: String,
     pub thumbnail: String,
     pub width: u32,
     pub height: u32,
+    #[ts(type = "number")]
     pub bytes: u64,
 }
 
@@ -121,6 +123,14 @@ impl Device {
 
     /// Does `action` to the ticket `ticket_id`, durably, if the rules allow it.
     pub async fn act(&self, ticket_id: &str, action: TicketAction) -> CoreResult<()> {
+        if matches!(
+            action,
+            TicketAction::Attach { .. } | TicketAction::Sign { .. } | TicketAction::LinkPartRequest { .. }
+        ) {
+            return Err(CoreError::Invalid(
+                "photos, signatures and part requests go through attach_photo, sign and request_part".into(),
+            ));
+        }
         let pairing = self.pairing().await?;
         let id = parse_doc_id("ticket", ticket_id)?;
         let template = match &action {
@@ -295,8 +305,9 @@ impl Device {
 }
 
 /// What the user fills in for a ticket found on site.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, Default, PartialEq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[ts(export)]
 pub struct NewTicketInput {
     pub title: String,
     pub description: String,

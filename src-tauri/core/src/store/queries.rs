@@ -7,8 +7,9 @@ use crate::error::CoreResult;
 use crate::views::{ArticleRow, EquipmentRow, Notice, PartRequestRow, TicketRow};
 
 /// Which tickets to list.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[ts(export)]
 pub struct TicketFilter {
     /// Status codes (`on_site`, …); empty means all open tickets and resolved ones.
     pub statuses: Vec<String>,
@@ -16,6 +17,7 @@ pub struct TicketFilter {
     pub priority: Option<String>,
     /// Only tickets with a visit starting in `[from, to)` (ms, UTC): the
     /// caller passes the user's local day.
+    #[ts(type = "[number, number] | null")]
     pub visits_between: Option<(i64, i64)>,
     /// Words to search for in the ticket and its client, site and equipment.
     pub search: Option<String>,

@@ -1,7 +1,7 @@
 use outpost_sync::ids::{ContentHash, DocId, EntryId, Timestamp};
 use outpost_sync::model::{
-    Assignee, ChecklistTemplate, ChecklistTemplateItem, Coordinates, Document, PartStatus, PartTransition, Priority,
-    SupportLevel, Ticket, TicketStatus, TimeKind, Transition,
+    Assignee, ChecklistTemplate, ChecklistTemplateItem, Document, PartStatus, PartTransition, Priority, Ticket,
+    TicketStatus, Transition,
 };
 use outpost_sync::permissions::{review, Verdict};
 use outpost_sync::sample::Cast;
@@ -88,12 +88,12 @@ fn a_visit_from_acceptance_to_resolution_makes_only_edits_the_desk_accepts() {
     let mut run = Run::new();
     run.act(TicketAction::Accept).unwrap();
     run.act(TicketAction::EnRoute).unwrap();
-    run.act(TicketAction::StartTimer { kind: TimeKind::Travel }).unwrap();
-    run.act(TicketAction::Arrive { coordinates: Some(Coordinates { lat: 55.75, lon: 37.62 }) }).unwrap();
+    run.act(TicketAction::StartTimer { kind: Timer::Travel }).unwrap();
+    run.act(TicketAction::Arrive { coordinates: Some(Location { lat: 55.75, lon: 37.62 }) }).unwrap();
     assert_eq!(run.status(), TicketStatus::OnSite);
     assert!(run.ticket.time_entries[0].end.is_some(), "arriving stops the travel timer");
     assert_eq!(run.ticket.visits.len(), 1);
-    run.act(TicketAction::StartTimer { kind: TimeKind::Work }).unwrap();
+    run.act(TicketAction::StartTimer { kind: Timer::Work }).unwrap();
     run.act(TicketAction::AddNote { text: "  Replaced disk 3.  ".into() }).unwrap();
     assert_eq!(run.ticket.work_log[0].text, "Replaced disk 3.", "notes are trimmed");
     run.act(TicketAction::Tick { item: "power".into(), done: true }).unwrap();
@@ -101,7 +101,7 @@ fn a_visit_from_acceptance_to_resolution_makes_only_edits_the_desk_accepts() {
     run.act(TicketAction::Sign { signer: "Ivan Petrov".into(), hash: ContentHash("a".repeat(64)), size: 900 }).unwrap();
     run.act(TicketAction::SetResolution { code: Some("replaced".into()), notes: "Disk swapped, rebuild done.".into() })
         .unwrap();
-    run.act(TicketAction::Escalate { to: SupportLevel::L2Remote, reason: "firmware advice".into() }).unwrap();
+    run.act(TicketAction::Escalate { to: EscalationLevel::L2Remote, reason: "firmware advice".into() }).unwrap();
     run.act(TicketAction::Resolve).unwrap();
     assert_eq!(run.status(), TicketStatus::Resolved);
     assert!(run.ticket.visits[0].left.is_some(), "resolving ends the visit");
@@ -140,16 +140,18 @@ fn bad_input_is_refused_with_a_clear_reason() {
         (TicketAction::Tick { item: "coffee".into(), done: true }, "not an item"),
         (TicketAction::StopTimer, "no timer"),
         (TicketAction::Decline { reason: String::new() }, "must not be empty"),
-        (TicketAction::Escalate { to: SupportLevel::L1Field, reason: "x".into() }, "higher level"),
-        (TicketAction::Arrive { coordinates: Some(Coordinates { lat: 91.0, lon: 0.0 }) }, "latitude"),
+        (TicketAction::Arrive { coordinates: Some(Location { lat: 91.0, lon: 0.0 }) }, "latitude"),
     ];
     for (action, expected) in cases {
         let err = run.act(action.clone()).unwrap_err();
         assert!(err.to_string().contains(expected), "{action:?} gave {err:?}, expected {expected:?}");
     }
-    run.act(TicketAction::StartTimer { kind: TimeKind::Work }).unwrap();
-    let err = run.act(TicketAction::StartTimer { kind: TimeKind::Travel }).unwrap_err();
+    run.act(TicketAction::StartTimer { kind: Timer::Work }).unwrap();
+    let err = run.act(TicketAction::StartTimer { kind: Timer::Travel }).unwrap_err();
     assert!(err.to_string().contains("already running"), "{err}");
+    run.act(TicketAction::Escalate { to: EscalationLevel::L3Expert, reason: "vendor bug".into() }).unwrap();
+    let err = run.act(TicketAction::Escalate { to: EscalationLevel::L2Remote, reason: "x".into() }).unwrap_err();
+    assert!(err.to_string().contains("higher level"), "{err}");
     run.act(TicketAction::Arrive { coordinates: None }).unwrap();
     let err = run.act(TicketAction::Resolve).unwrap_err();
     assert!(err.to_string().contains("set the resolution"), "{err}");
