@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up and runs every test: formatting, lints, unit, property and scenario tests.
+# Sets up and runs every test: formatting, lints, unit, property, scenario
+# and UI tests (front-end unit tests, and the real app driven under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,13 +14,26 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+source scripts/setup-app.sh
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "== installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2'
+fi
 
 echo "== format"
 cargo fmt --all -- --check
 echo "== lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== ui unit tests"
+(cd ui && npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error && npx --no-install vitest run)
 # The desk's suite runs on SQLite and on PostgreSQL: start a throwaway server.
 source scripts/test-postgres.sh
 
 echo "== tests"
 cargo test --workspace --locked
+echo "== the UI's TypeScript bindings match the Rust types"
+git diff --exit-code -- ui/src/lib/bindings || {
+  echo "ui/src/lib/bindings changed when the tests regenerated them: commit them" >&2
+  exit 1
+}
+echo "UI screenshots: target/ui-artifacts/"

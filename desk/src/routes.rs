@@ -13,6 +13,7 @@ mod tickets;
 pub use sync::SYNC_CONTENT_TYPE;
 
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::Router;
 
 use crate::accounts::AuthError;
@@ -29,6 +30,19 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(equipment::router())
         .merge(people::router())
         .merge(reference::router())
+        .layer(axum::middleware::from_fn(run_to_completion))
+}
+
+/// Runs each request in a task of its own, so a client that hangs up cannot
+/// cancel a handler half-way. Cancelled while `BEGIN IMMEDIATE` waits for
+/// the lock, sqlx loses track of the transaction and returns the connection
+/// to the pool still holding SQLite's write lock: every later write then
+/// fails with "database is locked" (found by killing devices mid-sync).
+async fn run_to_completion(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(err) => crate::ApiError::Internal(format!("the handler failed: {err}")).into_response(),
+    }
 }
 
 /// A desk user, by API token, whose role `allowed` accepts.

@@ -269,3 +269,44 @@ on_both_backends!(
     a_revoked_device_is_told_to_wipe,
     an_engineer_may_not_revoke_devices,
 );
+
+/// A device that hangs up while its push waits for the write lock must not
+/// cancel the round half-way: the push lands, and the desk's database is
+/// not left locked for everyone after (sqlx loses a `BEGIN` cancelled
+/// while it waits, keeping the lock on a pooled connection).
+#[tokio::test]
+async fn a_push_from_a_device_that_hung_up_still_lands_and_leaves_no_lock() {
+    let Some(desk) = start(outpost_desk::Backend::Sqlite).await else { return };
+    let (_, engineer, ticket, mut device) = engineer_with_ticket(&desk, 7).await;
+    edit(&mut device, &ticket, |t| {
+        let text = "written before the link dropped".into();
+        t.work_log.push(WorkLogEntry { id: EntryId::from_u128(77), at: T0, by: engineer, text });
+    });
+    device.round += 1;
+    let request = device.local.start_round(T0, outpost_sync::wire::RoundId(device.round)).unwrap();
+
+    let held = desk.db.begin_write().await.unwrap();
+    let impatient = reqwest::Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap();
+    let reply = impatient
+        .post(desk.url("/v1/sync"))
+        .bearer_auth(&device.paired.token)
+        .header("content-type", outpost_desk::SYNC_CONTENT_TYPE)
+        .body(request)
+        .send()
+        .await;
+    assert!(reply.is_err(), "the device gave up while the desk waited for the lock");
+    held.rollback().await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let at_desk = as_ticket(desk.document(ticket.id).await);
+        if at_desk.work_log.iter().any(|n| n.text == "written before the link dropped") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the abandoned round never completed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut other = desk.pair(&engineer, 2).await;
+    assert!(other.sync(&desk).await > 0, "later rounds still get the write lock");
+    assert_eq!(as_ticket(other.local.document(ticket.id)).work_log.len(), 1);
+}

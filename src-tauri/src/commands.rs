@@ -13,7 +13,7 @@ use crate::AppState;
 
 /// The one error the UI switches on: `{ "type": "refused", "message": "…" }`.
 #[derive(Debug, Serialize)]
-pub struct UiError {
+pub(crate) struct UiError {
     #[serde(rename = "type")]
     kind: ErrorKind,
     message: String,

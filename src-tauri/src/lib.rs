@@ -57,7 +57,5 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("OUTPOST_LOG")).init();
-    build_app(tauri::Builder::default())
-        .run(tauri::generate_context!())
-        .expect("the Outpost window could not start");
+    build_app(tauri::Builder::default()).run(tauri::generate_context!()).expect("the Outpost window could not start");
 }
