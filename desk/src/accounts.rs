@@ -131,6 +131,15 @@ pub async fn create_user(
     Ok(UserId(id))
 }
 
+/// The first person (by id, so by creation) with `role`: the demo's first engineer, say.
+pub async fn first_user_with_role(pool: &AnyPool, role: Role) -> Result<Option<UserId>, AuthError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE role = $1 ORDER BY id LIMIT 1")
+        .bind(role_name(role))
+        .fetch_optional(pool)
+        .await?;
+    row.map(|(id,)| parse_uuid(&id).map(UserId)).transpose()
+}
+
 pub async fn user_actor(pool: &AnyPool, user: UserId) -> Result<Option<Actor>, AuthError> {
     let row: Option<(String, String, String)> = sqlx::query_as("SELECT id, org_id, role FROM users WHERE id = $1")
         .bind(user.to_string())

@@ -39,8 +39,14 @@ enum Command {
     },
     /// Issue a one-time pairing code for an engineer's device.
     PairingCode {
+        #[arg(long, required_unless_present = "first_engineer")]
+        user: Option<UserId>,
+        /// For the first staff engineer (the run script pairs the demo app with them).
+        #[arg(long, conflicts_with = "user")]
+        first_engineer: bool,
+        /// Print only the code.
         #[arg(long)]
-        user: UserId,
+        quiet: bool,
     },
 }
 
@@ -109,13 +115,25 @@ async fn main() -> anyhow::Result<()> {
                 Err(err) => Err(err.into()),
             }
         }
-        Command::PairingCode { user } => {
+        Command::PairingCode { user, first_engineer, quiet } => {
+            let user = match (user, first_engineer) {
+                (Some(user), _) => user,
+                (None, _) => match accounts::first_user_with_role(&db.pool, outpost_sync::model::Role::Engineer).await?
+                {
+                    Some(user) => user,
+                    None => bail!("there is no engineer yet; seed the demo data or add one"),
+                },
+            };
             let Some(actor) = accounts::user_actor(&db.pool, user).await? else { bail!("no user {user}") };
             if !actor.role.is_field() {
                 bail!("pairing codes are for engineers and partner engineers");
             }
             let code = accounts::issue_pairing_code(&db.pool, user, now(), 24 * 3_600_000).await?;
-            println!("pairing code {code} (one use, 24 hours)");
+            if quiet {
+                println!("{code}");
+            } else {
+                println!("pairing code {code} for {user} (one use, 24 hours)");
+            }
             Ok(())
         }
     }
