@@ -19,11 +19,22 @@ use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A child process killed when dropped.
+/// A child process in a process group of its own, killed with everything
+/// it started when dropped (tauri-driver starts WebKitWebDriver, which
+/// starts the app: left running, they would answer the next test's session).
 struct Running(Child);
+
+impl Running {
+    fn spawn(command: &mut Command) -> Self {
+        use std::os::unix::process::CommandExt;
+        Self(command.process_group(0).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -86,7 +97,11 @@ impl Driver {
 
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        // Centre it first: at the window's top edge the sticky bar would take the click.
+        let element = json!({ ELEMENT: id });
+        self.script("arguments[0].scrollIntoView({ block: 'center' }); return true;", json!([element])).await;
+        let reply = self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        assert!(reply.get("error").is_none(), "clicking {css} failed: {reply}");
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -103,7 +118,16 @@ impl Driver {
     async fn wait_until(&self, what: &str, script: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.script(script, json!([])).await != json!(true) {
-            assert!(Instant::now() < deadline, "timed out waiting: {what}");
+            if Instant::now() > deadline {
+                self.screenshot("failure").await;
+                let shown = self
+                    .script(
+                        "return document.querySelector('[data-testid=error]')?.textContent + ' | ' + document.body.innerText",
+                        json!([]),
+                    )
+                    .await;
+                panic!("timed out waiting: {what}; the screen (target/ui-artifacts/failure.png) says: {shown}");
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -189,15 +213,15 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
     let xvfb = find_tool("Xvfb", &[PathBuf::from("/usr/bin/Xvfb")]);
 
     let root = tempfile::tempdir().unwrap();
-    let display = format!(":{}", 90 + std::process::id() % 100);
-    let _x = Running(
-        Command::new(&xvfb)
-            .args([display.as_str(), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let display = format!(":{}", 100 + std::process::id() % 800);
+    let _x = Running::spawn(Command::new(&xvfb).args([
+        display.as_str(),
+        "-screen",
+        "0",
+        "1920x1080x24",
+        "-nolisten",
+        "tcp",
+    ]));
     tokio::time::sleep(Duration::from_millis(800)).await;
 
     let mut desk = Desk::start(root.path()).await;
@@ -208,19 +232,22 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
         .unwrap();
 
     let port = free_port();
-    let _driver = Running(
+    // Its own WebKitWebDriver port too: the default one may be another test run's.
+    let native_port = free_port();
+    let _driver = Running::spawn(
         Command::new(&tauri_driver)
-            .args(["--port", &port.to_string(), "--native-driver"])
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string(), "--native-driver"])
             .arg(&webkit_driver)
             .env("DISPLAY", &display)
             .env("OUTPOST_DATA_DIR", root.path().join("app"))
-            .env("LANG", "en_US.UTF-8")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            // A fresh web view profile: no language or theme left from another run.
+            .env("XDG_DATA_HOME", root.path().join("xdg-data"))
+            .env("XDG_CONFIG_HOME", root.path().join("xdg-config"))
+            .env("XDG_CACHE_HOME", root.path().join("xdg-cache"))
+            .env("LANG", "en_US.UTF-8"),
     );
-    let http = reqwest::Client::new();
+    // A wedged driver fails the test instead of hanging it.
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(90)).build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while http.get(format!("http://127.0.0.1:{port}/status")).send().await.is_err() {
         assert!(Instant::now() < deadline, "tauri-driver did not start");
@@ -279,6 +306,9 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
     d.click("[data-testid=save-resolution]").await;
     d.click("[data-testid=move-resolved]").await;
     d.wait_until("resolved", &status_is("resolved")).await;
+    d.type_into("[data-testid=found-title]", "UPS battery swollen").await;
+    d.click("[data-testid=found-create]").await;
+    d.find("[data-testid=found-created]").await;
     d.screenshot("en-ticket").await;
     d.window(1920, 1080).await;
     d.screenshot("en-ticket-1920x1080").await;
@@ -306,6 +336,18 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
         }
         assert!(Instant::now() < deadline, "the desk's copy was not updated: {on_desk:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (found,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE title = 'UPS battery swollen'")
+            .fetch_one(&desk.db.pool)
+            .await
+            .unwrap();
+        if found == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the ticket found on site did not reach the desk");
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     d.wait_until(
         "nothing pending",

@@ -38,3 +38,11 @@ describe("the api module", () => {
     await expect(device.status()).rejects.toEqual({ type: "internal", message: "boom" });
   });
 });
+
+describe("attempt", () => {
+  it("resolves to null on success and to the typed error on failure", async () => {
+    const { attempt } = await import("./api");
+    expect(await attempt(async () => 1)).toBeNull();
+    expect(await attempt(async () => Promise.reject({ type: "invalid", message: "x" }))).toEqual({ type: "invalid", message: "x" });
+  });
+});

@@ -36,6 +36,16 @@ export function asUiError(value: unknown): UiError {
   return { type: "internal", message: String(value) };
 }
 
+/** Runs `edit`; resolves to the error it failed with, or null. */
+export async function attempt(edit: () => Promise<unknown>): Promise<UiError | null> {
+  try {
+    await edit();
+    return null;
+  } catch (err) {
+    return asUiError(err);
+  }
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);

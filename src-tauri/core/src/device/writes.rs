@@ -81,6 +81,23 @@ impl Device {
         Ok(after)
     }
 
+    /// Does `action` to the ticket `id` inside `tx`.
+    async fn act_in(
+        &self,
+        tx: &mut WriteTx,
+        pairing: &Pairing,
+        id: DocId,
+        template: Option<&ChecklistTemplate>,
+        action: &TicketAction,
+        ctx: Context,
+    ) -> CoreResult<Document> {
+        self.change_in(tx, pairing, id, DocKind::Ticket, ctx.now, |before| match before {
+            Document::Ticket(t) => Ok(Document::Ticket(work::apply_to_ticket(t, template, action, ctx)?)),
+            _ => Err(CoreError::not_found("ticket", id)),
+        })
+        .await
+    }
+
     async fn create_in(&self, tx: &mut WriteTx, pairing: &Pairing, document: &Document) -> CoreResult<()> {
         check_review(pairing, None, document)?;
         let mut doc: AutoCommit = new_document(document, pairing.automerge_actor()?)?;
@@ -140,11 +157,7 @@ impl Device {
         let ctx = context(&pairing);
         let _guard = self.write_lock().await;
         let mut tx = self.store().begin_write().await?;
-        self.change_in(&mut tx, &pairing, id, DocKind::Ticket, ctx.now, |before| match before {
-            Document::Ticket(t) => Ok(Document::Ticket(work::apply_to_ticket(t, template.as_ref(), &action, ctx)?)),
-            _ => Err(CoreError::not_found("ticket", id)),
-        })
-        .await?;
+        self.act_in(&mut tx, &pairing, id, template.as_ref(), &action, ctx).await?;
         tx.commit().await?;
         self.announce(DeviceEvent::LocalChange { docs: vec![id.to_string()] });
         Ok(())
@@ -184,11 +197,7 @@ impl Device {
         let mut tx = self.store().begin_write().await?;
         self.create_in(&mut tx, &pairing, &Document::PartRequest(request)).await?;
         let link = TicketAction::LinkPartRequest { request: request_id };
-        self.change_in(&mut tx, &pairing, ticket.id, DocKind::Ticket, ctx.now, |before| match before {
-            Document::Ticket(t) => Ok(Document::Ticket(work::apply_to_ticket(t, None, &link, ctx)?)),
-            _ => Err(CoreError::not_found("ticket", ticket.id)),
-        })
-        .await?;
+        self.act_in(&mut tx, &pairing, ticket.id, None, &link, ctx).await?;
         tx.commit().await?;
         self.announce(DeviceEvent::LocalChange { docs: vec![request_id.to_string(), ticket.id.to_string()] });
         Ok(request_id.to_string())
@@ -264,11 +273,7 @@ impl Device {
         let ctx = context(&pairing);
         let _guard = self.write_lock().await;
         let mut tx = self.store().begin_write().await?;
-        self.change_in(&mut tx, &pairing, id, DocKind::Ticket, ctx.now, |before| match before {
-            Document::Ticket(t) => Ok(Document::Ticket(work::apply_to_ticket(t, None, &action, ctx)?)),
-            _ => Err(CoreError::not_found("ticket", id)),
-        })
-        .await?;
+        self.act_in(&mut tx, &pairing, id, None, &action, ctx).await?;
         put_blob(&mut tx, &thumbnail, id, "image/jpeg", &photo.thumbnail, RANK_THUMBNAIL, ctx.now).await?;
         put_blob(&mut tx, &hash, id, "image/jpeg", &photo.jpeg, RANK_PHOTO, ctx.now).await?;
         tx.commit().await?;
@@ -292,11 +297,7 @@ impl Device {
         let ctx = context(&pairing);
         let _guard = self.write_lock().await;
         let mut tx = self.store().begin_write().await?;
-        self.change_in(&mut tx, &pairing, id, DocKind::Ticket, ctx.now, |before| match before {
-            Document::Ticket(t) => Ok(Document::Ticket(work::apply_to_ticket(t, None, &action, ctx)?)),
-            _ => Err(CoreError::not_found("ticket", id)),
-        })
-        .await?;
+        self.act_in(&mut tx, &pairing, id, None, &action, ctx).await?;
         put_blob(&mut tx, &hash, id, "image/png", png, RANK_SIGNATURE, ctx.now).await?;
         tx.commit().await?;
         self.announce(DeviceEvent::LocalChange { docs: vec![id.to_string()] });
