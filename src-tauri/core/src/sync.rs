@@ -30,6 +30,8 @@ use crate::store::{self, Bookkeeping, WriteTx};
 
 pub(crate) const LAST_SYNC_KEY: &str = "last_sync_at";
 pub(crate) const LAST_ERROR_KEY: &str = "last_sync_error";
+/// "1" while the last sync could not reach the desk.
+pub(crate) const OFFLINE_KEY: &str = "last_sync_offline";
 const STATE_KEY: &str = "sync_state";
 /// Rounds in one sync before it stops and reports (a first sync of 10,000 tickets takes about 20).
 const MAX_ROUNDS: u32 = 200;
@@ -82,6 +84,10 @@ impl Device {
         let result = self.sync_with(&pairing).await;
         let _guard = self.write_lock().await;
         let mut tx = self.store().begin_write().await?;
+        let offline = matches!(result, Err(CoreError::Offline(_)));
+        if !matches!(result, Err(CoreError::Wiped)) {
+            store::put_setting(&mut tx, OFFLINE_KEY, if offline { "1" } else { "0" }).await?;
+        }
         match &result {
             Ok(_) => {
                 store::put_setting(&mut tx, LAST_SYNC_KEY, &now().0.to_string()).await?;

@@ -17,6 +17,11 @@ export const live = $state({
   now: Date.now(),
 });
 
+/** Whether the desk answered last time: the loop's latest word, else the store's. */
+export function isOnline(): boolean {
+  return live.online ?? !(live.status?.offline ?? false);
+}
+
 export async function refreshStatus() {
   live.status = await device.status();
   live.pairing = live.status.paired;

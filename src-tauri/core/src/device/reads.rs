@@ -34,6 +34,8 @@ pub struct DeviceStatus {
     #[ts(type = "number | null")]
     pub last_sync_at: Option<i64>,
     pub last_sync_error: Option<String>,
+    /// The last sync could not reach the desk.
+    pub offline: bool,
     #[ts(type = "number")]
     pub storage_bytes: u64,
 }
@@ -54,6 +56,7 @@ impl Device {
                 .await?;
         let last_sync_at = self.store().setting(crate::sync::LAST_SYNC_KEY).await?.and_then(|v| v.parse().ok());
         let last_sync_error = self.store().setting(crate::sync::LAST_ERROR_KEY).await?.filter(|e| !e.is_empty());
+        let offline = self.store().setting(crate::sync::OFFLINE_KEY).await?.is_some_and(|v| v == "1");
         Ok(DeviceStatus {
             paired: self.pairing_info().await?,
             documents,
@@ -63,6 +66,7 @@ impl Device {
             pending_blob_bytes,
             last_sync_at,
             last_sync_error,
+            offline,
             storage_bytes: self.store().size_on_disk(),
         })
     }

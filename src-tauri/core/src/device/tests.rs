@@ -360,3 +360,18 @@ async fn the_next_moves_offered_are_the_ones_the_workflow_allows() {
     assert_eq!(d.ticket(&f.ticket).await.unwrap().next_moves, ["new", "en_route", "on_site"]);
     assert!(d.ticket(&f.others_ticket).await.unwrap().next_moves.is_empty(), "not this engineer's ticket");
 }
+
+#[tokio::test]
+async fn a_sync_that_cannot_reach_the_desk_leaves_the_device_marked_offline_and_changes_nothing() {
+    let f = fixture().await;
+    let d = &f.device;
+    d.act(&f.ticket, TicketAction::Accept).await.unwrap();
+    let before = fingerprint(d).await;
+    let err = d.sync_now().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Offline, "{err}");
+    let status = d.status().await.unwrap();
+    assert!(status.offline, "the UI shows offline from the store");
+    assert!(status.last_sync_error.is_some_and(|e| e.contains("cannot be reached")));
+    assert_eq!(status.pending_documents, 1, "the edit still waits");
+    assert_eq!(fingerprint(d).await, before, "a failed sync changed no document");
+}

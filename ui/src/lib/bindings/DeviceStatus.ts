@@ -12,4 +12,8 @@ pending_documents: number,
 /**
  * Photos and signatures not uploaded yet.
  */
-pending_blobs: number, pending_blob_bytes: number, last_sync_at: number | null, last_sync_error: string | null, storage_bytes: number, };
+pending_blobs: number, pending_blob_bytes: number, last_sync_at: number | null, last_sync_error: string | null, 
+/**
+ * The last sync could not reach the desk.
+ */
+offline: boolean, storage_bytes: number, };
