@@ -169,8 +169,6 @@ pub(crate) async fn save(
     now: Timestamp,
 ) -> CoreResult<()> {
     let id = document.id().to_string();
-    let acked = heads_to_bytes(bookkeeping.acked);
-    let dirty = i64::from(bookkeeping.dirty);
     match heads_before {
         None => {
             sqlx::query(
@@ -180,8 +178,8 @@ pub(crate) async fn save(
             .bind(&id)
             .bind(document.kind().as_str())
             .bind(outpost_sync::session::stored_form(doc))
-            .bind(acked)
-            .bind(dirty)
+            .bind(heads_to_bytes(bookkeeping.acked))
+            .bind(i64::from(bookkeeping.dirty))
             .bind(now.0)
             .execute(&mut **tx)
             .await?;
@@ -212,16 +210,27 @@ pub(crate) async fn save(
                     .execute(&mut **tx)
                     .await?;
             }
-            sqlx::query("UPDATE documents SET acked = ?, dirty = ?, updated_at = ? WHERE id = ?")
-                .bind(acked)
-                .bind(dirty)
-                .bind(now.0)
-                .bind(&id)
-                .execute(&mut **tx)
-                .await?;
+            set_bookkeeping(tx, document.id(), bookkeeping, now).await?;
         }
     }
     projection::project(tx, document).await
+}
+
+/// Records what the desk has of a document, its content unchanged (so its projection stands).
+pub(crate) async fn set_bookkeeping(
+    tx: &mut WriteTx,
+    id: DocId,
+    bookkeeping: Bookkeeping<'_>,
+    now: Timestamp,
+) -> CoreResult<()> {
+    sqlx::query("UPDATE documents SET acked = ?, dirty = ?, updated_at = ? WHERE id = ?")
+        .bind(heads_to_bytes(bookkeeping.acked))
+        .bind(i64::from(bookkeeping.dirty))
+        .bind(now.0)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Erases every document and setting: a revoked device's wipe, or sign-out.

@@ -200,10 +200,7 @@ impl Device {
                     applied.refused.push(reason);
                 }
                 ClientEvent::ResendAll { doc } => {
-                    sqlx::query("UPDATE documents SET acked = x'', dirty = 1 WHERE id = ?")
-                        .bind(doc.to_string())
-                        .execute(&mut *tx)
-                        .await?;
+                    store::set_bookkeeping(&mut tx, doc, Bookkeeping { acked: &[], dirty: true }, at).await?;
                     applied.more = true;
                 }
                 ClientEvent::TooLarge { doc, bytes } => {
@@ -344,9 +341,7 @@ async fn acknowledge(tx: &mut WriteTx, id: DocId, heads: &[ChangeHash], at: Time
     };
     let acked = frontier(&mut loaded.doc, loaded.acked.iter().chain(heads).copied().collect());
     let dirty = !loaded.doc.save_after(&acked).is_empty();
-    let document = Document::hydrate_as(&loaded.doc, id, loaded.kind).map_err(damaged)?;
-    let heads_now = loaded.doc.get_heads();
-    store::save(tx, &mut loaded.doc, Some(&heads_now), &document, Bookkeeping { acked: &acked, dirty }, at).await
+    store::set_bookkeeping(tx, id, Bookkeeping { acked: &acked, dirty }, at).await
 }
 
 /// The hashes of `known` that the document has and that are not ancestors of others.
