@@ -102,7 +102,7 @@ impl Db {
                     if backend == Backend::Sqlite {
                         // Writers queue instead of failing; WAL lets readers go on meanwhile.
                         conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
                         )
                         .await?;
                     }

@@ -46,17 +46,20 @@ async fn client_of(
 }
 
 /// Work time recorded on a ticket, in hundredths of an hour, rounded up to
-/// the next quarter hour.
+/// the next quarter hour. The times are a device's: the desk bounds them
+/// when they arrive, and the sum here is checked arithmetic all the same,
+/// saturating rather than wrapping or panicking.
 pub fn work_points(ticket: &outpost_sync::model::Ticket) -> Points {
-    let millis: i64 = ticket
+    let millis: u64 = ticket
         .time_entries
         .iter()
         .filter(|e| e.kind == outpost_sync::model::TimeKind::Work)
-        .filter_map(|e| e.end.map(|end| (end.0 - e.start.0).max(0)))
-        .sum();
-    let quarter = 15 * 60_000;
-    let quarters = (millis + quarter - 1) / quarter;
-    Points { hundredths: u64::try_from(quarters * 25).unwrap_or(0) }
+        .filter_map(|e| e.end.map(|end| i128::from(end.0) - i128::from(e.start.0)))
+        .map(|length| u64::try_from(length.max(0)).unwrap_or(u64::MAX))
+        .fold(0u64, u64::saturating_add);
+    let quarter: u64 = 15 * 60_000;
+    let quarters = millis / quarter + u64::from(millis % quarter != 0);
+    Points { hundredths: quarters.saturating_mul(25) }
 }
 
 /// Runs the desk's reactions to a ticket a device just wrote.
@@ -176,5 +179,22 @@ mod tests {
             },
         ];
         assert_eq!(work_points(&ticket), Points { hundredths: 125 }, "61 minutes bill as 1.25 hours");
+    }
+
+    #[test]
+    fn extreme_times_saturate_instead_of_overflowing() {
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(1), &cast, 1, Timestamp(0));
+        let entry = |n, start, end| TimeEntry {
+            id: EntryId::from_u128(n),
+            kind: TimeKind::Work,
+            start: Timestamp(start),
+            end: Some(Timestamp(end)),
+            by: cast.engineer,
+        };
+        ticket.time_entries = (0..4).map(|n| entry(n, i64::MIN, i64::MAX)).collect();
+        ticket.time_entries.push(entry(9, i64::MAX, i64::MIN));
+        let points = work_points(&ticket);
+        assert!(points.hundredths > 0, "the entries that ran count, the one that ends before it starts does not");
     }
 }

@@ -72,11 +72,9 @@ fn readers_of(document: &Document) -> Vec<String> {
     match document {
         Document::Ticket(ticket) => {
             let mut readers = vec![format!("user:{}", ticket.created_by.user)];
-            for t in &ticket.transitions {
-                if let Some(a) = &t.assignee {
-                    readers.extend(a.engineer.map(|u| format!("user:{u}")));
-                    readers.extend(a.partner_org.map(|o| format!("org:{o}")));
-                }
+            for a in ticket.assignments() {
+                readers.extend(a.engineer.map(|u| format!("user:{u}")));
+                readers.extend(a.partner_org.map(|o| format!("org:{o}")));
             }
             readers
         }
@@ -303,6 +301,26 @@ async fn may_read(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<bool, Sto
             .fetch_optional(&mut **tx)
             .await?;
     Ok(row.is_some())
+}
+
+/// Of `ids`, the documents `actor` may read, with their kinds.
+pub async fn readable_kinds(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    ids: &[DocId],
+) -> Result<std::collections::BTreeMap<DocId, DocKind>, StoreError> {
+    let mut readable = std::collections::BTreeMap::new();
+    for id in ids {
+        let row: Option<(String,)> = sqlx::query_as("SELECT kind FROM documents WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(kind) = row.and_then(|(kind,)| parse_kind(&kind)) else { continue };
+        if may_read(tx, actor, *id).await? {
+            readable.insert(*id, kind);
+        }
+    }
+    Ok(readable)
 }
 
 async fn feed_entry(tx: &mut Tx<'_>, id: DocId, seq: i64, after: Cursor) -> Result<Option<FeedEntry>, StoreError> {

@@ -17,6 +17,16 @@ pub enum RoundOutcome {
     BadRequest,
 }
 
+/// Leaves a trace of a round that failed inside the desk, in a transaction of its own.
+pub async fn record_failed_round(db: &Db, device: &DeviceStanding, now: Timestamp) -> Result<(), StoreError> {
+    let device_id = device.caller.device.map(|d| d.to_string());
+    let mut tx = db.begin_write().await?;
+    let detail = "the round failed inside the desk and was refused whole";
+    store::audit(&mut tx, now, Some(&device.caller.actor), device_id.as_deref(), None, "refused_round", detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Answers one device request; every path returns bytes for the device.
 pub async fn run_round(
     db: &Db,
@@ -49,6 +59,23 @@ pub async fn run_round(
                     let stored = store::load(&mut tx, id).await?;
                     round.handle_document(id, stored);
                 }
+            }
+            ServerTask::CheckReferences(ids) => {
+                let readable = store::readable_kinds(&mut tx, &actor, &ids).await?;
+                round.handle_references(readable);
+            }
+            ServerTask::RecordRefusal(refused) => {
+                let detail = format!("{} {}: {}", refused.kind.as_str(), refused.doc, refused.reason);
+                store::audit(
+                    &mut tx,
+                    refused.at,
+                    Some(&refused.author),
+                    device_id.as_deref(),
+                    Some(refused.doc),
+                    "refused_document",
+                    &detail,
+                )
+                .await?;
             }
             ServerTask::Store(document) => {
                 refused_edits += document.refused.len() as u64;

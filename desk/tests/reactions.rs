@@ -34,9 +34,17 @@ fn ticket_of(document: Option<Document>) -> Ticket {
 }
 
 async fn a_ticket_found_on_site_gets_deadlines_and_a_first_response(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let client = client(&desk, None).await;
+    // The engineer is on site for one of this client's tickets, so may name the client.
+    let cast = Cast { dispatcher, engineer, ..Cast::default() };
+    let mut visited = worked_ticket(&mut Rng::new(11), &cast, 1, T0);
+    visited.client = client;
+    visited.transitions[0].assignee = Some(Assignee { engineer: Some(engineer.user), partner_org: None });
+    desk.create(&Document::Ticket(visited)).await;
     let mut device = desk.pair(&engineer, 1).await;
+    device.sync(&desk).await;
     let id = DocId(outpost_desk::accounts::new_id());
     let mut ticket = Ticket::new(id, engineer, T0, "D-1".into(), "Second array degraded".into(), client);
     ticket.priority = outpost_sync::model::Priority::P2;

@@ -9,11 +9,27 @@ pub struct FieldLimits {
     pub long_text: usize,
     /// Entries across one document's logs.
     pub log_entries: usize,
+    /// How far ahead of the desk's clock a device's time may be, in
+    /// milliseconds. Device clocks are wrong in the field; a week ahead is
+    /// still a clock, further is not, and the desk refuses it.
+    pub max_clock_ahead_ms: i64,
+    /// How far before the desk's clock a device's time may be: old records
+    /// are old, but not older than this (it bounds the arithmetic on them).
+    pub max_clock_behind_ms: i64,
+    /// The longest a timed entry (a time entry, a visit) may run, in milliseconds.
+    pub max_duration_ms: i64,
 }
 
 impl Default for FieldLimits {
     fn default() -> Self {
-        Self { short_text: 1_024, long_text: 64 * 1_024, log_entries: 10_000 }
+        Self {
+            short_text: 1_024,
+            long_text: 64 * 1_024,
+            log_entries: 10_000,
+            max_clock_ahead_ms: 7 * 24 * 3_600_000,
+            max_clock_behind_ms: 100 * 366 * 24 * 3_600_000,
+            max_duration_ms: 31 * 24 * 3_600_000,
+        }
     }
 }
 

@@ -14,8 +14,8 @@ use crate::limits::{FieldLimits, WireLimits};
 use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
 use crate::permissions::{may_read, review, Refusal, Verdict};
 use crate::session::{
-    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, ServerConfig, ServerRound,
-    ServerTask, SessionError, StoreDocument, StoredDoc,
+    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, RefusedPush, ServerConfig,
+    ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
 };
 use crate::wire::{Cursor, ErrorCode, RefusalReport, RoundId};
 
@@ -44,11 +44,19 @@ pub struct MemoryDesk {
     feed: BTreeMap<u64, (DocId, Vec<ChangeHash>)>,
     next_seq: u64,
     audit: Vec<AuditEntry>,
+    refused_pushes: Vec<RefusedPush>,
 }
 
 impl MemoryDesk {
     pub fn new(config: ServerConfig) -> Self {
-        Self { config, docs: BTreeMap::new(), feed: BTreeMap::new(), next_seq: 1, audit: Vec::new() }
+        Self {
+            config,
+            docs: BTreeMap::new(),
+            feed: BTreeMap::new(),
+            next_seq: 1,
+            audit: Vec::new(),
+            refused_pushes: Vec::new(),
+        }
     }
 
     /// Creates a document as the desk (a dispatcher's new ticket, reference data).
@@ -119,6 +127,11 @@ impl MemoryDesk {
         &self.audit
     }
 
+    /// Pushes refused whole (or invalid), as the audit log keeps them.
+    pub fn refused_pushes(&self) -> &[RefusedPush] {
+        &self.refused_pushes
+    }
+
     pub fn latest(&self) -> Cursor {
         Cursor(self.next_seq - 1)
     }
@@ -129,6 +142,7 @@ impl MemoryDesk {
         self.feed = snapshot.feed.clone();
         self.next_seq = snapshot.next_seq;
         self.audit = snapshot.audit.clone();
+        self.refused_pushes = snapshot.refused_pushes.clone();
     }
 
     pub fn snapshot(&self) -> Self {
@@ -166,6 +180,16 @@ impl MemoryDesk {
                         round.handle_document(id, stored);
                     }
                 }
+                ServerTask::CheckReferences(ids) => {
+                    let readable = ids
+                        .into_iter()
+                        .filter_map(|id| self.docs.get(&id).map(|d| (id, d)))
+                        .filter(|(_, d)| self.readable(author, &d.document))
+                        .map(|(id, d)| (id, d.kind))
+                        .collect();
+                    round.handle_references(readable);
+                }
+                ServerTask::RecordRefusal(refused) => self.refused_pushes.push(refused),
                 ServerTask::Store(store) => {
                     let seq = self.store(&store);
                     round.handle_stored(store.doc, seq);

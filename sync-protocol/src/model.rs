@@ -36,7 +36,7 @@ pub use ticket::{
     Transition, Visit, WorkLogEntry,
 };
 
-use crate::ids::DocId;
+use crate::ids::{DocId, Timestamp};
 use crate::limits::FieldLimits;
 
 /// The layout version written into every document's `schema` field.
@@ -214,6 +214,64 @@ impl Document {
             Self::Equipment(e) => e.validate(limits),
             Self::PartRequest(p) => p.validate(limits),
             Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => Ok(()),
+        }
+    }
+}
+
+impl Document {
+    /// Checks every time a person entered (moves, notes, time entries,
+    /// visits, ticks, photos, the signature, escalations) against the
+    /// desk's clock `now`: none more than `max_clock_behind_ms` before it,
+    /// none more than `max_clock_ahead_ms` after it, and no timed entry
+    /// that ends before it starts or runs longer than `max_duration_ms`.
+    /// The desk's own times (deadlines, coverage) are not a device's and are
+    /// not checked here.
+    pub fn check_times(&self, now: Timestamp, limits: &FieldLimits) -> Result<(), SchemaError> {
+        let earliest = now.0.saturating_sub(limits.max_clock_behind_ms);
+        let latest = now.0.saturating_add(limits.max_clock_ahead_ms);
+        let in_range = |field: &'static str, at: Timestamp| {
+            if (earliest..=latest).contains(&at.0) {
+                Ok(())
+            } else {
+                Err(SchemaError::InvalidField {
+                    field,
+                    reason: format!("{} ms is not within {earliest} … {latest} ms, the desk's clock's bounds", at.0),
+                })
+            }
+        };
+        let span = |field: &'static str, start: Timestamp, end: Option<Timestamp>| {
+            in_range(field, start)?;
+            let Some(end) = end else { return Ok(()) };
+            in_range(field, end)?;
+            let length = end.0.checked_sub(start.0).unwrap_or(-1);
+            if (0..=limits.max_duration_ms).contains(&length) {
+                Ok(())
+            } else {
+                Err(SchemaError::InvalidField {
+                    field,
+                    reason: format!("runs {length} ms; an entry runs 0 … {} ms", limits.max_duration_ms),
+                })
+            }
+        };
+        match self {
+            Self::Ticket(t) => {
+                in_range("created_at", t.created_at)?;
+                t.transitions.iter().try_for_each(|e| in_range("transitions.at", e.at))?;
+                t.work_log.iter().try_for_each(|e| in_range("work_log.at", e.at))?;
+                t.time_entries.iter().try_for_each(|e| span("time_entries", e.start, e.end))?;
+                t.visits.iter().try_for_each(|e| span("visits", e.arrived, e.left))?;
+                t.checklist.values().try_for_each(|e| in_range("checklist.at", e.at))?;
+                t.attachments.iter().try_for_each(|e| in_range("attachments.at", e.at))?;
+                t.signature.iter().try_for_each(|e| in_range("signature.at", e.at))?;
+                t.escalations.iter().try_for_each(|e| in_range("escalations.at", e.at))
+            }
+            Self::PartRequest(p) => {
+                in_range("requested_at", p.requested_at)?;
+                p.transitions.iter().try_for_each(|e| in_range("transitions.at", e.at))
+            }
+            Self::Equipment(_) | Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => {
+                Ok(())
+            }
         }
     }
 }

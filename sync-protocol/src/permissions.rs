@@ -15,7 +15,10 @@
 
 mod equipment;
 mod part_request;
+mod references;
 mod ticket;
+
+pub use references::{new_references, references, review_references, Reference};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -108,6 +111,10 @@ pub enum RefusalReason {
     SetOnce,
     #[error("the move is not allowed: {0}")]
     Move(MoveRefusal),
+    #[error("it names a document that is not of the expected kind or that its author may not read")]
+    UnreadableReference,
+    #[error("only the desk assigns: a field move names no assignee")]
+    AssigneeInFieldMove,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -122,6 +129,8 @@ pub enum WholeRefusal {
     RoleMayNotWrite(DocKind),
     #[error("the change turns the document into another kind")]
     KindChanged,
+    #[error("its {0} names a document that is not of the expected kind or that its author may not read")]
+    UnreadableReference(&'static str),
 }
 
 /// Sorts the changes from `before` (`None` for a new document) to `after`

@@ -16,10 +16,14 @@
 mod changes;
 mod client;
 mod server;
+mod structure;
 
-pub use changes::{read_changes, ChangesError};
+pub use changes::{check_chain, read_changes, ChangesError};
 pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, SessionError, Unconfirmed};
-pub use server::{error_reply, FeedEntry, FeedPage, ServerConfig, ServerRound, ServerTask, StoreDocument, StoredDoc};
+pub use server::{
+    error_reply, FeedEntry, FeedPage, RefusedPush, ServerConfig, ServerRound, ServerTask, StoreDocument, StoredDoc,
+};
+pub use structure::{check_structure, StructureError};
 
 use automerge::{AutoCommit, ChangeHash};
 

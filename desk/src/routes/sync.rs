@@ -41,7 +41,23 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Bytes) ->
         }
     };
     let started = std::time::Instant::now();
-    let (reply, outcome) = run_round(&state.db, &state.sync, &device, &body, at).await?;
+    // The round runs in a task of its own so that a panic anywhere in it
+    // (its transaction rolls back when the task unwinds) refuses this round
+    // in words and leaves a trace in the audit log, instead of a 500 the
+    // device would retry for ever.
+    let round = {
+        let (db, config, body) = (state.db.clone(), state.sync.clone(), body.clone());
+        tokio::spawn(async move { run_round(&db, &config, &device, &body, at).await })
+    };
+    let (reply, outcome) = match round.await {
+        Ok(result) => result?,
+        Err(err) => {
+            tracing::error!(%err, "a sync round panicked");
+            crate::sync::record_failed_round(&state.db, &device, at).await?;
+            let reply = error_reply(ErrorCode::BadRequest, "the desk could not process this round; it was refused");
+            (reply, RoundOutcome::BadRequest)
+        }
+    };
     let (status, count) = match outcome {
         RoundOutcome::Synced { refused_edits } => (StatusCode::OK, SyncCount::Round { refused_edits }),
         RoundOutcome::Wiped => (StatusCode::OK, SyncCount::Wipe),

@@ -351,6 +351,16 @@ impl Ticket {
         }
     }
 
+    /// Everyone the desk ever assigned this ticket to, in log order: the
+    /// assignees of desk moves to `assigned`. Assignees named in other moves
+    /// (a crafted field move) grant nothing.
+    pub fn assignments(&self) -> impl Iterator<Item = &Assignee> {
+        self.transitions
+            .iter()
+            .filter(|t| t.to == TicketStatus::Assigned && t.by.role.is_desk())
+            .filter_map(|t| t.assignee.as_ref())
+    }
+
     /// The blobs this ticket points to: attachments, their thumbnails, the signature.
     pub fn blob_hashes(&self) -> impl Iterator<Item = &ContentHash> {
         self.attachments

@@ -91,8 +91,35 @@ fn an_engineer_may_not_reassign_a_ticket() {
         reason: None,
     });
     let review = reviewed(&cast.engineer, &before, &after);
-    assert_eq!(review.refused[0].reason, RefusalReason::Move(MoveRefusal::RoleMayNot));
+    assert_eq!(review.refused[0].reason, RefusalReason::AssigneeInFieldMove, "only the desk names assignees");
     assert_eq!(corrected_ticket(&review).transitions, before.transitions, "the forbidden move is neutralised");
+    after.transitions.last_mut().unwrap().assignee = None;
+    let review = reviewed(&cast.engineer, &before, &after);
+    assert_eq!(review.refused[0].reason, RefusalReason::Move(MoveRefusal::RoleMayNot));
+}
+
+#[test]
+fn an_assignee_named_in_a_field_move_grants_nothing() {
+    let (cast, before) = setup();
+    let mut after = before.clone();
+    after.transitions.push(Transition {
+        id: EntryId::from_u128(9),
+        from: TicketStatus::OnSite,
+        to: TicketStatus::WaitingParts,
+        at: NOW,
+        by: cast.engineer,
+        assignee: Some(Assignee {
+            engineer: Some(cast.partner_engineer.user),
+            partner_org: Some(cast.partner_engineer.org),
+        }),
+        reason: None,
+    });
+    let review = reviewed(&cast.engineer, &before, &after);
+    assert_eq!(review.refused[0].reason, RefusalReason::AssigneeInFieldMove);
+    assert!(
+        !may_read(&cast.partner_engineer, &Document::Ticket(after), false),
+        "a crafted move must not hand the ticket to another company's engineer"
+    );
 }
 
 #[test]

@@ -9,8 +9,7 @@
 
 use super::{append_only, rule, EntryChange, EntryKey, Keyed, RefusalReason, Reviewer, Verdict, WholeRefusal};
 use crate::model::{
-    Actor, Assignee, Attachment, Document, Escalation, Role, Ticket, TicketStatus, TimeEntry, Transition, Visit,
-    WorkLogEntry,
+    Actor, Assignee, Attachment, Document, Escalation, Role, Ticket, TimeEntry, Transition, Visit, WorkLogEntry,
 };
 use crate::workflow::{fold_ticket, is_assigned_to, ticket_move_refusal};
 
@@ -26,15 +25,11 @@ macro_rules! keyed_by_entry_id {
 keyed_by_entry_id!(Transition, WorkLogEntry, TimeEntry, Visit, Attachment, Escalation);
 
 /// Whether a field user may work on (and so read) a ticket: they reported
-/// it, or some move in the log assigned it to them. After a reassignment
-/// their offline work stays theirs to sync.
-pub(super) fn may_work_on(ticket: &Ticket, actor: &Actor) -> bool {
-    ticket.created_by.user == actor.user
-        || ticket
-            .transitions
-            .iter()
-            .filter(|t| t.to == TicketStatus::Assigned)
-            .any(|t| is_assigned_to(t.assignee.as_ref(), actor))
+/// it, or some desk move in the log assigned it to them. After a
+/// reassignment their offline work stays theirs to sync. Only the desk
+/// assigns: an assignee named in anyone else's move grants nothing.
+pub(crate) fn may_work_on(ticket: &Ticket, actor: &Actor) -> bool {
+    ticket.created_by.user == actor.user || ticket.assignments().any(|assignee| is_assigned_to(Some(assignee), actor))
 }
 
 pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> Verdict {
@@ -114,6 +109,7 @@ pub(super) fn review(actor: &Actor, before: Option<&Ticket>, after: &Ticket) -> 
     r.log("transitions", &before.transitions, &mut c.transitions, |change| match change {
         EntryChange::Added(t) => {
             rule(t.by == *actor, RefusalReason::ForgedAuthor)?;
+            rule(desk || t.assignee.is_none(), RefusalReason::AssigneeInFieldMove)?;
             match ticket_move_refusal(actor, t.from, as_author_saw.as_ref(), t.to, t.assignee.as_ref()) {
                 Some(why) => Err(RefusalReason::Move(why)),
                 None => Ok(()),

@@ -6,7 +6,9 @@
 //! bytes: here every chunk must be a whole, valid change, or the push is
 //! refused whole.
 
-use automerge::Change;
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 
 /// automerge's chunk magic, then 4 checksum bytes and the chunk type.
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -25,6 +27,12 @@ pub enum ChangesError {
     Malformed { at: usize, reason: String },
     #[error("more than {0} changes in one push")]
     TooMany(usize),
+    #[error("change {seq} of actor {actor} skips from {last}: an actor's changes are numbered one after another")]
+    SequenceGap { actor: String, seq: u64, last: u64 },
+    #[error("change {hash} claims the desk's own actor")]
+    DeskActor { hash: String },
+    #[error("change {hash} depends on itself or on a change after it")]
+    BadDependency { hash: String },
 }
 
 /// Reads `bytes` as back-to-back change chunks, at most `max` of them.
@@ -54,6 +62,69 @@ pub fn read_changes(bytes: &[u8], max: usize) -> Result<Vec<Change>, ChangesErro
         at += total;
     }
     Ok(changes)
+}
+
+/// Checks a push's changes against the document they are for, before any
+/// of them is applied: each actor's changes continue that actor's sequence
+/// one by one (automerge panics on a gap), no change claims the desk's own
+/// actor (the desk numbers its compensating changes from the document), and
+/// no change lists itself as its dependency. Changes the document already
+/// holds are replays and pass. Changes whose dependencies are neither in the
+/// document nor earlier in the push are left for the caller to report as
+/// missing dependencies.
+pub fn check_chain(doc: &mut AutoCommit, changes: &[Change], desk_actor: &ActorId) -> Result<(), ChangesError> {
+    let mut last_seq: BTreeMap<ActorId, u64> = BTreeMap::new();
+    if !changes.is_empty() {
+        for meta in doc.get_changes_meta(&[]) {
+            let last = last_seq.entry(meta.actor.into_owned()).or_default();
+            *last = (*last).max(meta.seq);
+        }
+    }
+    // Changes are checked in an order in which each one's dependencies come
+    // first, as automerge will apply them.
+    let mut seen: BTreeSet<ChangeHash> = BTreeSet::new();
+    let mut waiting: Vec<&Change> = Vec::new();
+    for change in changes {
+        let hash = change.hash();
+        if doc.get_change_by_hash(&hash).is_some() || !seen.insert(hash) {
+            continue;
+        }
+        if change.actor_id() == desk_actor {
+            return Err(ChangesError::DeskActor { hash: hash.to_string() });
+        }
+        if change.deps().contains(&hash) {
+            return Err(ChangesError::BadDependency { hash: hash.to_string() });
+        }
+        waiting.push(change);
+    }
+    let mut ready: BTreeSet<ChangeHash> = BTreeSet::new();
+    loop {
+        let before = waiting.len();
+        let mut still = Vec::with_capacity(waiting.len());
+        for change in waiting {
+            let deps_known =
+                change.deps().iter().all(|dep| ready.contains(dep) || doc.get_change_by_hash(dep).is_some());
+            if !deps_known {
+                still.push(change);
+                continue;
+            }
+            let last = last_seq.entry(change.actor_id().clone()).or_default();
+            if change.seq() != *last + 1 {
+                return Err(ChangesError::SequenceGap {
+                    actor: change.actor_id().to_hex_string(),
+                    seq: change.seq(),
+                    last: *last,
+                });
+            }
+            *last = change.seq();
+            ready.insert(change.hash());
+        }
+        waiting = still;
+        if waiting.is_empty() || waiting.len() == before {
+            // What is left waits on changes the desk lacks: missing dependencies.
+            return Ok(());
+        }
+    }
 }
 
 /// An unsigned LEB128 number that fits in `usize`, and how many bytes it took.

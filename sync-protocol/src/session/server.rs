@@ -112,10 +112,26 @@ pub struct StoreDocument {
     pub received_at: Timestamp,
 }
 
+/// A pushed document the desk refused whole, for the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusedPush {
+    pub doc: DocId,
+    pub kind: DocKind,
+    pub author: Actor,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerTask {
     /// Load these documents (the pushed ones); answer with `handle_document` for each.
     LoadDocuments(Vec<DocId>),
+    /// Say which of these documents the author may read, and their kinds:
+    /// the documents a push newly references. Answer with `handle_references`.
+    CheckReferences(Vec<DocId>),
+    /// Write a refused push (refused or invalid whole) to the audit log.
+    /// Needs no answer.
+    RecordRefusal(RefusedPush),
     /// Store a changed document and give it the next feed sequence number;
     /// answer with `handle_stored`.
     Store(Box<StoreDocument>),
@@ -129,6 +145,7 @@ pub enum ServerTask {
 #[derive(Debug, PartialEq, Eq)]
 enum Phase {
     Loading,
+    Checking,
     Storing,
     Reading,
     Done,
@@ -144,8 +161,21 @@ pub struct ServerRound {
     loaded: BTreeMap<DocId, Option<StoredDoc>>,
     outcomes: Vec<PushOutcome>,
     awaiting_seq: BTreeMap<DocId, usize>,
+    /// Pushes merged on scratch copies, by their index in the request,
+    /// waiting for the answer to `CheckReferences`.
+    merged: Vec<(usize, Merged)>,
+    created: BTreeMap<DocId, DocKind>,
     cursor_reset: bool,
     tasks: VecDeque<ServerTask>,
+}
+
+/// A pushed document merged on a scratch copy, checked for its change
+/// chain and structure, waiting for its references to be checked.
+struct Merged {
+    doc: AutoCommit,
+    before_heads: Vec<ChangeHash>,
+    before: Option<Document>,
+    after: Document,
 }
 
 /// The bytes of an error reply, for requests that could not be read or were not allowed.
@@ -170,6 +200,8 @@ impl ServerRound {
             loaded: BTreeMap::new(),
             outcomes: Vec::new(),
             awaiting_seq: BTreeMap::new(),
+            merged: Vec::new(),
+            created: BTreeMap::new(),
             cursor_reset: false,
             tasks: VecDeque::new(),
             request,
@@ -237,23 +269,85 @@ impl ServerRound {
         self.tasks.push_back(ServerTask::ReadFeed { after, limit, refetch: self.request.refetch.clone() });
     }
 
+    /// Merges each push on a scratch copy, then asks which of the documents
+    /// they newly reference the author may read.
     fn apply_pushes(&mut self) {
         let pushes = std::mem::take(&mut self.request.pushes);
-        for push in &pushes {
+        let mut created: BTreeMap<DocId, DocKind> = BTreeMap::new();
+        for (index, push) in pushes.iter().enumerate() {
             let stored = self.loaded.remove(&push.doc).flatten();
-            let (result, store) = apply_push(&self.author, self.now, &self.config, stored, push);
-            if let Some(store) = store {
-                self.awaiting_seq.insert(push.doc, self.outcomes.len());
-                self.tasks.push_back(ServerTask::Store(Box::new(store)));
+            let is_new = stored.is_none();
+            let merged = guarded(|| merge_push(&self.author, &self.config, stored, push));
+            self.outcomes.push(PushOutcome { doc: push.doc, result: PushResult::MissingDependencies });
+            match merged {
+                Ok(merged) => {
+                    if is_new {
+                        created.insert(push.doc, push.kind);
+                    }
+                    self.merged.push((index, merged));
+                }
+                Err(result) => self.settle(index, push, result, None),
             }
-            self.outcomes.push(PushOutcome { doc: push.doc, result });
         }
+        let wanted: std::collections::BTreeSet<DocId> = self
+            .merged
+            .iter()
+            .flat_map(|(_, m)| crate::permissions::new_references(m.before.as_ref(), &m.after))
+            .map(|r| r.doc)
+            .filter(|doc| !created.contains_key(doc))
+            .collect();
         self.request.pushes = pushes;
+        // What the author creates in this round they may point at.
+        self.created = created;
+        if wanted.is_empty() {
+            self.finish_pushes(BTreeMap::new());
+        } else {
+            self.phase = Phase::Checking;
+            self.tasks.push_back(ServerTask::CheckReferences(wanted.into_iter().collect()));
+        }
+    }
+
+    /// The documents among those asked for that the author may read, with
+    /// their kinds; the others are left out.
+    pub fn handle_references(&mut self, readable: BTreeMap<DocId, DocKind>) {
+        if self.phase != Phase::Checking {
+            return;
+        }
+        self.finish_pushes(readable);
+    }
+
+    fn finish_pushes(&mut self, mut readable: BTreeMap<DocId, DocKind>) {
+        readable.extend(std::mem::take(&mut self.created));
+        for (index, merged) in std::mem::take(&mut self.merged) {
+            let push = self.request.pushes[index].clone();
+            let (result, store) =
+                guarded(|| Ok(finish_push(&self.author, self.now, &self.config, merged, &push, &readable)))
+                    .unwrap_or_else(|result| (result, None));
+            self.settle(index, &push, result, store);
+        }
         if self.awaiting_seq.is_empty() {
             self.start_reading(self.request.cursor);
         } else {
             self.phase = Phase::Storing;
         }
+    }
+
+    /// Records a push's outcome, and what the caller must store or audit.
+    fn settle(&mut self, index: usize, push: &DocPush, result: PushResult, store: Option<StoreDocument>) {
+        if let PushResult::Refused { reason } | PushResult::Invalid { reason } = &result {
+            self.tasks.push_back(ServerTask::RecordRefusal(RefusedPush {
+                doc: push.doc,
+                kind: push.kind,
+                author: self.author,
+                reason: reason.clone(),
+                at: self.now,
+            }));
+        }
+        if let Some(store) = store {
+            self.awaiting_seq.insert(push.doc, index);
+            self.tasks.push_back(ServerTask::Store(Box::new(store)));
+        }
+        self.outcomes[index].result = result;
     }
 
     /// Heads the device is known to have, beyond its cursor.
@@ -336,88 +430,123 @@ fn lacking(entry: &FeedEntry, have: &[ChangeHash]) -> Vec<u8> {
     }
 }
 
-fn invalid(reason: impl std::fmt::Display) -> (PushResult, Option<StoreDocument>) {
-    (PushResult::Invalid { reason: reason.to_string() }, None)
+fn invalid(reason: impl std::fmt::Display) -> PushResult {
+    PushResult::Invalid { reason: reason.to_string() }
 }
 
-/// Applies one pushed document: merge, check schema and permissions,
-/// compensate refused changes. Nothing is stored unless the result is valid.
-fn apply_push(
+fn refused(reason: impl std::fmt::Display) -> PushResult {
+    PushResult::Refused { reason: reason.to_string() }
+}
+
+/// Runs one document's work so that a panic inside it (automerge's, or
+/// ours) refuses that document alone: never the round, never a 500 loop.
+fn guarded<T>(work: impl FnOnce() -> Result<T, PushResult>) -> Result<T, PushResult> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(invalid("the desk could not process this document's changes")))
+}
+
+/// Merges one pushed document on a scratch copy of the desk's: the change
+/// chain is checked before anything is applied, the structure right after.
+/// Nothing here is stored.
+fn merge_push(
     author: &Actor,
-    now: Timestamp,
     config: &ServerConfig,
     stored: Option<StoredDoc>,
     push: &DocPush,
-) -> (PushResult, Option<StoreDocument>) {
+) -> Result<Merged, PushResult> {
     if push.kind.is_reference() && !author.role.is_desk() {
-        return (PushResult::Refused { reason: crate::permissions::WholeRefusal::ReferenceData.to_string() }, None);
+        return Err(refused(crate::permissions::WholeRefusal::ReferenceData));
     }
-    let created = stored.is_none();
     let (mut doc, before) = match stored {
         Some(stored) if stored.kind != push.kind => {
-            return invalid(format!("the pushed kind {:?} does not match the document", push.kind));
+            return Err(invalid(format!("the pushed kind {:?} does not match the document", push.kind)));
         }
         Some(stored) => {
             let Ok(doc) = AutoCommit::load(&stored.bytes) else {
-                return invalid("the desk's copy of this document cannot be read");
+                return Err(invalid("the desk's copy of this document cannot be read"));
             };
             match Document::hydrate_as(&doc, push.doc, push.kind) {
                 Ok(before) => (doc, Some(before)),
-                Err(err) => return invalid(err),
+                Err(err) => return Err(invalid(err)),
             }
         }
         None => (AutoCommit::new(), None),
     };
+    // An author who may not write the document learns nothing more about
+    // it, whatever the bytes they sent.
+    if let Some(before) = &before {
+        if let Verdict::Refused(why) = review(author, Some(before), before) {
+            return Err(refused(why));
+        }
+    }
     doc.set_actor(config.desk_actor.clone());
     let before_heads = doc.get_heads();
     let changes = match super::read_changes(&push.changes, config.fields.log_entries) {
         Ok(changes) => changes,
-        Err(err) => return invalid(format!("the changes do not load: {err}")),
+        Err(err) => return Err(invalid(format!("the changes do not load: {err}"))),
     };
+    if let Err(err) = super::check_chain(&mut doc, &changes, &config.desk_actor) {
+        return Err(invalid(format!("the changes do not chain: {err}")));
+    }
     if let Err(err) = doc.apply_changes(changes) {
-        return invalid(format!("the changes do not apply: {err}"));
+        return Err(invalid(format!("the changes do not apply: {err}")));
     }
     if !doc.get_missing_deps(&[]).is_empty() {
-        return (PushResult::MissingDependencies, None);
+        return Err(PushResult::MissingDependencies);
     }
     if doc.get_heads() == before_heads {
-        // A replay or an empty push: nothing new to store, but the author
-        // must still be one who may write the document, or the answer
-        // would tell them it exists.
-        let Some(before) = before else {
-            return invalid("the push creates an empty document");
-        };
-        return match review(author, Some(&before), &before) {
-            Verdict::Refused(why) => (PushResult::Refused { reason: why.to_string() }, None),
-            Verdict::Reviewed(_) => (PushResult::Applied { seq: None, refused: Vec::new() }, None),
+        // A replay or an empty push: nothing new to store.
+        return match before {
+            Some(_) => Err(PushResult::Applied { seq: None, refused: Vec::new() }),
+            None => Err(invalid("the push creates an empty document")),
         };
     }
-    let after = match Document::hydrate_as(&doc, push.doc, push.kind) {
-        Ok(after) => after,
-        Err(err) => return invalid(err),
-    };
+    if let Err(err) = super::check_structure(&doc, &before_heads, author.role.is_desk()) {
+        return Err(refused(err));
+    }
+    let after = Document::hydrate_as(&doc, push.doc, push.kind).map_err(invalid)?;
+    Ok(Merged { doc, before_heads, before, after })
+}
+
+/// Reviews a merged document: schema, times, permissions, references.
+/// Refused changes are neutralised by a compensating change of the desk's;
+/// nothing is stored unless the result is valid.
+fn finish_push(
+    author: &Actor,
+    now: Timestamp,
+    config: &ServerConfig,
+    merged: Merged,
+    push: &DocPush,
+    readable: &BTreeMap<DocId, DocKind>,
+) -> (PushResult, Option<StoreDocument>) {
+    let Merged { mut doc, before_heads, before, after } = merged;
     if let Err(err) = after.validate(&config.fields) {
-        return invalid(err);
+        return (invalid(err), None);
+    }
+    if let Err(err) = after.check_times(now, &config.fields) {
+        return (invalid(err), None);
     }
     let review = match review(author, before.as_ref(), &after) {
-        Verdict::Refused(why) => return (PushResult::Refused { reason: why.to_string() }, None),
+        Verdict::Refused(why) => return (refused(why), None),
         Verdict::Reviewed(review) => review,
     };
-    let document = match review.corrected {
-        Some(corrected) => {
-            if let Err(err) = corrected.reconcile_into(&mut doc) {
-                return invalid(err);
-            }
-            let message = format!("desk: neutralised {} refused change(s) by {}", review.refused.len(), author.user);
-            doc.commit_with(
-                automerge::transaction::CommitOptions::default().with_message(message).with_time(now.0 / 1000),
-            );
-            corrected
+    let mut refusals = review.refused;
+    let mut corrected = review.corrected.unwrap_or_else(|| after.clone());
+    match crate::permissions::review_references(before.as_ref(), &mut corrected, readable) {
+        Ok(more) => refusals.extend(more),
+        Err(why) => return (refused(why), None),
+    }
+    let document = if refusals.is_empty() {
+        after
+    } else {
+        if let Err(err) = corrected.reconcile_into(&mut doc) {
+            return (invalid(err), None);
         }
-        None => after,
+        let message = format!("desk: neutralised {} refused change(s) by {}", refusals.len(), author.user);
+        doc.commit_with(automerge::transaction::CommitOptions::default().with_message(message).with_time(now.0 / 1000));
+        corrected
     };
-    let refused_reports = review
-        .refused
+    let refused_reports = refusals
         .iter()
         .map(|r| RefusalReport {
             field: r.field.to_owned(),
@@ -428,11 +557,11 @@ fn apply_push(
     let store = StoreDocument {
         doc: push.doc,
         kind: push.kind,
-        created,
+        created: before.is_none(),
         changes: doc.save_after(&before_heads),
         heads: doc.get_heads(),
         document,
-        refused: review.refused,
+        refused: refusals,
         author: *author,
         received_at: now,
     };
@@ -506,6 +635,10 @@ mod tests {
         round.handle_document(DocId::from_u128(2), None);
         assert_eq!(round.poll_task(), None, "nothing moves until the pushed document is loaded");
         round.handle_document(DocId::from_u128(1), None);
+        assert!(
+            matches!(round.poll_task(), Some(ServerTask::RecordRefusal(RefusedPush { .. }))),
+            "an empty new document is refused, and the refusal audited"
+        );
         assert!(matches!(round.poll_task(), Some(ServerTask::ReadFeed { .. })), "an empty new document stores nothing");
     }
 
