@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use automerge::ActorId;
 use outpost_desk::accounts;
-use outpost_desk::{app, store, AppState, Db, SYNC_CONTENT_TYPE};
+use outpost_desk::{service, store, AppState, Db, SYNC_CONTENT_TYPE};
 use outpost_sync::ids::{EntryId, Timestamp};
 use outpost_sync::limits::WireLimits;
 use outpost_sync::memory::MemoryDevice;
@@ -54,7 +54,7 @@ async fn run(url: &str, label: &str, devices: usize) {
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(db.clone());
     let desk_actor = state.sync.desk_actor.clone();
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    tokio::spawn(async move { axum::serve(listener, service(state)).await.unwrap() });
     let sync_url = format!("http://{addr}/v1/sync");
 
     let mut rng = Rng::new(7);

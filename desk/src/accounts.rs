@@ -21,6 +21,8 @@ pub enum AuthError {
     BadPairingCode,
     #[error("pairing codes are issued for engineers and partner engineers only")]
     NotAFieldUser,
+    #[error("too many failed pairing attempts; try again in {retry_after_s} s")]
+    PairingThrottled { retry_after_s: i64 },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error("stored account is corrupt: {0}")]
@@ -213,6 +215,52 @@ pub struct PairedDevice {
     pub actor: Actor,
 }
 
+/// The window over which failed pairing attempts are counted.
+pub const PAIRING_WINDOW_MS: i64 = 15 * 60_000;
+/// Failed pairing attempts from one address within the window before it must wait.
+pub const PAIRING_FAILURES_PER_ADDRESS: i64 = 10;
+/// Failed pairing attempts from everywhere within the window before everyone
+/// must wait: guessing from many addresses is slowed down too.
+pub const PAIRING_FAILURES_IN_TOTAL: i64 = 200;
+
+/// Refuses a pairing attempt from `address` while too many have failed
+/// lately, from there or in total. The counts live in the database, so
+/// every desk process behind one PostgreSQL sees the same.
+pub async fn check_pairing_throttle(pool: &AnyPool, address: &str, now: Timestamp) -> Result<(), AuthError> {
+    let since = now.0 - PAIRING_WINDOW_MS;
+    let (from_address, oldest_here): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM pairing_failures WHERE address = $1 AND at > $2")
+            .bind(address)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+    let (in_total, oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM pairing_failures WHERE at > $1")
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+    let wait_from = if from_address >= PAIRING_FAILURES_PER_ADDRESS {
+        oldest_here
+    } else if in_total >= PAIRING_FAILURES_IN_TOTAL {
+        oldest
+    } else {
+        return Ok(());
+    };
+    let retry_after_s = (wait_from.unwrap_or(now.0) + PAIRING_WINDOW_MS - now.0).max(1_000) / 1_000;
+    Err(AuthError::PairingThrottled { retry_after_s })
+}
+
+/// Counts a failed pairing attempt, and forgets those older than the window.
+pub async fn record_pairing_failure(pool: &AnyPool, address: &str, now: Timestamp) -> Result<(), AuthError> {
+    sqlx::query("DELETE FROM pairing_failures WHERE at <= $1").bind(now.0 - PAIRING_WINDOW_MS).execute(pool).await?;
+    sqlx::query("INSERT INTO pairing_failures (address, at) VALUES ($1, $2)")
+        .bind(address)
+        .bind(now.0)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Spends a pairing code on a new device. A code works once, before it expires.
 pub async fn pair_device(
     pool: &AnyPool,
@@ -260,6 +308,51 @@ pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Res
         caller: Caller { actor: actor_from_row(&u, &o, &r)?, device: Some(parse_uuid(&device)?) },
         revoked: revoked_at.is_some(),
     })
+}
+
+/// What revoking a person took from them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Revoked {
+    pub api_tokens: u64,
+    /// Each is told to wipe its data at its next contact.
+    pub devices: u64,
+    pub pairing_codes: u64,
+}
+
+/// Revokes everything a person holds, in one transaction: API tokens,
+/// devices (told to wipe at their next contact) and unused pairing codes.
+pub async fn revoke_person(pool: &AnyPool, user: UserId, now: Timestamp) -> Result<Revoked, AuthError> {
+    let mut tx = pool.begin().await?;
+    let user = user.to_string();
+    let api_tokens = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now.0)
+        .bind(&user)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let devices = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now.0)
+        .bind(&user)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let pairing_codes = sqlx::query(
+        "UPDATE pairing_codes SET expires_at = $1 WHERE user_id = $2 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now.0)
+    .bind(&user)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let detail = format!("revoked {api_tokens} API token(s), {devices} device(s), {pairing_codes} pairing code(s)");
+    sqlx::query("INSERT INTO audit_log (at, user_id, device_id, doc_id, action, detail) VALUES ($1, $2, NULL, NULL, 'person_revoked', $3)")
+        .bind(now.0)
+        .bind(&user)
+        .bind(detail)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Revoked { api_tokens, devices, pairing_codes })
 }
 
 pub async fn revoke_device(pool: &AnyPool, device: Uuid, now: Timestamp) -> Result<bool, AuthError> {

@@ -67,6 +67,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_ticket_search.sql"),
         include_str!("../migrations/postgres/0007_ticket_search.sql"),
     ),
+    (
+        8,
+        "trust",
+        include_str!("../migrations/shared/0008_trust.sql"),
+        include_str!("../migrations/shared/0008_trust.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

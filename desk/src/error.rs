@@ -23,6 +23,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: i64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -42,6 +44,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -54,6 +57,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Internal(_) => "internal",
         }
     }
@@ -65,7 +69,11 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "internal error");
         }
         let body = ErrorBody { error: self.kind(), message: self.to_string() };
-        (self.status_code(), Json(body)).into_response()
+        let mut response = (self.status_code(), Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_s, .. } = &self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, (*retry_after_s).into());
+        }
+        response
     }
 }
 
@@ -76,6 +84,9 @@ impl From<AuthError> for ApiError {
                 Self::Unauthorized(err.to_string())
             }
             AuthError::NotAFieldUser => Self::BadRequest(err.to_string()),
+            AuthError::PairingThrottled { retry_after_s } => {
+                Self::TooManyRequests { message: err.to_string(), retry_after_s }
+            }
             AuthError::Sql(e) => Self::Internal(e.to_string()),
             AuthError::Corrupt(e) => Self::Internal(e),
         }

@@ -45,6 +45,14 @@ pub fn app(state: AppState) -> Router {
     routes::router().with_state(state)
 }
 
+/// The desk as a service for `axum::serve`, with each request's peer
+/// address known (the pairing throttle counts failures per address).
+pub fn service(
+    state: AppState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()
+}
+
 /// The desk's clock, read at the edge and passed inward.
 pub fn now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use outpost_desk::accounts::{self, parse_role};
-use outpost_desk::{app, demo, now, AppState, Db};
+use outpost_desk::{demo, now, service, AppState, Db};
 use outpost_sync::ids::UserId;
 
 #[derive(Parser)]
@@ -142,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, backend = ?db.backend, "outpost-desk serving");
-    axum::serve(listener, app(AppState::new(db)))
+    axum::serve(listener, service(AppState::new(db)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

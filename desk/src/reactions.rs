@@ -58,7 +58,7 @@ pub fn work_points(ticket: &outpost_sync::model::Ticket) -> Points {
         .map(|length| u64::try_from(length.max(0)).unwrap_or(u64::MAX))
         .fold(0u64, u64::saturating_add);
     let quarter: u64 = 15 * 60_000;
-    let quarters = millis / quarter + u64::from(millis % quarter != 0);
+    let quarters = millis.div_ceil(quarter);
     Points { hundredths: quarters.saturating_mul(25) }
 }
 

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use outpost_core::Device;
-use outpost_desk::{accounts, app, store, AppState, Db};
+use outpost_desk::{accounts, service, store, AppState, Db};
 use outpost_sync::ids::{DocId, EntryId, OrgId, Timestamp};
 use outpost_sync::model::{
     new_document, Actor, Assignee, BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Document, Role,
@@ -42,7 +42,7 @@ fn serve(db: Db, listener: std::net::TcpListener) -> tokio::runtime::Runtime {
     runtime.spawn(async move {
         listener.set_nonblocking(true).expect("a non-blocking listener");
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-        axum::serve(listener, app(AppState::new(db))).await.expect("the desk serves");
+        axum::serve(listener, service(AppState::new(db))).await.expect("the desk serves");
     });
     runtime
 }

@@ -109,12 +109,27 @@ struct Paired {
 }
 
 #[tracing::instrument(skip_all)]
-async fn pair(State(state): State<AppState>, Json(request): Json<PairRequest>) -> Result<Json<Paired>, ApiError> {
+async fn pair(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    Json(request): Json<PairRequest>,
+) -> Result<Json<Paired>, ApiError> {
     let name = request.device_name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::BadRequest("device_name must be 1 to 200 characters".into()));
     }
-    let paired = accounts::pair_device(&state.db.pool, &request.code, name, now()).await?;
+    // Served without peer addresses (a router driven in-process), all
+    // attempts count as one address.
+    let address = peer.map_or_else(|| "unknown".to_owned(), |p| p.0 .0.ip().to_string());
+    let at = now();
+    accounts::check_pairing_throttle(&state.db.pool, &address, at).await?;
+    let paired = match accounts::pair_device(&state.db.pool, &request.code, name, at).await {
+        Err(accounts::AuthError::BadPairingCode) => {
+            accounts::record_pairing_failure(&state.db.pool, &address, at).await?;
+            return Err(accounts::AuthError::BadPairingCode.into());
+        }
+        other => other?,
+    };
     Ok(Json(Paired {
         device_id: paired.id,
         token: paired.token,

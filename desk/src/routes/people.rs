@@ -16,7 +16,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/orgs", get(list_orgs).post(add_org))
         .route("/v1/users", get(list_users).post(add_user))
-        .route("/v1/users/{id}/revoke-tokens", axum::routing::post(revoke_tokens))
+        .route("/v1/users/{id}/revoke", axum::routing::post(revoke_person))
         .route("/v1/teams", get(list_teams).post(add_team))
 }
 
@@ -125,26 +125,21 @@ async fn add_user(
     Ok(Json(reply))
 }
 
-/// Revokes every API token of a person (a lost laptop, a leaver); their
-/// next request is refused.
-async fn revoke_tokens(
+/// Revokes everything a person holds (a lost laptop, a leaver): API
+/// tokens, devices (told to wipe at their next contact) and unused pairing
+/// codes. Their next request, sync or pairing is refused.
+async fn revoke_person(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<accounts::Revoked>, ApiError> {
     super::desk_caller(&state, &headers, admin).await?;
     let user: outpost_sync::ids::UserId =
         id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a user id")))?;
     if accounts::user_actor(&state.db.pool, user).await?.is_none() {
         return Err(ApiError::NotFound("no such user".into()));
     }
-    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now().0)
-        .bind(user.to_string())
-        .execute(&state.db.pool)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "revoked": done.rows_affected() })))
+    Ok(Json(accounts::revoke_person(&state.db.pool, user, now()).await?))
 }
 
 #[derive(Serialize)]

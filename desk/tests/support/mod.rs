@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use automerge::ActorId;
 use outpost_desk::accounts::{self, PairedDevice};
-use outpost_desk::{app, store, AppState, Backend, Db, SYNC_CONTENT_TYPE};
+use outpost_desk::{store, AppState, Backend, Db, SYNC_CONTENT_TYPE};
 use outpost_sync::ids::{Timestamp, UserId};
 use outpost_sync::limits::WireLimits;
 use outpost_sync::memory::MemoryDevice;
@@ -73,7 +73,7 @@ pub async fn start(backend: Backend) -> Option<Desk> {
     let other_partner = accounts::create_org(&db.pool, "Partner Two", false).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = app(AppState::new(db.clone()));
+    let router = outpost_desk::service(AppState::new(db.clone()));
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
