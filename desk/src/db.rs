@@ -73,6 +73,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0008_trust.sql"),
         include_str!("../migrations/shared/0008_trust.sql"),
     ),
+    (
+        9,
+        "blob_uploads",
+        include_str!("../migrations/sqlite/0009_blob_uploads.sql"),
+        include_str!("../migrations/postgres/0009_blob_uploads.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

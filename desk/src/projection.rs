@@ -16,7 +16,7 @@ pub(crate) async fn project(
     match document {
         Document::Ticket(ticket) => {
             project_ticket(tx, ticket, now).await?;
-            reference_blobs(tx, ticket).await
+            Ok(crate::blobs::link(tx, ticket.id, ticket.blob_links()).await?)
         }
         Document::PartRequest(request) => project_part_request(tx, request, now).await,
         Document::Equipment(equipment) => project_equipment(tx, equipment, now).await,
@@ -73,19 +73,6 @@ async fn project_equipment(tx: &mut Transaction<'_, Any>, e: &Equipment, now: Ti
     .bind(now.0)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-/// Records the blobs a ticket points to; access to
-/// a blob is access to a document that references it.
-async fn reference_blobs(tx: &mut Transaction<'_, Any>, ticket: &Ticket) -> Result<(), StoreError> {
-    for hash in ticket.blob_hashes() {
-        sqlx::query("INSERT INTO blob_refs (hash, doc_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(&hash.0)
-            .bind(ticket.id.to_string())
-            .execute(&mut **tx)
-            .await?;
-    }
     Ok(())
 }
 

@@ -6,24 +6,25 @@ CREATE TABLE pairing_failures (
 CREATE INDEX pairing_failures_at ON pairing_failures (at);
 CREATE INDEX pairing_failures_address ON pairing_failures (address, at);
 
--- Who added each blob reference (the author the document's entry names).
--- A reference lets a document's readers reach a blob only if its author
--- holds the blob. References from before this migration have no author and
--- were written under the earlier rules: they stay as they were.
-ALTER TABLE blob_refs ADD COLUMN author TEXT;
--- People who hold a blob's bytes: they uploaded them, proved them again,
--- or could already reach the blob when they referenced it.
+-- A document's references to blobs, with the person whose entry names each
+-- (an attachment's or signature's author). A link lets the document's
+-- readers reach the blob only while its author holds the blob. The older
+-- `blob_refs` keep what they granted: they were written before any device
+-- could name a hash it had not uploaded.
+CREATE TABLE blob_links (
+    hash TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents (id),
+    author TEXT NOT NULL,
+    PRIMARY KEY (hash, doc_id, author)
+);
+-- People who hold a blob's bytes: they uploaded them (or uploaded them
+-- again to prove it), or could already reach the blob.
 CREATE TABLE blob_holders (
     hash TEXT NOT NULL,
     user_id TEXT NOT NULL,
     PRIMARY KEY (hash, user_id)
 );
--- Who sent each chunk of an upload in progress.
-ALTER TABLE blob_chunks ADD COLUMN uploaded_by TEXT;
--- Uploads that prove possession of a blob the desk already holds whole.
-CREATE TABLE blob_proofs (
-    hash TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    received BIGINT NOT NULL,
-    PRIMARY KEY (hash, user_id)
-);
+-- Uploads now go through each uploader's own staging: uploads left
+-- incomplete before this version start again from the first byte.
+DELETE FROM blob_chunks WHERE hash IN (SELECT hash FROM blobs WHERE complete = 0);
+DELETE FROM blobs WHERE complete = 0;

@@ -52,7 +52,7 @@ async fn status(
 ) -> Result<Json<BlobStatus>, ApiError> {
     let caller = caller(&state, &headers).await?;
     let hash = blobs::parse_hash(&hash)?;
-    Ok(Json(blobs::status(&state.db.pool, &caller.actor, &hash).await?))
+    Ok(Json(blobs::status(&state.db, &caller.actor, &hash).await?))
 }
 
 #[derive(Deserialize)]

@@ -361,12 +361,13 @@ impl Ticket {
             .filter_map(|t| t.assignee.as_ref())
     }
 
-    /// The blobs this ticket points to: attachments, their thumbnails, the signature.
-    pub fn blob_hashes(&self) -> impl Iterator<Item = &ContentHash> {
+    /// The blobs this ticket names (attachments, their thumbnails, the
+    /// signature), each with the author of the entry naming it.
+    pub fn blob_links(&self) -> impl Iterator<Item = (&ContentHash, &Actor)> {
         self.attachments
             .iter()
-            .flat_map(|a| std::iter::once(&a.hash).chain(a.thumbnail.as_ref()))
-            .chain(self.signature.iter().map(|s| &s.attachment))
+            .flat_map(|a| std::iter::once(&a.hash).chain(a.thumbnail.as_ref()).map(move |hash| (hash, &a.by)))
+            .chain(self.signature.iter().map(|s| (&s.attachment, &s.by)))
     }
 
     pub(super) fn validate(&self, limits: &FieldLimits) -> Result<(), SchemaError> {
