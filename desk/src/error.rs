@@ -23,6 +23,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Well-formed JSON of the wrong shape: unknown or missing fields, wrong types.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_s: i64 },
     #[error("internal error")]
@@ -44,6 +47,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -57,6 +61,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unprocessable(_) => "unprocessable",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Internal(_) => "internal",
         }

@@ -4,6 +4,7 @@ mod blobs;
 mod devices;
 mod equipment;
 mod health;
+mod input;
 mod parts;
 mod people;
 mod reference;

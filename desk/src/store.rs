@@ -277,7 +277,8 @@ pub async fn audit(
     .bind(device)
     .bind(doc.map(|d| d.to_string()))
     .bind(action)
-    .bind(detail)
+    // Details quote what devices sent; PostgreSQL stores no NUL.
+    .bind(detail.replace('\0', "\u{FFFD}"))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -86,6 +86,14 @@ fn push_of(doc: &mut AutoCommit, id: DocId, kind: DocKind, since: &[automerge::C
     DocPush { doc: id, kind, heads: to_heads(&doc.get_heads()), changes: doc.save_after(since) }
 }
 
+/// The ticket a hostile copy holds, to edit through the typed model.
+fn ticket_in(doc: &AutoCommit, id: DocId) -> Ticket {
+    let Document::Ticket(ticket) = Document::hydrate_as(doc, id, DocKind::Ticket).unwrap() else {
+        panic!("{id} is a ticket")
+    };
+    ticket
+}
+
 fn result_of(response: &SyncResponse, id: DocId) -> &PushResult {
     &response.outcomes.iter().find(|o| o.doc == id).expect("every push has an outcome").result
 }
@@ -162,10 +170,7 @@ async fn a_field_move_naming_an_assignee_hands_nothing_over(desk: Desk) {
     let mut rival_device = desk.pair(&w.rival, 2).await;
     let mut doc = fork_of_desk(&desk, w.ours.id, 7).await;
     let since = doc.get_heads();
-    let mut ticket = match Document::hydrate_as(&doc, w.ours.id, DocKind::Ticket).unwrap() {
-        Document::Ticket(t) => t,
-        _ => unreachable!(),
-    };
+    let mut ticket = ticket_in(&doc, w.ours.id);
     ticket.transitions.push(Transition {
         id: EntryId::from_u128(77),
         from: TicketStatus::Assigned,
@@ -258,10 +263,7 @@ async fn a_broken_change_chain_is_refused_alone(desk: Desk) {
     // Honest, in the same round: a note on our ticket, from another copy.
     let mut honest_target = fork_of_desk(&desk, w.ours.id, 8).await;
     let since = honest_target.get_heads();
-    let mut ticket = match Document::hydrate_as(&honest_target, w.ours.id, DocKind::Ticket).unwrap() {
-        Document::Ticket(t) => t,
-        _ => unreachable!(),
-    };
+    let mut ticket = ticket_in(&honest_target, w.ours.id);
     ticket.work_log.push(WorkLogEntry { id: EntryId::from_u128(900), at: T0, by: w.partner, text: "honest".into() });
     Document::Ticket(ticket).reconcile_into(&mut honest_target).unwrap();
     honest_target.commit();
@@ -337,7 +339,29 @@ async fn extreme_times_are_refused_and_the_ticket_stays_resolvable(desk: Desk) {
     assert_eq!(outpost_sync::workflow::fold_ticket(&at_desk).status, TicketStatus::Resolved);
 }
 
+/// Text no store keeps as sent (a NUL character, here in a note) is refused
+/// with the document, audited, and fails nothing else.
+async fn a_nul_character_is_refused_not_a_failed_round(desk: Desk) {
+    let w = world(&desk).await;
+    let device = desk.pair(&w.partner, 1).await;
+    let mut doc = fork_of_desk(&desk, w.ours.id, 9).await;
+    let since = doc.get_heads();
+    let mut ticket = ticket_in(&doc, w.ours.id);
+    ticket.work_log.push(WorkLogEntry { id: EntryId::from_u128(901), at: T0, by: w.partner, text: "a\0b".into() });
+    Document::Ticket(ticket).reconcile_into(&mut doc).unwrap();
+    doc.commit();
+    let answer = push(&desk, &device.paired.token, vec![push_of(&mut doc, w.ours.id, DocKind::Ticket, &since)]).await;
+    assert!(
+        matches!(result_of(&answer, w.ours.id), PushResult::Invalid { reason } if reason.contains("NUL")),
+        "{answer:?}"
+    );
+    let Some(Document::Ticket(at_desk)) = desk.document(w.ours.id).await else { panic!() };
+    assert!(at_desk.work_log.iter().all(|n| !n.text.contains('\0')));
+    assert!(audit_actions(&desk).await.iter().any(|(action, _, _)| action == "refused_document"));
+}
+
 on_both_backends!(
+    a_nul_character_is_refused_not_a_failed_round,
     a_reference_grants_no_read_access,
     a_field_move_naming_an_assignee_hands_nothing_over,
     a_replaced_log_is_refused_and_a_colleagues_note_survives,

@@ -23,7 +23,7 @@ pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, SessionEr
 pub use server::{
     error_reply, FeedEntry, FeedPage, RefusedPush, ServerConfig, ServerRound, ServerTask, StoreDocument, StoredDoc,
 };
-pub use structure::{check_structure, StructureError};
+pub use structure::{check_structure, check_text, StructureError};
 
 use automerge::{AutoCommit, ChangeHash};
 

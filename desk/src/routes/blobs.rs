@@ -1,13 +1,14 @@
 //! Blobs: status (to resume), chunked upload, download.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::input::Params;
 use crate::accounts::{self, Caller};
 use crate::blobs::{self, BlobError, BlobStatus, MAX_CHUNK};
 use crate::error::ApiError;
@@ -68,7 +69,7 @@ async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(hash): Path<String>,
-    Query(chunk): Query<Chunk>,
+    Params(chunk): Params<Chunk>,
     body: Bytes,
 ) -> Result<Json<BlobStatus>, ApiError> {
     let caller = caller(&state, &headers).await?;

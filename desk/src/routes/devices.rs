@@ -8,6 +8,7 @@ use outpost_sync::ids::UserId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::input::{Body, Params};
 use crate::accounts::{self, caller_by_api_token, role_name};
 use crate::error::ApiError;
 use crate::{now, AppState};
@@ -74,7 +75,7 @@ struct AuditQuery {
 async fn audit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+    Params(query): Params<AuditQuery>,
 ) -> Result<Json<Vec<AuditRow>>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
@@ -112,7 +113,7 @@ struct Paired {
 async fn pair(
     State(state): State<AppState>,
     peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    Json(request): Json<PairRequest>,
+    Body(request): Body<PairRequest>,
 ) -> Result<Json<Paired>, ApiError> {
     let name = request.device_name.trim();
     if name.is_empty() || name.len() > 200 {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use outpost_sync::model::{new_document, DocKind, Document, Equipment};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
 
+use super::input::{Body, Params};
 use crate::accounts::new_id;
 use crate::error::ApiError;
 use crate::store;
@@ -138,7 +139,7 @@ async fn insert(
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewEquipment>,
+    Body(new): Body<NewEquipment>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -169,7 +170,7 @@ async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Json(update): Json<EquipmentUpdate>,
+    Body(update): Body<EquipmentUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not an equipment id")))?;
@@ -306,7 +307,7 @@ struct EquipmentRow {
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Vec<EquipmentRow>>, ApiError> {
     super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
     let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));

@@ -2,7 +2,7 @@
 //! warehouse (approve, reject, pick, ship with a tracking number, deliver,
 //! receive a return, cancel).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,6 +11,7 @@ use outpost_sync::model::{Document, PartStatus, PartTransition, Role};
 use outpost_sync::workflow::{fold_part_request, part_move_refusal};
 use serde::{Deserialize, Serialize};
 
+use super::input::Params;
 use crate::accounts::new_id;
 use crate::error::ApiError;
 use crate::store;
@@ -61,7 +62,7 @@ const STATUSES: [PartStatus; 9] = [
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Vec<PartRow>>, ApiError> {
     super::desk_caller(&state, &headers, warehouse_role).await?;
     if let Some(status) = &query.status {

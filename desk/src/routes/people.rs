@@ -8,6 +8,7 @@ use outpost_sync::ids::OrgId;
 use outpost_sync::model::Role;
 use serde::{Deserialize, Serialize};
 
+use super::input::Body;
 use crate::accounts::{self, parse_role, role_name};
 use crate::error::ApiError;
 use crate::{now, AppState};
@@ -50,7 +51,7 @@ struct NewOrg {
 async fn add_org(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewOrg>,
+    Body(new): Body<NewOrg>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::desk_caller(&state, &headers, admin).await?;
     let name = new.name.trim();
@@ -95,7 +96,7 @@ struct NewUser {
 async fn add_user(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewUser>,
+    Body(new): Body<NewUser>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::desk_caller(&state, &headers, admin).await?;
     let role = parse_role(&new.role).ok_or_else(|| ApiError::BadRequest(format!("unknown role {:?}", new.role)))?;
@@ -168,7 +169,7 @@ struct NewTeam {
 async fn add_team(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewTeam>,
+    Body(new): Body<NewTeam>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let name = new.name.trim();

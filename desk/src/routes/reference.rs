@@ -2,7 +2,7 @@
 //! contract hours and points), sites, knowledge-base articles, checklist
 //! templates.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use outpost_sync::model::{
 };
 use serde::Deserialize;
 
+use super::input::{Body, Params};
 use crate::accounts::new_id;
 use crate::error::ApiError;
 use crate::store;
@@ -64,7 +65,7 @@ async fn update_client(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Json(update): Json<ClientUpdate>,
+    Body(update): Body<ClientUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let name = update.name.as_deref().map(|n| text(n, "name", 200)).transpose()?;
     write_change(&state, &headers, &id, |document| {
@@ -95,7 +96,7 @@ async fn update_article(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
-    Json(update): Json<ArticleUpdate>,
+    Body(update): Body<ArticleUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let title = update.title.as_deref().map(|t| text(t, "title", 300)).transpose()?;
     write_change(&state, &headers, &id, |document| {
@@ -128,7 +129,7 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    Params(query): Params<ListQuery>,
     kind: DocKind,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
@@ -202,7 +203,7 @@ struct NewClient {
 async fn add_client(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewClient>,
+    Body(new): Body<NewClient>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let name = text(&new.name, "name", 200)?;
     if new.weekly.iter().any(|(day, opens, closes)| !(1..=7).contains(day) || opens >= closes || *closes > 1440) {
@@ -250,7 +251,7 @@ struct NewSite {
 async fn add_site(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewSite>,
+    Body(new): Body<NewSite>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if new.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(ApiError::BadRequest(format!("unknown time zone {:?}", new.time_zone)));
@@ -293,7 +294,7 @@ struct NewArticle {
 async fn add_article(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewArticle>,
+    Body(new): Body<NewArticle>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if new.body.len() > 64 * 1024 || new.tags.len() > 50 {
         return Err(ApiError::BadRequest("an article body is at most 64 KiB and 50 tags".into()));
@@ -320,7 +321,7 @@ struct NewTemplate {
 async fn add_template(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewTemplate>,
+    Body(new): Body<NewTemplate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let mut keys = std::collections::BTreeSet::new();
     if new.items.is_empty()

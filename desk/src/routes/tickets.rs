@@ -1,7 +1,7 @@
 //! Tickets for the desk's people: list with filters and search, read,
 //! create, assign. Field users work through sync, not here.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,6 +10,7 @@ use outpost_sync::model::{Assignee, Contact, Document, Priority, SiteRef, Ticket
 use outpost_sync::workflow::{fold_ticket, ticket_move_refusal};
 use serde::{Deserialize, Serialize};
 
+use super::input::{Body, Params};
 use crate::accounts::{self, new_id, Caller};
 use crate::error::ApiError;
 use crate::store;
@@ -80,7 +81,7 @@ enum Param {
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    Params(query): Params<ListQuery>,
 ) -> Result<Json<Vec<TicketRow>>, ApiError> {
     desk_caller(&state, &headers, false).await?;
     let mut clauses: Vec<String> = Vec::new();
@@ -267,7 +268,7 @@ fn parse_priority(text: Option<&str>) -> Result<Priority, ApiError> {
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(new): Json<NewTicket>,
+    Body(new): Body<NewTicket>,
 ) -> Result<Json<Created>, ApiError> {
     let caller = desk_caller(&state, &headers, true).await?;
     let title = new.title.trim();
@@ -363,7 +364,7 @@ async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(update): Json<TicketUpdate>,
+    Body(update): Body<TicketUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = desk_caller(&state, &headers, true).await?;
     let id = parse_doc_id(&id)?;
@@ -432,7 +433,7 @@ async fn move_status(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(request): Json<StatusMove>,
+    Body(request): Body<StatusMove>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = desk_caller(&state, &headers, true).await?;
     let id = parse_doc_id(&id)?;
@@ -491,7 +492,7 @@ async fn assign(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(assignment): Json<Assignment>,
+    Body(assignment): Body<Assignment>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = desk_caller(&state, &headers, true).await?;
     let id = parse_doc_id(&id)?;

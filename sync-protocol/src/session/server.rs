@@ -523,6 +523,9 @@ fn finish_push(
     if let Err(err) = after.validate(&config.fields) {
         return (invalid(err), None);
     }
+    if let Err(err) = super::check_text(&doc) {
+        return (invalid(err), None);
+    }
     if let Err(err) = after.check_times(now, &config.fields) {
         return (invalid(err), None);
     }

@@ -1,0 +1,89 @@
+//! Typed extractors for what a client sends in a query string or a JSON
+//! body. Both refuse, with one clear 4xx, text no database stores the same
+//! (a NUL character: PostgreSQL refuses it outright) and query values longer
+//! than any real filter, before any handler or query sees them.
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// The longest query value: filters and search words, never documents.
+pub(super) const MAX_QUERY_VALUE: usize = 1_000;
+
+/// Refuses text the desk could not store as given.
+pub(super) fn plain_text(what: &str, text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') {
+        return Err(ApiError::BadRequest(format!("{what} holds a NUL character")));
+    }
+    Ok(())
+}
+
+/// Query parameters, deserialized into `T` once every value is checked.
+pub(super) struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let bad = |err: axum::extract::rejection::QueryRejection| ApiError::BadRequest(err.body_text());
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri).map_err(bad)?;
+        for (name, value) in &pairs {
+            plain_text("a query parameter's name", name)?;
+            plain_text(&format!("query parameter {name:?}"), value)?;
+            if value.len() > MAX_QUERY_VALUE {
+                return Err(ApiError::BadRequest(format!(
+                    "query parameter {name:?} is {} bytes, at most {MAX_QUERY_VALUE}",
+                    value.len()
+                )));
+            }
+        }
+        Ok(Self(Query::<T>::try_from_uri(&parts.uri).map_err(bad)?.0))
+    }
+}
+
+/// A JSON body, deserialized into `T` once every string in it is checked.
+/// Malformed JSON is a 400, a wrong content type 415, a body of the wrong
+/// shape 422, as with axum's own `Json`.
+pub(super) struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let Json(value) =
+            Json::<serde_json::Value>::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        check_strings(&value).map_err(IntoResponse::into_response)?;
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|err| ApiError::Unprocessable(format!("the body does not fit: {err}")).into_response())
+    }
+}
+
+fn check_strings(value: &serde_json::Value) -> Result<(), ApiError> {
+    match value {
+        serde_json::Value::String(text) => plain_text("a text in the body", text),
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_strings),
+        serde_json::Value::Object(fields) => fields.iter().try_for_each(|(name, value)| {
+            plain_text("a field name in the body", name)?;
+            check_strings(value)
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_refused_at_any_depth() {
+        let deep = serde_json::json!({ "a": [{ "b": "fine" }, { "c": "not\u{0}fine" }] });
+        assert!(check_strings(&deep).is_err());
+        assert!(check_strings(&serde_json::json!({ "k\u{0}": 1 })).is_err());
+        assert!(check_strings(&serde_json::json!({ "a": ["Привет\n\tмир"] })).is_ok());
+    }
+}
