@@ -11,8 +11,8 @@ use outpost_sync::model::Actor;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyPool, Transaction};
 
-/// Largest blob: a downscaled photo is far smaller; a diagnostic file may not be.
-pub const MAX_BLOB: i64 = 64 * 1024 * 1024;
+/// Largest blob, as the protocol bounds it.
+pub const MAX_BLOB: i64 = outpost_sync::limits::MAX_BLOB_BYTES as i64;
 /// Largest chunk in one request.
 pub const MAX_CHUNK: usize = 1024 * 1024;
 

@@ -113,6 +113,9 @@ impl Db {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // Writers queue instead of failing; WAL lets readers go on meanwhile.
+                        // synchronous=FULL syncs the WAL at every commit: what a device was
+                        // told is stored survives a power loss (NORMAL may lose the last
+                        // commits, and the device never sends them again).
                         conn.execute(
                             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
                         )

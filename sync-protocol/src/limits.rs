@@ -1,5 +1,9 @@
 //! Every length and count the protocol accepts, in one place.
 
+/// The largest blob (photo, signature, file) the desk stores or serves: a
+/// downscaled photo is far smaller, a diagnostic file may not be.
+pub const MAX_BLOB_BYTES: usize = 64 * 1024 * 1024;
+
 /// Bounds on what a document may hold; checked after every merge at the desk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldLimits {

@@ -8,7 +8,6 @@
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
@@ -24,10 +23,21 @@ pub const THUMBNAIL_EDGE: u32 = 256;
 const JPEG_QUALITY: u8 = 85;
 const THUMBNAIL_QUALITY: u8 = 75;
 
+/// The memory a photo's decoded pixels may take. A small file can claim an
+/// enormous picture (a 3 MB JPEG of 201 megapixels would take about 1 GiB),
+/// so the size its header states is checked against this before decoding.
+/// 256 MiB holds a 64-megapixel photo at 4 bytes a pixel; a 50-megapixel
+/// camera's photo is about 150 MiB as RGB.
+pub const DECODE_BUDGET: u64 = 256 * 1024 * 1024;
+/// The most pixels a photo may have, whatever its bytes per pixel.
+pub const MAX_PIXELS: u64 = 64_000_000;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MediaError {
     #[error("the file is {0} bytes; at most {MAX_PHOTO_BYTES} are accepted")]
     TooLarge(usize),
+    #[error("the image is {width}×{height} pixels; at most {} megapixels are taken in", MAX_PIXELS / 1_000_000)]
+    TooManyPixels { width: u32, height: u32 },
     #[error("the file is not a JPEG, PNG or WebP image")]
     UnsupportedFormat,
     #[error("the image cannot be read: {0}")]
@@ -53,7 +63,7 @@ fn decode_limits() -> Limits {
     let mut limits = Limits::default();
     limits.max_image_width = Some(16_384);
     limits.max_image_height = Some(16_384);
-    limits.max_alloc = Some(1024 * 1024 * 1024);
+    limits.max_alloc = Some(DECODE_BUDGET);
     limits
 }
 
@@ -74,12 +84,18 @@ pub fn prepare_photo(bytes: &[u8], keep_location: bool) -> Result<PreparedPhoto,
     reader.limits(decode_limits());
     let corrupt = |e: image::ImageError| MediaError::Corrupt(e.to_string());
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || decoder.total_bytes() > DECODE_BUDGET {
+        return Err(MediaError::TooManyPixels { width, height });
+    }
     let exif = decoder.exif_metadata().ok().flatten();
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut picture = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    picture.apply_orientation(orientation);
-
-    let full = shrink(&picture, MAX_EDGE);
+    let picture = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    // Shrink first, then turn: the turn then copies 4 megapixels, not 50,
+    // and the decoded picture is freed before the encoding starts.
+    let mut full = shrink(&picture, MAX_EDGE);
+    drop(picture);
+    full.apply_orientation(orientation);
     let kept_exif = exif.filter(|_| keep_location).map(|mut exif| {
         // The pixels are upright now; the kept EXIF must not turn them again.
         let _ = Orientation::remove_from_exif_chunk(&mut exif);
@@ -102,8 +118,10 @@ fn shrink(picture: &DynamicImage, edge: u32) -> DynamicImage {
     if picture.width().max(picture.height()) <= edge {
         return picture.clone();
     }
-    // Triangle (bilinear) keeps a 12-megapixel photo's downscale well under a second.
-    picture.resize(edge, edge, FilterType::Triangle)
+    // Area averaging: no full-height intermediate buffer (a separable
+    // filter would hold one in floats, about as large as the picture), and
+    // a 12-megapixel photo's downscale stays well under a second.
+    picture.thumbnail(edge, edge)
 }
 
 fn encode_jpeg(picture: &DynamicImage, quality: u8, exif: Option<Vec<u8>>) -> Result<Vec<u8>, MediaError> {
@@ -217,6 +235,24 @@ mod tests {
         assert_eq!(prepare_photo(b"hello", false).unwrap_err(), MediaError::UnsupportedFormat);
         let huge = vec![0xFF; MAX_PHOTO_BYTES + 1];
         assert_eq!(prepare_photo(&huge, false).unwrap_err(), MediaError::TooLarge(MAX_PHOTO_BYTES + 1));
+    }
+
+    /// A 3 KB JPEG whose header claims 16000×12600 pixels (201.6 megapixels,
+    /// about 600 MiB decoded) is refused from its header, before any pixel
+    /// is decoded.
+    #[test]
+    fn a_small_file_claiming_a_huge_picture_is_refused_before_decoding() {
+        let mut bomb = camera_jpeg(8, 8);
+        let sof = bomb.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline JPEG has a SOF0 marker");
+        bomb[sof + 5..sof + 7].copy_from_slice(&12_600u16.to_be_bytes());
+        bomb[sof + 7..sof + 9].copy_from_slice(&16_000u16.to_be_bytes());
+        assert!(bomb.len() < 4096);
+        assert_eq!(
+            prepare_photo(&bomb, false).unwrap_err(),
+            MediaError::TooManyPixels { width: 16_000, height: 12_600 }
+        );
+        let fits = camera_jpeg(4_000, 3_000);
+        assert!(prepare_photo(&fits, false).is_ok(), "a 12-megapixel photo is well within the budget");
     }
 
     #[test]

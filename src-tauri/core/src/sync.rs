@@ -106,7 +106,9 @@ impl Device {
             Some(json) => serde_json::from_str(&json).map_err(damaged)?,
             None => ClientState::default(),
         };
-        let mut session = ClientSession::new(state, WireLimits::default());
+        let limits = WireLimits::default();
+        let max_reply = limits.max_message;
+        let mut session = ClientSession::new(state, limits);
         loop {
             report.progress.rounds += 1;
             let outbound = self.outbound().await?;
@@ -116,7 +118,7 @@ impl Device {
                 .map_err(|e| CoreError::Damaged(e.to_string()))?;
             let request = session.poll_transmit().expect("a started round has a request");
             report.progress.bytes_sent += request.len() as u64;
-            let reply = match http::round(self.http(), &pairing.desk_url, &pairing.token, request).await {
+            let reply = match http::round(self.http(), &pairing.desk_url, &pairing.token, request, max_reply).await {
                 Ok(reply) => reply,
                 Err(err) => {
                     session.handle_transport_error(&err.to_string());

@@ -49,10 +49,40 @@ impl WithoutUrl for reqwest::Error {
     }
 }
 
+/// The largest JSON reply or error message read from the desk.
+const MAX_JSON_REPLY: usize = 64 * 1024;
+
+/// Reads a reply's body, refusing it once it passes `max` bytes: by its
+/// announced length before reading anything, else as the chunks arrive.
+/// A desk (or anything posing as one) cannot make the device buffer more.
+pub(crate) async fn read_capped(mut response: reqwest::Response, max: usize) -> CoreResult<Vec<u8>> {
+    let too_large = || CoreError::Desk(format!("the desk's reply is larger than {max} bytes"));
+    if response.content_length().is_some_and(|length| length > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| offline(&e))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A JSON reply, read within `MAX_JSON_REPLY`.
+async fn read_json<T: serde::de::DeserializeOwned>(response: reqwest::Response, what: &str) -> CoreResult<T> {
+    let body = read_capped(response, MAX_JSON_REPLY).await?;
+    serde_json::from_slice(&body).map_err(|e| CoreError::Desk(format!("unreadable {what}: {e}")))
+}
+
 /// What the desk said when it refused a JSON request.
 async fn desk_error(response: reqwest::Response) -> CoreError {
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
+    let text = match read_capped(response, MAX_JSON_REPLY).await {
+        Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+        Err(err) => err.to_string(),
+    };
     let message = serde_json::from_str::<ErrorReply>(&text).map(|e| e.message).unwrap_or(text);
     CoreError::Desk(format!("{status}: {message}"))
 }
@@ -75,7 +105,7 @@ pub(crate) async fn pair(http: &reqwest::Client, desk: &str, code: &str, device_
     if !response.status().is_success() {
         return Err(desk_error(response).await);
     }
-    let reply: PairReply = response.json().await.map_err(|e| CoreError::Desk(format!("unreadable reply: {e}")))?;
+    let reply: PairReply = read_json(response, "pairing reply").await?;
     let bad = |what: &str| CoreError::Desk(format!("the desk sent a malformed {what}"));
     Ok(Paired {
         device_id: reply.device_id,
@@ -90,7 +120,13 @@ pub(crate) async fn pair(http: &reqwest::Client, desk: &str, code: &str, device_
 
 /// One sync round on the wire: the request's bytes out, the reply's bytes
 /// back. Error replies come back as bytes too (the session reads them).
-pub(crate) async fn round(http: &reqwest::Client, desk: &str, token: &str, request: Vec<u8>) -> CoreResult<Vec<u8>> {
+pub(crate) async fn round(
+    http: &reqwest::Client,
+    desk: &str,
+    token: &str,
+    request: Vec<u8>,
+    max_reply: usize,
+) -> CoreResult<Vec<u8>> {
     let response = http
         .post(format!("{desk}/v1/sync"))
         .bearer_auth(token)
@@ -106,7 +142,7 @@ pub(crate) async fn round(http: &reqwest::Client, desk: &str, token: &str, reque
     if !binary {
         return Err(desk_error(response).await);
     }
-    Ok(response.bytes().await.map_err(|e| offline(&e))?.to_vec())
+    read_capped(response, max_reply).await
 }
 
 #[derive(Deserialize)]
@@ -131,7 +167,7 @@ pub(crate) async fn blob_status(
     if !response.status().is_success() {
         return Err(desk_error(response).await);
     }
-    Ok(Some(response.json().await.map_err(|e| CoreError::Desk(format!("unreadable blob status: {e}")))?))
+    Ok(Some(read_json(response, "blob status").await?))
 }
 
 pub(crate) async fn upload_chunk(
@@ -154,7 +190,7 @@ pub(crate) async fn upload_chunk(
     if !response.status().is_success() {
         return Err(desk_error(response).await);
     }
-    response.json().await.map_err(|e| CoreError::Desk(format!("unreadable upload reply: {e}")))
+    read_json(response, "upload reply").await
 }
 
 pub(crate) async fn download_blob(http: &reqwest::Client, desk: &str, token: &str, hash: &str) -> CoreResult<Vec<u8>> {
@@ -166,5 +202,57 @@ pub(crate) async fn download_blob(http: &reqwest::Client, desk: &str, token: &st
     if !response.status().is_success() {
         return Err(desk_error(response).await);
     }
-    Ok(response.bytes().await.map_err(|e| offline(&e))?.to_vec())
+    read_capped(response, outpost_sync::limits::MAX_BLOB_BYTES).await
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A peer posing as the desk: answers any request with `head`, then
+    /// streams 64 KiB chunks until the device hangs up. Returns its address
+    /// and, when done, how many bytes it managed to send.
+    async fn endless_desk(head: &'static str) -> (String, tokio::task::JoinHandle<usize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await.unwrap();
+            socket.write_all(head.as_bytes()).await.unwrap();
+            let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+            let mut sent = 0;
+            while socket.write_all(chunk.as_bytes()).await.is_ok() {
+                sent += 0x10000;
+                if sent > 512 * 1024 * 1024 {
+                    break;
+                }
+            }
+            sent
+        });
+        (format!("http://{addr}"), server)
+    }
+
+    #[tokio::test]
+    async fn a_reply_larger_than_the_cap_is_refused_while_it_streams() {
+        let (desk, server) = endless_desk(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-outpost-sync\r\ntransfer-encoding: chunked\r\n\r\n",
+        )
+        .await;
+        let err = round(&reqwest::Client::new(), &desk, "t", vec![1], 1024 * 1024).await.unwrap_err();
+        assert!(err.to_string().contains("larger than 1048576 bytes"), "{err}");
+        let sent = server.await.unwrap();
+        assert!(sent < 64 * 1024 * 1024, "the device stopped reading early: the peer sent {sent} bytes");
+    }
+
+    #[tokio::test]
+    async fn a_reply_announcing_more_than_the_cap_is_refused_unread() {
+        let (desk, _server) =
+            endless_desk("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000000\r\n\r\n")
+                .await;
+        let err = blob_status(&reqwest::Client::new(), &desk, "t", "h").await.err().expect("refused");
+        assert!(err.to_string().contains("larger than"), "{err}");
+    }
 }
