@@ -56,6 +56,7 @@ async fn may_reach(tx: &mut Transaction<'_, Any>, actor: &Actor, hash: &ContentH
     if holds(tx, actor, hash).await? {
         return Ok(true);
     }
+    let (user, org) = crate::store::reader_keys(actor);
     let row: Option<(i64,)> = if actor.role.is_field() {
         sqlx::query_as(
             "SELECT 1 FROM document_readers r
@@ -66,8 +67,8 @@ async fn may_reach(tx: &mut Transaction<'_, Any>, actor: &Actor, hash: &ContentH
              LIMIT 1",
         )
         .bind(&hash.0)
-        .bind(format!("user:{}", actor.user))
-        .bind(format!("org:{}", actor.org))
+        .bind(&user)
+        .bind(&org)
         .fetch_optional(&mut **tx)
         .await?
     } else {
@@ -123,6 +124,7 @@ async fn named_where_readable(
     actor: &Actor,
     hash: &ContentHash,
 ) -> Result<bool, sqlx::Error> {
+    let (user, org) = crate::store::reader_keys(actor);
     let row: Option<(i64,)> = if actor.role.is_field() {
         sqlx::query_as(
             "SELECT 1 FROM document_readers r
@@ -130,8 +132,8 @@ async fn named_where_readable(
              LIMIT 1",
         )
         .bind(&hash.0)
-        .bind(format!("user:{}", actor.user))
-        .bind(format!("org:{}", actor.org))
+        .bind(&user)
+        .bind(&org)
         .fetch_optional(&mut **tx)
         .await?
     } else {

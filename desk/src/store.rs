@@ -67,45 +67,52 @@ pub async fn load(tx: &mut Tx<'_>, id: DocId) -> Result<Option<StoredDoc>, Store
     Ok(Some(StoredDoc { kind, bytes }))
 }
 
-/// Who besides the desk may read a document: `user:<id>`, `org:<id>`, `all`.
-fn readers_of(document: &Document) -> Vec<String> {
-    match document {
-        Document::Ticket(ticket) => {
-            let mut readers = vec![format!("user:{}", ticket.created_by.user)];
-            for a in ticket.assignments() {
-                readers.extend(a.engineer.map(|u| format!("user:{u}")));
-                readers.extend(a.partner_org.map(|o| format!("org:{o}")));
-            }
-            readers
-        }
-        Document::PartRequest(request) => vec![format!("org:{}", request.org)],
-        Document::ChecklistTemplate(_) | Document::KbArticle(_) => vec!["all".into()],
-        Document::Equipment(_) | Document::Client(_) | Document::Site(_) => Vec::new(),
-    }
-}
-
-/// Records who may read a document, and, for a ticket, the equipment,
-/// client and site it points to. Readers are only ever added.
-async fn grant_readers(tx: &mut Tx<'_>, document: &Document) -> Result<(), StoreError> {
-    let readers = readers_of(document);
-    let mut docs = vec![document.id()];
-    if let Document::Ticket(ticket) = document {
-        docs.extend(ticket.equipment.iter().copied());
-        docs.push(ticket.client);
-        docs.extend(ticket.site.site);
-    }
-    for doc in docs {
-        for reader in &readers {
-            sqlx::query(
-                "INSERT INTO document_readers (doc_id, reader)
-                 SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1)
-                 ON CONFLICT DO NOTHING",
-            )
+/// Records what storing `document` at feed position `seq` grants (see
+/// `outpost_sync::permissions::grants`), with the position each grant was
+/// made at: a device whose cursor is older gets the document whole. A
+/// document newly readable through this write without being written itself
+/// (a ticket's equipment, client or site) gets a feed entry of its own, so
+/// the devices that gained it find it past their cursor. Readers are only
+/// ever added.
+async fn grant_readers(tx: &mut Tx<'_>, document: &Document, seq: i64, now: Timestamp) -> Result<(), StoreError> {
+    let mut fed: std::collections::BTreeMap<DocId, i64> = std::collections::BTreeMap::new();
+    fed.insert(document.id(), seq);
+    for (doc, reader) in outpost_sync::permissions::grants(document) {
+        let key = reader.key();
+        let known: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM document_readers WHERE doc_id = $1 AND reader = $2")
             .bind(doc.to_string())
-            .bind(reader)
+            .bind(&key)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if known.is_some() {
+            continue;
+        }
+        let granted_at = match fed.get(&doc) {
+            Some(at) => *at,
+            None => {
+                let heads: Option<(String,)> = sqlx::query_as("SELECT heads FROM documents WHERE id = $1")
+                    .bind(doc.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some((heads,)) = heads else { continue }; // a reference to nothing grants nothing
+                let at = next_seq(tx).await?;
+                sqlx::query("INSERT INTO feed (seq, doc_id, heads, at) VALUES ($1, $2, $3, $4)")
+                    .bind(at)
+                    .bind(doc.to_string())
+                    .bind(&heads)
+                    .bind(now.0)
+                    .execute(&mut **tx)
+                    .await?;
+                fed.insert(doc, at);
+                at
+            }
+        };
+        sqlx::query("INSERT INTO document_readers (doc_id, reader, granted_seq) VALUES ($1, $2, $3)")
+            .bind(doc.to_string())
+            .bind(&key)
+            .bind(granted_at)
             .execute(&mut **tx)
             .await?;
-        }
     }
     Ok(())
 }
@@ -148,7 +155,7 @@ async fn finish_write(
         .bind(now.0)
         .execute(&mut **tx)
         .await?;
-    grant_readers(tx, document).await?;
+    grant_readers(tx, document, seq, now).await?;
     crate::projection::project(tx, document, now).await
 }
 
@@ -284,9 +291,23 @@ pub async fn audit(
     Ok(())
 }
 
-/// The reader keys a field user matches.
-fn reader_keys(actor: &Actor) -> (String, String) {
-    (format!("user:{}", actor.user), format!("org:{}", actor.org))
+/// The reader keys a field user matches besides `all`: themselves and their company.
+pub(crate) fn reader_keys(actor: &Actor) -> (String, String) {
+    let [user, org, _] = outpost_sync::permissions::Reader::of(actor);
+    (user.key(), org.key())
+}
+
+/// The feed position at which `actor` could first read the document, if they can.
+async fn first_granted(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<Option<i64>, StoreError> {
+    let (user, org) = reader_keys(actor);
+    let (first,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(granted_seq) FROM document_readers WHERE doc_id = $1 AND reader IN ($2, $3, 'all')")
+            .bind(id.to_string())
+            .bind(user)
+            .bind(org)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(first)
 }
 
 async fn may_read(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<bool, StoreError> {
@@ -382,7 +403,11 @@ pub async fn read_feed(
         if entries.iter().any(|e| e.doc == id) {
             continue;
         }
-        if let Some(entry) = feed_entry(tx, id, seq, after).await? {
+        // A document the device gained after its cursor goes out whole:
+        // the device has nothing of it, whatever changed since.
+        let gained = actor.role.is_field() && first_granted(tx, actor, id).await?.is_some_and(|at| at > after_seq);
+        let since = if gained { Cursor(0) } else { after };
+        if let Some(entry) = feed_entry(tx, id, seq, since).await? {
             entries.push(entry);
         }
     }

@@ -12,7 +12,7 @@ use automerge::{ActorId, AutoCommit, ChangeHash};
 use crate::ids::{DocId, Timestamp};
 use crate::limits::{FieldLimits, WireLimits};
 use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
-use crate::permissions::{may_read, review, Refusal, Verdict};
+use crate::permissions::{grants, review, Reader, Refusal, Verdict};
 use crate::session::{
     error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, RefusedPush, ServerConfig,
     ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
@@ -42,6 +42,8 @@ pub struct MemoryDesk {
     docs: BTreeMap<DocId, DeskDoc>,
     /// The change feed: one entry per document update, with its heads then.
     feed: BTreeMap<u64, (DocId, Vec<ChangeHash>)>,
+    /// Who may read each document, and the feed position each grant was made at.
+    readers: BTreeMap<(DocId, Reader), u64>,
     next_seq: u64,
     audit: Vec<AuditEntry>,
     refused_pushes: Vec<RefusedPush>,
@@ -53,6 +55,7 @@ impl MemoryDesk {
             config,
             docs: BTreeMap::new(),
             feed: BTreeMap::new(),
+            readers: BTreeMap::new(),
             next_seq: 1,
             audit: Vec::new(),
             refused_pushes: Vec::new(),
@@ -90,8 +93,39 @@ impl MemoryDesk {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.feed.insert(seq, (id, heads.clone()));
+        let granted = grants(&document);
         self.docs.insert(id, DeskDoc { kind, bytes: crate::session::stored_form(doc), seq, heads, document });
+        self.grant(id, seq, granted);
         seq
+    }
+
+    /// Records what storing document `id` at `seq` granted; a document newly
+    /// readable without being written (a ticket's equipment, client, site)
+    /// gets a feed entry of its own. Readers are only ever added.
+    fn grant(&mut self, id: DocId, seq: u64, granted: Vec<(DocId, Reader)>) {
+        let mut fed = BTreeMap::from([(id, seq)]);
+        for (doc, reader) in granted {
+            if self.readers.contains_key(&(doc, reader)) {
+                continue;
+            }
+            let at = match fed.get(&doc) {
+                Some(at) => *at,
+                None => {
+                    let Some(heads) = self.docs.get(&doc).map(|d| d.heads.clone()) else { continue };
+                    let at = self.next_seq;
+                    self.next_seq += 1;
+                    self.feed.insert(at, (doc, heads));
+                    fed.insert(doc, at);
+                    at
+                }
+            };
+            self.readers.insert((doc, reader), at);
+        }
+    }
+
+    /// The feed position at which `author` could first read `id`, if they can.
+    fn first_granted(&self, author: &Actor, id: DocId) -> Option<u64> {
+        Reader::of(author).iter().filter_map(|reader| self.readers.get(&(id, *reader)).copied()).min()
     }
 
     fn store(&mut self, store: &StoreDocument) -> u64 {
@@ -140,6 +174,7 @@ impl MemoryDesk {
     pub fn restore_to(&mut self, snapshot: &Self) {
         self.docs = snapshot.docs.iter().map(|(id, d)| (*id, d.clone_deep())).collect();
         self.feed = snapshot.feed.clone();
+        self.readers = snapshot.readers.clone();
         self.next_seq = snapshot.next_seq;
         self.audit = snapshot.audit.clone();
         self.refused_pushes = snapshot.refused_pushes.clone();
@@ -152,18 +187,7 @@ impl MemoryDesk {
     }
 
     fn readable(&self, author: &Actor, document: &Document) -> bool {
-        let needs_link = matches!(document, Document::Equipment(_) | Document::Client(_) | Document::Site(_));
-        let linked = needs_link && {
-            let target = document.id();
-            self.docs.values().any(|d| match &d.document {
-                Document::Ticket(t) => {
-                    (t.equipment.contains(&target) || t.client == target || t.site.site == Some(target))
-                        && may_read(author, &d.document, false)
-                }
-                _ => false,
-            })
-        };
-        may_read(author, document, linked)
+        !author.role.is_field() || self.first_granted(author, document.id()).is_some()
     }
 
     /// Runs one sync round: the request's bytes in, the response's bytes out.
@@ -230,7 +254,9 @@ impl MemoryDesk {
                 break;
             }
             if self.readable(author, &self.docs[id].document) {
-                entries.push(self.entry(*id, seq, after));
+                // Gained after the cursor: the device has nothing of it yet.
+                let gained = author.role.is_field() && self.first_granted(author, *id).is_some_and(|at| at > after.0);
+                entries.push(self.entry(*id, seq, if gained { Cursor(0) } else { after }));
             }
         }
         let refetched = refetch

@@ -15,9 +15,11 @@
 
 mod equipment;
 mod part_request;
+mod readers;
 mod references;
 mod ticket;
 
+pub use readers::{grants, Reader};
 pub use references::{new_references, references, review_references, Reference};
 
 use std::collections::BTreeMap;

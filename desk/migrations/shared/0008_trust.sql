@@ -28,3 +28,8 @@ CREATE TABLE blob_holders (
 -- incomplete before this version start again from the first byte.
 DELETE FROM blob_chunks WHERE hash IN (SELECT hash FROM blobs WHERE complete = 0);
 DELETE FROM blobs WHERE complete = 0;
+
+-- The feed position at which each reader was granted a document: a device
+-- whose cursor is older gets the document whole, not just what changed
+-- since. Grants from before this version count as made at the start.
+ALTER TABLE document_readers ADD COLUMN granted_seq BIGINT NOT NULL DEFAULT 0;
