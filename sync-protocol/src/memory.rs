@@ -36,6 +36,45 @@ pub struct AuditEntry {
     pub at: Timestamp,
 }
 
+/// A desk as the scenario and property tests drive it: rounds for devices,
+/// and the desk's own writes. The memory desk below and the SQL desk
+/// (SQLite, PostgreSQL) implement it, and one suite runs on each, so what
+/// the tests prove of the reference they prove of the product. It is a test
+/// harness's contract: a storage failure is a failed test, so it panics.
+pub trait DeskStore {
+    /// Answers one device request: the request's bytes in, the response's out.
+    fn round(&mut self, now: Timestamp, author: &Actor, request: &[u8]) -> Vec<u8>;
+    /// Creates a document as the desk.
+    fn create(&mut self, document: &Document);
+    /// Changes a document as the desk, through the typed model.
+    fn edit(&mut self, id: DocId, change: &mut dyn FnMut(&mut Document));
+    /// The desk's copy of a document, as it reads now.
+    fn document(&self, id: DocId) -> Option<Document>;
+    fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>>;
+}
+
+impl DeskStore for MemoryDesk {
+    fn round(&mut self, now: Timestamp, author: &Actor, request: &[u8]) -> Vec<u8> {
+        self.handle(now, author, request)
+    }
+
+    fn create(&mut self, document: &Document) {
+        Self::create(self, document).expect("the document is valid");
+    }
+
+    fn edit(&mut self, id: DocId, change: &mut dyn FnMut(&mut Document)) {
+        Self::edit(self, id, change).expect("the desk holds the document");
+    }
+
+    fn document(&self, id: DocId) -> Option<Document> {
+        Self::document(self, id).cloned()
+    }
+
+    fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>> {
+        Self::heads(self, id)
+    }
+}
+
 /// The desk's documents and change feed, in memory.
 pub struct MemoryDesk {
     config: ServerConfig,
@@ -526,7 +565,7 @@ impl MemoryDevice {
 /// Returns the number of rounds run.
 pub fn sync_until_quiet(
     device: &mut MemoryDevice,
-    desk: &mut MemoryDesk,
+    desk: &mut (impl DeskStore + ?Sized),
     now: Timestamp,
     first_round: u64,
     max_rounds: u64,
@@ -536,7 +575,7 @@ pub fn sync_until_quiet(
             return n;
         };
         let actor = device.actor;
-        let response = desk.handle(now, &actor, &request);
+        let response = desk.round(now, &actor, &request);
         match device.handle_response(now, &response) {
             Ok(true) => {}
             Ok(false) | Err(_) => return n + 1,

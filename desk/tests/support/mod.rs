@@ -14,6 +14,8 @@ use outpost_sync::model::{new_document, Actor, Document, Role};
 use outpost_sync::wire::RoundId;
 use sqlx::Executor;
 
+pub mod blocking;
+
 pub const T0: Timestamp = Timestamp(1_790_000_000_000);
 
 /// The PostgreSQL server the test command started, if any.
@@ -45,8 +47,8 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", accounts::new_secret()[..12].to_owned())
 }
 
-/// Starts a desk on a fresh database of `backend`; `None` when the backend is not available here.
-pub async fn start(backend: Backend) -> Option<Desk> {
+/// A fresh, migrated database of `backend`; `None` when the backend is not available here.
+pub async fn fresh_database(backend: Backend) -> Option<(Db, Option<TempDir>)> {
     let (url, dir) = match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique("outpost-desk-test"));
@@ -67,7 +69,12 @@ pub async fn start(backend: Backend) -> Option<Desk> {
             (format!("{prefix}/{name}"), None)
         }
     };
-    let db = Db::open(&url).await.expect("the desk's database opens");
+    Some((Db::open(&url).await.expect("the desk's database opens"), dir))
+}
+
+/// Starts a desk on a fresh database of `backend`; `None` when the backend is not available here.
+pub async fn start(backend: Backend) -> Option<Desk> {
+    let (db, dir) = fresh_database(backend).await?;
     let service = accounts::create_org(&db.pool, "Service Co", true).await.unwrap();
     let partner = accounts::create_org(&db.pool, "Partner One", false).await.unwrap();
     let other_partner = accounts::create_org(&db.pool, "Partner Two", false).await.unwrap();
