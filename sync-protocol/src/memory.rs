@@ -51,6 +51,19 @@ pub trait DeskStore {
     /// The desk's copy of a document, as it reads now.
     fn document(&self, id: DocId) -> Option<Document>;
     fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>>;
+    /// The newest position of the change feed.
+    fn latest(&self) -> Cursor;
+    /// Every refusal in the audit log, partial or whole, oldest first.
+    fn refusals(&self) -> Vec<AuditedRefusal>;
+}
+
+/// A refusal as a desk's audit log keeps it: which document, whose push, and
+/// in words what was refused (a partial refusal names the field).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditedRefusal {
+    pub doc: DocId,
+    pub user: crate::ids::UserId,
+    pub detail: String,
 }
 
 impl DeskStore for MemoryDesk {
@@ -72,6 +85,18 @@ impl DeskStore for MemoryDesk {
 
     fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>> {
         Self::heads(self, id)
+    }
+
+    fn latest(&self) -> Cursor {
+        Self::latest(self)
+    }
+
+    fn refusals(&self) -> Vec<AuditedRefusal> {
+        let partial = self.audit.iter().map(|a| (a.at, a.doc, a.author.user, a.refusal.to_string()));
+        let whole = self.refused_pushes.iter().map(|r| (r.at, r.doc, r.author.user, r.reason.clone()));
+        let mut all: Vec<_> = partial.chain(whole).collect();
+        all.sort_by_key(|(at, ..)| *at);
+        all.into_iter().map(|(_, doc, user, detail)| AuditedRefusal { doc, user, detail }).collect()
     }
 }
 

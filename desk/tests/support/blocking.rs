@@ -8,9 +8,10 @@ use outpost_desk::accounts::{Caller, DeviceStanding};
 use outpost_desk::store::{self, StoreError};
 use outpost_desk::{Backend, Db};
 use outpost_sync::ids::{DocId, Timestamp};
-use outpost_sync::memory::DeskStore;
+use outpost_sync::memory::{AuditedRefusal, DeskStore};
 use outpost_sync::model::{new_document, Actor, Document};
 use outpost_sync::session::ServerConfig;
+use outpost_sync::wire::Cursor;
 
 use super::{fresh_database, TempDir, T0};
 
@@ -79,6 +80,32 @@ impl DeskStore for SqlDesk {
 
     fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>> {
         self.load(id).map(|(mut doc, _)| doc.get_heads())
+    }
+
+    fn latest(&self) -> Cursor {
+        let (seq,): (i64,) = self
+            .block_on(sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(&self.db.pool))
+            .unwrap();
+        Cursor(u64::try_from(seq).unwrap())
+    }
+
+    fn refusals(&self) -> Vec<AuditedRefusal> {
+        let rows: Vec<(String, String, String)> = self
+            .block_on(
+                sqlx::query_as(
+                    "SELECT doc_id, user_id, detail FROM audit_log
+                     WHERE action IN ('refused_change', 'refused_document') ORDER BY id",
+                )
+                .fetch_all(&self.db.pool),
+            )
+            .unwrap();
+        rows.into_iter()
+            .map(|(doc, user, detail)| AuditedRefusal {
+                doc: doc.parse().unwrap(),
+                user: user.parse().unwrap(),
+                detail,
+            })
+            .collect()
     }
 }
 

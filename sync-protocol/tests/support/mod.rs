@@ -4,7 +4,7 @@
 use automerge::ActorId;
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::limits::WireLimits;
-use outpost_sync::memory::{MemoryDesk, MemoryDevice};
+use outpost_sync::memory::{DeskStore, MemoryDesk, MemoryDevice};
 use outpost_sync::model::{Actor, Document, Ticket};
 use outpost_sync::session::ServerConfig;
 
@@ -45,10 +45,11 @@ pub fn edit_ticket_unchecked(device: &mut MemoryDevice, id: DocId, change: impl 
         .expect("the device holds the ticket");
 }
 
-pub fn edit_desk_ticket(desk: &mut MemoryDesk, id: DocId, change: impl FnOnce(&mut Ticket)) {
-    desk.edit(id, |d| match d {
-        Document::Ticket(t) => change(t),
+/// Edits a ticket as the desk, on any desk.
+pub fn edit_desk_ticket(desk: &mut (impl DeskStore + ?Sized), id: DocId, change: impl FnOnce(&mut Ticket)) {
+    let mut change = Some(change);
+    desk.edit(id, &mut |d| match d {
+        Document::Ticket(t) => (change.take().expect("the desk applies an edit once"))(t),
         other => panic!("expected a ticket, got {other:?}"),
-    })
-    .expect("the desk holds the ticket");
+    });
 }
