@@ -51,6 +51,8 @@ pub trait DeskStore {
     /// The desk's copy of a document, as it reads now.
     fn document(&self, id: DocId) -> Option<Document>;
     fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>>;
+    /// The document as stored, in automerge's format: what a leaked copy holds.
+    fn bytes(&self, id: DocId) -> Option<Vec<u8>>;
     /// The newest position of the change feed.
     fn latest(&self) -> Cursor;
     /// Every refusal in the audit log, partial or whole, oldest first.
@@ -85,6 +87,10 @@ impl DeskStore for MemoryDesk {
 
     fn heads(&self, id: DocId) -> Option<Vec<ChangeHash>> {
         Self::heads(self, id)
+    }
+
+    fn bytes(&self, id: DocId) -> Option<Vec<u8>> {
+        self.docs.get(&id).map(|d| d.bytes.clone())
     }
 
     fn latest(&self) -> Cursor {

@@ -82,6 +82,13 @@ impl DeskStore for SqlDesk {
         self.load(id).map(|(mut doc, _)| doc.get_heads())
     }
 
+    fn bytes(&self, id: DocId) -> Option<Vec<u8>> {
+        self.block_on(async {
+            let mut tx = self.db.pool.begin().await.unwrap();
+            store::load(&mut tx, id).await.unwrap().map(|stored| stored.bytes)
+        })
+    }
+
     fn latest(&self) -> Cursor {
         let (seq,): (i64,) = self
             .block_on(sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(&self.db.pool))
