@@ -14,8 +14,8 @@ use crate::limits::{FieldLimits, WireLimits};
 use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
 use crate::permissions::{grants, review, Reader, Refusal, Verdict};
 use crate::session::{
-    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, RefusedPush, ServerConfig,
-    ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
+    error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, RefusedPush, RoundEnd,
+    ServerConfig, ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
 };
 use crate::wire::{Cursor, ErrorCode, RefusalReport, RoundId};
 
@@ -379,6 +379,7 @@ pub struct MemoryDevice {
     refusals: Vec<(DocId, RefusalReport)>,
     refused_docs: Vec<(DocId, String)>,
     wiped: bool,
+    last_failure: Option<String>,
 }
 
 impl MemoryDevice {
@@ -392,6 +393,7 @@ impl MemoryDevice {
             refusals: Vec::new(),
             refused_docs: Vec::new(),
             wiped: false,
+            last_failure: None,
         }
     }
 
@@ -522,10 +524,11 @@ impl MemoryDevice {
         while self.session.poll_event().is_some() {}
     }
 
-    /// Takes a response; returns whether another round should follow now.
+    /// Takes a response; returns whether another round should follow now
+    /// (`RoundEnd::Again`). A failed round ends the sync, as in the app: its
+    /// reason is kept in `last_failure`.
     pub fn handle_response(&mut self, now: Timestamp, bytes: &[u8]) -> Result<bool, SessionError> {
         self.session.handle_response(now, bytes)?;
-        let mut more = false;
         while let Some(event) = self.session.poll_event() {
             match event {
                 ClientEvent::Apply(update) => {
@@ -544,24 +547,32 @@ impl MemoryDevice {
                         entry.acked.clear();
                         self.dirty.insert(doc);
                     }
-                    more = true;
                 }
-                ClientEvent::RoundComplete { more: again, .. } => more |= again,
                 ClientEvent::TooLarge { doc, bytes } => {
                     self.refused_docs
                         .push((doc, format!("{bytes} bytes of changes are more than one message carries")));
                 }
-                ClientEvent::RoundFailed { .. } => more = true,
                 ClientEvent::Wipe => {
                     self.docs.clear();
                     self.dirty.clear();
                     self.wiped = true;
-                    return Ok(false);
                 }
+                ClientEvent::RoundComplete { .. } | ClientEvent::RoundFailed { .. } => {}
             }
         }
-        // Documents found lacking history are asked for whole at once.
-        Ok(more || !self.session.state().refetch.is_empty())
+        Ok(match self.session.next_step() {
+            RoundEnd::Again => true,
+            RoundEnd::Done | RoundEnd::Wiped => false,
+            RoundEnd::Failed(reason) => {
+                self.last_failure = Some(reason);
+                false
+            }
+        })
+    }
+
+    /// Why the last failed round failed.
+    pub fn last_failure(&self) -> Option<&str> {
+        self.last_failure.as_deref()
     }
 
     fn apply(&mut self, id: DocId, kind: DocKind, changes: &[u8], desk_heads: &[ChangeHash]) {

@@ -19,7 +19,7 @@ mod server;
 mod structure;
 
 pub use changes::{check_chain, read_changes, ChangesError};
-pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, SessionError, Unconfirmed};
+pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, RoundEnd, SessionError, Unconfirmed};
 pub use server::{
     error_reply, FeedEntry, FeedPage, RefusedPush, ServerConfig, ServerRound, ServerTask, StoreDocument, StoredDoc,
 };

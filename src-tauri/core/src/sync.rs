@@ -17,7 +17,7 @@ use automerge::{AutoCommit, ChangeHash};
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::limits::WireLimits;
 use outpost_sync::model::{DocKind, Document};
-use outpost_sync::session::{ClientEvent, ClientSession, ClientState, OutboundDoc};
+use outpost_sync::session::{ClientEvent, ClientSession, ClientState, OutboundDoc, RoundEnd};
 use outpost_sync::wire::{to_change_hashes, RoundId};
 use serde::Serialize;
 
@@ -131,13 +131,15 @@ impl Device {
             }
             let round = self.apply_round(&mut session).await?;
             report.refused.extend(round.refused);
-            if round.wiped {
-                self.announce(DeviceEvent::Wiped);
-                return Err(CoreError::Wiped);
-            }
-            if let Some(reason) = round.failed {
-                return Err(CoreError::Desk(reason));
-            }
+            let again = match session.next_step() {
+                RoundEnd::Wiped => {
+                    self.announce(DeviceEvent::Wiped);
+                    return Err(CoreError::Wiped);
+                }
+                RoundEnd::Failed(reason) => return Err(CoreError::Desk(reason)),
+                RoundEnd::Again => true,
+                RoundEnd::Done => false,
+            };
             report.progress.documents_sent += sent_docs;
             report.progress.documents_received += round.received.len() as u64;
             if !round.received.is_empty() {
@@ -146,7 +148,7 @@ impl Device {
                 });
             }
             self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
-            if !round.more || report.progress.rounds >= MAX_ROUNDS {
+            if !again || report.progress.rounds >= MAX_ROUNDS {
                 break;
             }
         }
@@ -203,18 +205,16 @@ impl Device {
                 }
                 ClientEvent::ResendAll { doc } => {
                     store::set_bookkeeping(&mut tx, doc, Bookkeeping { acked: &[], dirty: true }, at).await?;
-                    applied.more = true;
                 }
                 ClientEvent::TooLarge { doc, bytes } => {
                     let text = format!("{bytes} bytes of changes are more than one sync message carries");
                     notice(&mut tx, doc, at, "too_large", None, &text).await?;
                 }
-                ClientEvent::RoundComplete { more, .. } => applied.more |= more,
-                ClientEvent::RoundFailed { reason } => applied.failed = Some(reason),
+                // How the round ended is the session's to say (`next_step`).
+                ClientEvent::RoundComplete { .. } | ClientEvent::RoundFailed { .. } => {}
                 ClientEvent::Wipe => {
                     store::erase_all(&mut tx).await?;
                     tx.commit().await?;
-                    applied.wiped = true;
                     return Ok(applied);
                 }
             }
@@ -222,7 +222,6 @@ impl Device {
         let state = serde_json::to_string(session.state()).map_err(damaged)?;
         store::put_setting(&mut tx, STATE_KEY, &state).await?;
         tx.commit().await?;
-        applied.more |= !session.state().refetch.is_empty();
         Ok(applied)
     }
 
@@ -289,9 +288,6 @@ impl Device {
 struct RoundApplied {
     received: BTreeSet<DocId>,
     refused: Vec<String>,
-    more: bool,
-    failed: Option<String>,
-    wiped: bool,
 }
 
 fn random8() -> [u8; 8] {

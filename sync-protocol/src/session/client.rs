@@ -105,6 +105,24 @@ pub struct ClientSession {
     in_flight: Option<InFlight>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<ClientEvent>,
+    /// How the last round ended, for `next_step`.
+    ended: Option<RoundEnd>,
+}
+
+/// What a device does once it has applied a round's events. Decided here,
+/// once, so the app's core and the memory device behave alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoundEnd {
+    /// Start another round now: more of the feed waits, or documents go
+    /// whole (pushed again or asked for again).
+    Again,
+    /// Nothing more to say until something changes.
+    Done,
+    /// The round failed; nothing was lost. Stop this sync and report the
+    /// reason; the next sync (after the caller's backoff) sends it all again.
+    Failed(String),
+    /// The device was revoked and must have erased its data.
+    Wiped,
 }
 
 impl ClientSession {
@@ -117,6 +135,18 @@ impl ClientSession {
             in_flight: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            ended: None,
+        }
+    }
+
+    /// What to do once this round's events are applied (call it after
+    /// draining `poll_event` and answering failed applies with `request_full`).
+    pub fn next_step(&mut self) -> RoundEnd {
+        match self.ended.take() {
+            Some(end @ (RoundEnd::Again | RoundEnd::Failed(_) | RoundEnd::Wiped)) => end,
+            // A document found lacking history is asked for whole at once.
+            Some(RoundEnd::Done) | None if !self.state.refetch.is_empty() => RoundEnd::Again,
+            Some(RoundEnd::Done) | None => RoundEnd::Done,
         }
     }
 
@@ -155,6 +185,7 @@ impl ClientSession {
         if self.in_flight.is_some() {
             return Err(SessionError::RoundInFlight);
         }
+        self.ended = None;
         // Leave room for the header, the known heads and postcard's framing.
         let budget = self.limits.max_message / 2;
         let mut used = 0;
@@ -229,6 +260,7 @@ impl ClientSession {
 
     fn fail(&mut self, reason: String) {
         self.in_flight = None;
+        self.ended = Some(RoundEnd::Failed(reason.clone()));
         self.events.push_back(ClientEvent::RoundFailed { reason });
     }
 
@@ -248,6 +280,7 @@ impl ClientSession {
         let response = match message {
             ServerMessage::Wipe => {
                 self.in_flight = None;
+                self.ended = Some(RoundEnd::Wiped);
                 self.events.push_back(ClientEvent::Wipe);
                 return Ok(());
             }
@@ -267,6 +300,7 @@ impl ClientSession {
             // Sequence numbers from before the reset mean nothing now.
             self.state.unconfirmed.clear();
         }
+        let mut resend = false;
         for outcome in response.outcomes {
             let Some(acked) = in_flight.pushed.get(&outcome.doc) else {
                 continue;
@@ -282,7 +316,10 @@ impl ClientSession {
                 PushResult::Refused { reason } | PushResult::Invalid { reason } => {
                     ClientEvent::PushRefused { doc, acked: acked.clone(), reason }
                 }
-                PushResult::MissingDependencies => ClientEvent::ResendAll { doc },
+                PushResult::MissingDependencies => {
+                    resend = true;
+                    ClientEvent::ResendAll { doc }
+                }
             };
             self.events.push_back(event);
         }
@@ -297,6 +334,7 @@ impl ClientSession {
         let cursor = response.cursor.0;
         self.state.unconfirmed.retain(|_, u| u.seq > cursor);
         let more = response.more || in_flight.deferred > 0 || !self.state.refetch.is_empty();
+        self.ended = Some(if more || resend { RoundEnd::Again } else { RoundEnd::Done });
         self.events.push_back(ClientEvent::RoundComplete { cursor: response.cursor, more });
         Ok(())
     }
@@ -397,6 +435,32 @@ mod tests {
         assert!(matches!(s.handle_response(NOW, b"garbage"), Err(SessionError::Wire(_))));
         assert!(matches!(events(&mut s)[..], [ClientEvent::RoundFailed { .. }]));
         assert_eq!(s.state(), &ClientState::default());
+    }
+
+    #[test]
+    fn the_session_decides_what_follows_a_round() {
+        let mut s = session();
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        s.handle_response(NOW, &reply(1, 40, false)).unwrap();
+        events(&mut s);
+        assert_eq!(s.next_step(), RoundEnd::Done);
+        s.start_round(NOW, RoundId(2), vec![]).unwrap();
+        s.handle_response(NOW, &reply(2, 40, false)).unwrap();
+        events(&mut s);
+        s.request_full(DocId::from_u128(5));
+        assert_eq!(s.next_step(), RoundEnd::Again, "a document asked for whole comes at once");
+        s.start_round(NOW, RoundId(3), vec![]).unwrap();
+        let error = ServerMessage::Error(ErrorReport { code: ErrorCode::Unavailable, message: "busy".into() });
+        s.handle_response(NOW, &error.encode()).unwrap();
+        events(&mut s);
+        assert!(
+            matches!(s.next_step(), RoundEnd::Failed(reason) if reason.contains("busy")),
+            "a failure ends the sync"
+        );
+        s.start_round(NOW, RoundId(4), vec![]).unwrap();
+        s.handle_response(NOW, &ServerMessage::Wipe.encode()).unwrap();
+        events(&mut s);
+        assert_eq!(s.next_step(), RoundEnd::Wiped);
     }
 
     #[test]
