@@ -40,6 +40,11 @@ fn heads_of(fixture: &Fixture) -> String {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
+        // The desk refuses a document whose work panics (automerge's own
+        // panics included) under `catch_unwind`; libfuzzer's hook would abort
+        // on those caught panics too. A panic that escapes the round still
+        // aborts the run and is reported.
+        std::panic::set_hook(Box::new(|_| {}));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let dir = std::env::temp_dir().join(format!("outpost-fuzz-desk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -63,7 +68,8 @@ fn fixture() -> &'static Fixture {
 
 fuzz_target!(|bytes: &[u8]| {
     let fixture = fixture();
-    let partner = DeviceStanding { caller: Caller { actor: Cast::default().partner_engineer, device: None }, revoked: false };
+    let partner =
+        DeviceStanding { caller: Caller { actor: Cast::default().partner_engineer, device: None }, revoked: false };
     let (reply, _) = fixture
         .runtime
         .block_on(outpost_desk::sync::run_round(&fixture.db, &fixture.config, &partner, bytes, NOW))
