@@ -324,26 +324,15 @@ pub struct Revoked {
 pub async fn revoke_person(pool: &AnyPool, user: UserId, now: Timestamp) -> Result<Revoked, AuthError> {
     let mut tx = pool.begin().await?;
     let user = user.to_string();
-    let api_tokens = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now.0)
-        .bind(&user)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let devices = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now.0)
-        .bind(&user)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let pairing_codes = sqlx::query(
+    let mut taken = [0u64; 3];
+    for (count, statement) in taken.iter_mut().zip([
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        "UPDATE devices SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         "UPDATE pairing_codes SET expires_at = $1 WHERE user_id = $2 AND used_at IS NULL AND expires_at > $1",
-    )
-    .bind(now.0)
-    .bind(&user)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    ]) {
+        *count = sqlx::query(statement).bind(now.0).bind(&user).execute(&mut *tx).await?.rows_affected();
+    }
+    let [api_tokens, devices, pairing_codes] = taken;
     let detail = format!("revoked {api_tokens} API token(s), {devices} device(s), {pairing_codes} pairing code(s)");
     sqlx::query("INSERT INTO audit_log (at, user_id, device_id, doc_id, action, detail) VALUES ($1, $2, NULL, NULL, 'person_revoked', $3)")
         .bind(now.0)

@@ -53,31 +53,53 @@ pub fn parse_hash(text: &str) -> Result<ContentHash, BlobError> {
 /// read names it in an entry whose author holds it. The service company's
 /// desk people read every document, so any document naming it will do.
 async fn may_reach(tx: &mut Transaction<'_, Any>, actor: &Actor, hash: &ContentHash) -> Result<bool, sqlx::Error> {
-    if holds(tx, actor, hash).await? {
-        return Ok(true);
-    }
-    let (user, org) = crate::store::reader_keys(actor);
+    Ok(holds(tx, actor, hash).await? || readable_document_names(tx, actor, hash, Naming::ByHolder).await?)
+}
+
+/// Which entries naming a blob count when asking whether a readable document names it.
+#[derive(Clone, Copy)]
+enum Naming {
+    /// Only entries whose author holds the blob (and references from before authors were kept).
+    ByHolder,
+    /// Any entry, whoever wrote it.
+    ByAnyone,
+}
+
+/// Whether a document `actor` may read names the blob in an entry `naming`
+/// counts. The service company's desk people read every document, so for
+/// them any document will do (and any entry grants them nothing new).
+async fn readable_document_names(
+    tx: &mut Transaction<'_, Any>,
+    actor: &Actor,
+    hash: &ContentHash,
+    naming: Naming,
+) -> Result<bool, sqlx::Error> {
+    let (field_docs, desk_docs) = match naming {
+        Naming::ByHolder => (
+            "SELECT doc_id FROM blob_refs WHERE hash = $1
+             UNION SELECT l.doc_id FROM blob_links l
+                 JOIN blob_holders h ON h.hash = l.hash AND h.user_id = l.author WHERE l.hash = $1",
+            "SELECT doc_id FROM blob_links WHERE hash = $1 UNION SELECT doc_id FROM blob_refs WHERE hash = $1",
+        ),
+        Naming::ByAnyone => {
+            ("SELECT doc_id FROM blob_links WHERE hash = $1", "SELECT doc_id FROM blob_links WHERE hash = $1")
+        }
+    };
     let row: Option<(i64,)> = if actor.role.is_field() {
-        sqlx::query_as(
-            "SELECT 1 FROM document_readers r
-             WHERE r.reader IN ($2, $3, 'all') AND (
-                 r.doc_id IN (SELECT doc_id FROM blob_refs WHERE hash = $1)
-                 OR r.doc_id IN (SELECT l.doc_id FROM blob_links l
-                     JOIN blob_holders h ON h.hash = l.hash AND h.user_id = l.author WHERE l.hash = $1))
-             LIMIT 1",
-        )
+        let (user, org) = crate::store::reader_keys(actor);
+        sqlx::query_as(&format!(
+            "SELECT 1 FROM document_readers r WHERE r.reader IN ($2, $3, 'all') AND r.doc_id IN ({field_docs}) LIMIT 1"
+        ))
         .bind(&hash.0)
-        .bind(&user)
-        .bind(&org)
+        .bind(user)
+        .bind(org)
         .fetch_optional(&mut **tx)
         .await?
     } else {
-        sqlx::query_as(
-            "SELECT 1 FROM blob_links WHERE hash = $1 UNION ALL SELECT 1 FROM blob_refs WHERE hash = $1 LIMIT 1",
-        )
-        .bind(&hash.0)
-        .fetch_optional(&mut **tx)
-        .await?
+        sqlx::query_as(&format!("SELECT 1 FROM ({desk_docs}) AS named LIMIT 1"))
+            .bind(&hash.0)
+            .fetch_optional(&mut **tx)
+            .await?
     };
     Ok(row.is_some())
 }
@@ -124,25 +146,7 @@ async fn named_where_readable(
     actor: &Actor,
     hash: &ContentHash,
 ) -> Result<bool, sqlx::Error> {
-    let (user, org) = crate::store::reader_keys(actor);
-    let row: Option<(i64,)> = if actor.role.is_field() {
-        sqlx::query_as(
-            "SELECT 1 FROM document_readers r
-             WHERE r.reader IN ($2, $3, 'all') AND r.doc_id IN (SELECT doc_id FROM blob_links WHERE hash = $1)
-             LIMIT 1",
-        )
-        .bind(&hash.0)
-        .bind(&user)
-        .bind(&org)
-        .fetch_optional(&mut **tx)
-        .await?
-    } else {
-        sqlx::query_as("SELECT 1 FROM blob_links WHERE hash = $1 LIMIT 1")
-            .bind(&hash.0)
-            .fetch_optional(&mut **tx)
-            .await?
-    };
-    Ok(row.is_some() || named_by(tx, actor, hash).await?)
+    Ok(readable_document_names(tx, actor, hash, Naming::ByAnyone).await? || named_by(tx, actor, hash).await?)
 }
 
 /// Whether `actor` named the blob in a stored document: then they may upload it.

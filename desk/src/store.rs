@@ -311,18 +311,7 @@ async fn first_granted(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<Opti
 }
 
 async fn may_read(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<bool, StoreError> {
-    if !actor.role.is_field() {
-        return Ok(true);
-    }
-    let (user, org) = reader_keys(actor);
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM document_readers WHERE doc_id = $1 AND reader IN ($2, $3, 'all')")
-            .bind(id.to_string())
-            .bind(user)
-            .bind(org)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(row.is_some())
+    Ok(!actor.role.is_field() || first_granted(tx, actor, id).await?.is_some())
 }
 
 /// Of `ids`, the documents `actor` may read, with their kinds.
