@@ -20,6 +20,8 @@ pub enum DbError {
     UnsupportedUrl(String),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Migrations: (version, name, SQLite text, PostgreSQL text); `shared/` holds
@@ -79,7 +81,16 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_blob_uploads.sql"),
         include_str!("../migrations/postgres/0009_blob_uploads.sql"),
     ),
+    (
+        10,
+        "withdrawals",
+        include_str!("../migrations/shared/0010_withdrawals.sql"),
+        include_str!("../migrations/shared/0010_withdrawals.sql"),
+    ),
 ];
+
+/// The migration after which the desk recomputes every grant from the documents.
+const READERS_BY_SOURCE: i64 = 10;
 
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -147,12 +158,17 @@ impl Db {
     }
 
     async fn migrate(&self) -> Result<(), DbError> {
+        self.migrate_up_to(i64::MAX).await
+    }
+
+    /// Applies the migrations not yet applied, up to version `last`.
+    async fn migrate_up_to(&self, last: i64) -> Result<(), DbError> {
         self.pool
             .execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
             )
             .await?;
-        for (version, name, sqlite, postgres) in MIGRATIONS {
+        for (version, name, sqlite, postgres) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
             let applied: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)
                 .fetch_optional(&self.pool)
@@ -166,6 +182,9 @@ impl Db {
             };
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            if *version == READERS_BY_SOURCE {
+                crate::store::rebuild_readers(&mut tx).await?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(version)
                 .bind(name)
@@ -175,5 +194,61 @@ impl Db {
             tx.commit().await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use outpost_sync::model::{Document, Ticket};
+    use outpost_sync::permissions::Reader;
+    use outpost_sync::sample::{worked_ticket, Cast, Rng};
+
+    use super::*;
+
+    /// A desk from before grants were kept by source: its readers are
+    /// rebuilt from the documents, so what a ticket no longer grants can be
+    /// withdrawn later.
+    #[tokio::test]
+    async fn readers_from_an_older_desk_are_rebuilt_by_source() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("desk.db").display());
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        let db = Db { pool, backend: Backend::Sqlite };
+        db.migrate_up_to(READERS_BY_SOURCE - 1).await.unwrap();
+
+        let cast = Cast::default();
+        let ticket: Ticket = worked_ticket(&mut Rng::new(3), &cast, 1, outpost_sync::ids::Timestamp(0));
+        let document = Document::Ticket(ticket.clone());
+        let mut doc = outpost_sync::model::new_document(&document, automerge::ActorId::random()).unwrap();
+        sqlx::query(
+            "INSERT INTO documents (id, kind, snapshot, heads, seq, pending_changes, updated_at) VALUES ($1, 'ticket', $2, '', 1, 0, 0)",
+        )
+        .bind(ticket.id.to_string())
+        .bind(doc.save())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        // An old grant the ticket no longer makes (a reader from a former assignment).
+        sqlx::query("INSERT INTO document_readers (doc_id, reader, granted_seq) VALUES ($1, 'user:someone', 1)")
+            .bind(ticket.id.to_string())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+
+        db.migrate().await.unwrap();
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT doc_id, reader, source_id FROM document_readers ORDER BY doc_id, reader")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        let mut expected: Vec<(String, String, String)> = outpost_sync::permissions::grants(&document)
+            .into_iter()
+            .filter(|(doc, _)| *doc == ticket.id) // the ticket's references name nothing stored here
+            .map(|(doc, reader)| (doc.to_string(), reader.key(), ticket.id.to_string()))
+            .collect();
+        expected.sort();
+        assert!(expected.iter().any(|(_, r, _)| *r == Reader::User(cast.engineer.user).key()));
+        assert_eq!(rows, expected, "every grant the ticket makes now, under the ticket, and nothing else");
     }
 }

@@ -9,7 +9,7 @@
 use automerge::{AutoCommit, ChangeHash};
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::model::{Actor, DocKind, Document};
-use outpost_sync::session::{stored_form, FeedEntry, FeedPage, StoreDocument, StoredDoc};
+use outpost_sync::session::{stored_form, FeedEntry, FeedPage, StoreDocument, StoredDoc, Withdrawal};
 use outpost_sync::wire::Cursor;
 use sqlx::{Any, Transaction};
 
@@ -67,52 +67,103 @@ pub async fn load(tx: &mut Tx<'_>, id: DocId) -> Result<Option<StoredDoc>, Store
     Ok(Some(StoredDoc { kind, bytes }))
 }
 
-/// Records what storing `document` at feed position `seq` grants (see
-/// `outpost_sync::permissions::grants`), with the position each grant was
-/// made at: a device whose cursor is older gets the document whole. A
-/// document newly readable through this write without being written itself
-/// (a ticket's equipment, client or site) gets a feed entry of its own, so
-/// the devices that gained it find it past their cursor. Readers are only
-/// ever added.
+/// Records what `document`, stored at feed position `seq`, grants now (see
+/// `outpost_sync::permissions::grants`), each grant under the document as
+/// its source and with the position it was made at: a device whose cursor
+/// is older gets the document whole. A document newly readable through this
+/// write without being written itself (a ticket's equipment, client or
+/// site) gets a feed entry of its own, so the devices that gained it find
+/// it past their cursor. What the document granted before and no longer
+/// does is taken back, and a reader left with no grant of a document is
+/// withdrawn at `seq`.
 async fn grant_readers(tx: &mut Tx<'_>, document: &Document, seq: i64, now: Timestamp) -> Result<(), StoreError> {
-    let mut fed: std::collections::BTreeMap<DocId, i64> = std::collections::BTreeMap::new();
-    fed.insert(document.id(), seq);
-    for (doc, reader) in outpost_sync::permissions::grants(document) {
-        let key = reader.key();
-        let known: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM document_readers WHERE doc_id = $1 AND reader = $2")
-            .bind(doc.to_string())
-            .bind(&key)
-            .fetch_optional(&mut **tx)
+    use std::collections::{BTreeMap, BTreeSet};
+    let source = document.id().to_string();
+    let granted: BTreeSet<(String, String)> = outpost_sync::permissions::grants(document)
+        .into_iter()
+        .map(|(doc, reader)| (doc.to_string(), reader.key()))
+        .collect();
+    let before: BTreeSet<(String, String)> =
+        sqlx::query_as("SELECT doc_id, reader FROM document_readers WHERE source_id = $1")
+            .bind(&source)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    for (doc, reader) in before.difference(&granted) {
+        sqlx::query("DELETE FROM document_readers WHERE doc_id = $1 AND reader = $2 AND source_id = $3")
+            .bind(doc)
+            .bind(reader)
+            .bind(&source)
+            .execute(&mut **tx)
             .await?;
-        if known.is_some() {
-            continue;
+        if first_granted_to(tx, doc, [reader.as_str(); 3]).await?.is_none() {
+            sqlx::query("INSERT INTO document_withdrawals (seq, doc_id, reader) VALUES ($1, $2, $3)")
+                .bind(seq)
+                .bind(doc)
+                .bind(reader)
+                .execute(&mut **tx)
+                .await?;
         }
-        let granted_at = match fed.get(&doc) {
-            Some(at) => *at,
-            None => {
+    }
+    let mut fed: BTreeMap<String, i64> = BTreeMap::from([(source.clone(), seq)]);
+    for (doc, reader) in granted.difference(&before) {
+        let granted_at = match (first_granted_to(tx, doc, [reader.as_str(); 3]).await?, fed.get(doc)) {
+            (Some(at), _) | (None, Some(&at)) => at,
+            (None, None) => {
                 let heads: Option<(String,)> = sqlx::query_as("SELECT heads FROM documents WHERE id = $1")
-                    .bind(doc.to_string())
+                    .bind(doc)
                     .fetch_optional(&mut **tx)
                     .await?;
                 let Some((heads,)) = heads else { continue }; // a reference to nothing grants nothing
                 let at = next_seq(tx).await?;
                 sqlx::query("INSERT INTO feed (seq, doc_id, heads, at) VALUES ($1, $2, $3, $4)")
                     .bind(at)
-                    .bind(doc.to_string())
+                    .bind(doc)
                     .bind(&heads)
                     .bind(now.0)
                     .execute(&mut **tx)
                     .await?;
-                fed.insert(doc, at);
+                fed.insert(doc.clone(), at);
                 at
             }
         };
-        sqlx::query("INSERT INTO document_readers (doc_id, reader, granted_seq) VALUES ($1, $2, $3)")
-            .bind(doc.to_string())
-            .bind(&key)
+        sqlx::query("INSERT INTO document_readers (doc_id, reader, source_id, granted_seq) VALUES ($1, $2, $3, $4)")
+            .bind(doc)
+            .bind(reader)
+            .bind(&source)
             .bind(granted_at)
             .execute(&mut **tx)
             .await?;
+    }
+    Ok(())
+}
+
+/// Recomputes every grant from the documents as they read now, once, when
+/// grants began to be kept by source. They count as made at the start of
+/// the feed, as the grants they replace did.
+pub(crate) async fn rebuild_readers(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents ORDER BY seq").fetch_all(&mut **tx).await?;
+    for (id,) in ids {
+        let Ok(doc_id) = id.parse::<DocId>() else { continue };
+        let Some(stored) = load(tx, doc_id).await? else { continue };
+        let Ok(document) = AutoCommit::load(&stored.bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|doc| Document::hydrate_as(&doc, doc_id, stored.kind).map_err(|e| e.to_string()))
+        else {
+            continue; // the round refuses such a document too; it grants nothing
+        };
+        for (doc, reader) in outpost_sync::permissions::grants(&document) {
+            sqlx::query(
+                "INSERT INTO document_readers (doc_id, reader, source_id, granted_seq)
+                 SELECT id, $2, $3, 0 FROM documents WHERE id = $1",
+            )
+            .bind(doc.to_string())
+            .bind(reader.key())
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -300,11 +351,18 @@ pub(crate) fn reader_keys(actor: &Actor) -> (String, String) {
 /// The feed position at which `actor` could first read the document, if they can.
 async fn first_granted(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<Option<i64>, StoreError> {
     let (user, org) = reader_keys(actor);
+    first_granted_to(tx, &id.to_string(), [user.as_str(), org.as_str(), "all"]).await
+}
+
+/// The feed position since which any of `readers` (reader keys; one key
+/// repeated asks for one reader) may read the document, if one may.
+async fn first_granted_to(tx: &mut Tx<'_>, id: &str, readers: [&str; 3]) -> Result<Option<i64>, StoreError> {
     let (first,): (Option<i64>,) =
-        sqlx::query_as("SELECT MIN(granted_seq) FROM document_readers WHERE doc_id = $1 AND reader IN ($2, $3, 'all')")
-            .bind(id.to_string())
-            .bind(user)
-            .bind(org)
+        sqlx::query_as("SELECT MIN(granted_seq) FROM document_readers WHERE doc_id = $1 AND reader IN ($2, $3, $4)")
+            .bind(id)
+            .bind(readers[0])
+            .bind(readers[1])
+            .bind(readers[2])
             .fetch_one(&mut **tx)
             .await?;
     Ok(first)
@@ -414,6 +472,30 @@ pub async fn read_feed(
             }
         }
     }
+    let withdrawn = if actor.role.is_field() {
+        let (user, org) = reader_keys(actor);
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT w.seq, w.doc_id FROM document_withdrawals w
+             WHERE w.seq > $1 AND w.seq <= $2 AND w.reader IN ($3, $4, 'all') AND NOT EXISTS (
+                 SELECT 1 FROM document_readers r WHERE r.doc_id = w.doc_id AND r.reader IN ($3, $4, 'all'))
+             ORDER BY w.seq LIMIT $5",
+        )
+        .bind(after_seq)
+        .bind(scanned_to)
+        .bind(user)
+        .bind(org)
+        .bind(limit_rows.saturating_add(1))
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut withdrawn = Vec::with_capacity(rows.len());
+        for (seq, doc) in rows {
+            let doc = doc.parse().map_err(|_| StoreError::Corrupt(doc.clone(), "bad id".into()))?;
+            withdrawn.push(Withdrawal { seq: u64::try_from(seq).unwrap_or(0), doc });
+        }
+        withdrawn
+    } else {
+        Vec::new()
+    };
     let to_cursor = |seq: i64| Cursor(u64::try_from(seq).unwrap_or(0));
-    Ok(FeedPage { entries, scanned_to: to_cursor(scanned_to), latest: to_cursor(latest), refetched })
+    Ok(FeedPage { entries, scanned_to: to_cursor(scanned_to), latest: to_cursor(latest), refetched, withdrawn })
 }

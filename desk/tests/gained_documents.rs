@@ -2,6 +2,8 @@
 //! (assigned a ticket, handed one, or a ticket of theirs linked to more
 //! equipment or another site) gets it whole at its next sync, however old
 //! the document and however far its cursor; and it never gets anything else.
+//! A device that loses one (the ticket handed to someone else, a site
+//! unlinked) lets it go.
 
 mod support;
 
@@ -129,14 +131,18 @@ async fn a_device_holds_exactly_what_it_may_read_as_access_grows(desk: Desk) {
     colleague.sync(&desk).await;
     assert_eq!(held(&desk, &colleague).await, BTreeSet::from([id, client_id, site_id, e1, e2]), "handed over whole");
 
+    device.sync(&desk).await;
+    assert_eq!(held(&desk, &device).await, BTreeSet::new(), "the first engineer's device lets the ticket go");
+
     link(&desk, id, &dispatcher, |t| t.site.site = Some(other_site)).await;
     device.sync(&desk).await;
     colleague.sync(&desk).await;
-    let everything = BTreeSet::from([id, client_id, site_id, other_site, e1, e2]);
-    assert_eq!(held(&desk, &colleague).await, everything, "a site linked afterwards");
-    // Readers are only ever added: the first engineer keeps what they had,
-    // so work done offline before the handover is never stranded.
-    assert_eq!(held(&desk, &device).await, everything);
+    assert_eq!(
+        held(&desk, &colleague).await,
+        BTreeSet::from([id, client_id, other_site, e1, e2]),
+        "a site linked afterwards arrives, the one unlinked leaves"
+    );
+    assert_eq!(held(&desk, &device).await, BTreeSet::new(), "and nothing of it reaches the first engineer");
 }
 
 on_both_backends!(a_device_holds_exactly_what_it_may_read_as_access_grows);

@@ -15,9 +15,18 @@ use crate::model::{new_document, Actor, DocKind, Document, SchemaError};
 use crate::permissions::{grants, review, Reader, Refusal, Verdict};
 use crate::session::{
     error_reply, ClientEvent, ClientSession, ClientState, FeedEntry, FeedPage, OutboundDoc, RefusedPush, RoundEnd,
-    ServerConfig, ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc,
+    ServerConfig, ServerRound, ServerTask, SessionError, StoreDocument, StoredDoc, Withdrawal,
 };
 use crate::wire::{Cursor, ErrorCode, RefusalReport, RoundId};
+
+/// One reader's access to a document.
+#[derive(Clone, Debug)]
+struct Grant {
+    /// The feed position since which the reader may read it.
+    at: u64,
+    /// The documents whose grants give it.
+    sources: BTreeSet<DocId>,
+}
 
 struct DeskDoc {
     kind: DocKind,
@@ -112,8 +121,12 @@ pub struct MemoryDesk {
     docs: BTreeMap<DocId, DeskDoc>,
     /// The change feed: one entry per document update, with its heads then.
     feed: BTreeMap<u64, (DocId, Vec<ChangeHash>)>,
-    /// Who may read each document, and the feed position each grant was made at.
-    readers: BTreeMap<(DocId, Reader), u64>,
+    /// Who may read each document: since which feed position, and through which documents.
+    readers: BTreeMap<(DocId, Reader), Grant>,
+    /// What each document grants now, by the document (the source).
+    grants_by_source: BTreeMap<DocId, BTreeSet<(DocId, Reader)>>,
+    /// Readers who lost a document, and the feed position they lost it at.
+    withdrawals: Vec<(u64, DocId, Reader)>,
     next_seq: u64,
     audit: Vec<AuditEntry>,
     refused_pushes: Vec<RefusedPush>,
@@ -126,6 +139,8 @@ impl MemoryDesk {
             docs: BTreeMap::new(),
             feed: BTreeMap::new(),
             readers: BTreeMap::new(),
+            grants_by_source: BTreeMap::new(),
+            withdrawals: Vec::new(),
             next_seq: 1,
             audit: Vec::new(),
             refused_pushes: Vec::new(),
@@ -169,33 +184,46 @@ impl MemoryDesk {
         seq
     }
 
-    /// Records what storing document `id` at `seq` granted; a document newly
-    /// readable without being written (a ticket's equipment, client, site)
-    /// gets a feed entry of its own. Readers are only ever added.
+    /// Records what document `id`, stored at `seq`, grants now (see
+    /// [`grants`]). A document newly readable without being written (a
+    /// ticket's equipment, client, site) gets a feed entry of its own; a
+    /// grant the document made before and no longer makes is withdrawn at
+    /// `seq`, unless another document still makes it.
     fn grant(&mut self, id: DocId, seq: u64, granted: Vec<(DocId, Reader)>) {
+        let now: BTreeSet<(DocId, Reader)> = granted.into_iter().collect();
+        let before = self.grants_by_source.insert(id, now.clone()).unwrap_or_default();
+        for (doc, reader) in before.difference(&now) {
+            let Some(grant) = self.readers.get_mut(&(*doc, *reader)) else { continue };
+            grant.sources.remove(&id);
+            if grant.sources.is_empty() {
+                self.readers.remove(&(*doc, *reader));
+                self.withdrawals.push((seq, *doc, *reader));
+            }
+        }
         let mut fed = BTreeMap::from([(id, seq)]);
-        for (doc, reader) in granted {
-            if self.readers.contains_key(&(doc, reader)) {
+        for (doc, reader) in now.difference(&before) {
+            if let Some(grant) = self.readers.get_mut(&(*doc, *reader)) {
+                grant.sources.insert(id);
                 continue;
             }
-            let at = match fed.get(&doc) {
+            let at = match fed.get(doc) {
                 Some(at) => *at,
                 None => {
-                    let Some(heads) = self.docs.get(&doc).map(|d| d.heads.clone()) else { continue };
+                    let Some(heads) = self.docs.get(doc).map(|d| d.heads.clone()) else { continue };
                     let at = self.next_seq;
                     self.next_seq += 1;
-                    self.feed.insert(at, (doc, heads));
-                    fed.insert(doc, at);
+                    self.feed.insert(at, (*doc, heads));
+                    fed.insert(*doc, at);
                     at
                 }
             };
-            self.readers.insert((doc, reader), at);
+            self.readers.insert((*doc, *reader), Grant { at, sources: BTreeSet::from([id]) });
         }
     }
 
     /// The feed position at which `author` could first read `id`, if they can.
     fn first_granted(&self, author: &Actor, id: DocId) -> Option<u64> {
-        Reader::of(author).iter().filter_map(|reader| self.readers.get(&(id, *reader)).copied()).min()
+        Reader::of(author).iter().filter_map(|reader| self.readers.get(&(id, *reader)).map(|g| g.at)).min()
     }
 
     fn store(&mut self, store: &StoreDocument) -> u64 {
@@ -245,6 +273,8 @@ impl MemoryDesk {
         self.docs = snapshot.docs.iter().map(|(id, d)| (*id, d.clone_deep())).collect();
         self.feed = snapshot.feed.clone();
         self.readers = snapshot.readers.clone();
+        self.grants_by_source = snapshot.grants_by_source.clone();
+        self.withdrawals = snapshot.withdrawals.clone();
         self.next_seq = snapshot.next_seq;
         self.audit = snapshot.audit.clone();
         self.refused_pushes = snapshot.refused_pushes.clone();
@@ -334,7 +364,21 @@ impl MemoryDesk {
             .filter(|id| self.docs.get(id).is_some_and(|d| self.readable(author, &d.document)))
             .map(|id| FeedEntry { heads_at_cursor: Vec::new(), ..self.entry(*id, self.docs[id].seq, Cursor(0)) })
             .collect();
-        FeedPage { entries, scanned_to, latest: self.latest(), refetched }
+        let keys = Reader::of(author);
+        let withdrawn = self
+            .withdrawals
+            .iter()
+            .filter(|(seq, doc, reader)| {
+                *seq > after.0
+                    && *seq <= scanned_to.0
+                    && keys.contains(reader)
+                    && author.role.is_field()
+                    && self.first_granted(author, *doc).is_none()
+            })
+            .map(|(seq, doc, _)| Withdrawal { seq: *seq, doc: *doc })
+            .take(limit + 1)
+            .collect();
+        FeedPage { entries, scanned_to, latest: self.latest(), refetched, withdrawn }
     }
 }
 
@@ -560,6 +604,12 @@ impl MemoryDevice {
                 ClientEvent::RoundComplete { .. } | ClientEvent::RoundFailed { .. } => {}
             }
         }
+        let withdrawn: Vec<DocId> = self.session.state().withdrawn.iter().copied().collect();
+        let waiting: BTreeSet<DocId> = withdrawn.into_iter().filter(|doc| self.has_unsent_work(*doc)).collect();
+        for doc in self.session.take_droppable(|doc| waiting.contains(&doc)) {
+            self.docs.remove(&doc);
+            self.dirty.remove(&doc);
+        }
         Ok(match self.session.next_step() {
             RoundEnd::Again => true,
             RoundEnd::Done | RoundEnd::Wiped => false,
@@ -568,6 +618,12 @@ impl MemoryDevice {
                 false
             }
         })
+    }
+
+    /// Whether the document holds changes made here that the desk lacks.
+    fn has_unsent_work(&mut self, id: DocId) -> bool {
+        self.dirty.contains(&id)
+            && self.docs.get_mut(&id).is_some_and(|e| OutboundDoc::pending(id, e.kind, &mut e.doc, &e.acked).is_some())
     }
 
     /// Why the last failed round failed.

@@ -22,6 +22,7 @@ pub use changes::{check_chain, read_changes, ChangesError};
 pub use client::{ClientEvent, ClientSession, ClientState, OutboundDoc, RoundEnd, SessionError, Unconfirmed};
 pub use server::{
     error_reply, FeedEntry, FeedPage, RefusedPush, ServerConfig, ServerRound, ServerTask, StoreDocument, StoredDoc,
+    Withdrawal,
 };
 pub use structure::{check_structure, check_text, StructureError};
 

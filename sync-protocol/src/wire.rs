@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //!      0     4  magic  b"OPST"
-//!      4     1  protocol version (1)
+//!      4     1  protocol version (2)
 //!      5     1  message type: 1 sync request, 2 sync response, 3 wipe, 4 error
 //!      6     1  flags: bit 0 = body is zstd-compressed; other bits must be 0
 //!      7     1  reserved, must be 0
@@ -29,7 +29,8 @@ use crate::limits::WireLimits;
 use crate::model::DocKind;
 
 pub const MAGIC: [u8; 4] = *b"OPST";
-pub const PROTOCOL_VERSION: u8 = 1;
+/// Version 2 added `SyncResponse::withdrawn`.
+pub const PROTOCOL_VERSION: u8 = 2;
 pub const HEADER_LEN: usize = 12;
 
 const TYPE_SYNC_REQUEST: u8 = 1;
@@ -124,6 +125,10 @@ pub struct SyncResponse {
     /// The device's cursor was ahead of the desk's feed (the desk was
     /// restored from a backup); the feed restarts from the beginning.
     pub cursor_reset: bool,
+    /// Documents this device may no longer read (its ticket moved to another
+    /// company or person). It drops each once nothing of its own on it
+    /// waits for the desk.
+    pub withdrawn: Vec<DocId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,6 +377,7 @@ impl SyncResponse {
     fn check(&self, limits: &WireLimits) -> Result<(), WireError> {
         at_most("push outcomes", self.outcomes.len(), limits.max_documents)?;
         at_most("document updates", self.updates.len(), limits.max_documents)?;
+        at_most("withdrawn documents", self.withdrawn.len(), limits.max_documents)?;
         for update in &self.updates {
             at_most("heads of an update", update.heads.len(), limits.max_heads)?;
             at_most("bytes of an update", update.changes.len(), limits.max_document_bytes)?;

@@ -1,8 +1,12 @@
 //! Who may read a document, as a set of readers each store keeps beside
-//! it. A write grants; nothing takes away (a reassignment never strands an
-//! engineer's offline work). Both the memory desk and the SQL desk keep
-//! these grants, with the feed position each was made at, so a device that
-//! gains a document gets it whole whatever its cursor.
+//! it. Each write of a document says what it grants now; what it granted
+//! before and no longer does is withdrawn (a ticket moved to another
+//! company takes its client, site and equipment along), unless another
+//! document still grants it. Both the memory desk and the SQL desk keep
+//! these grants by source, with the feed position each was made at, so a
+//! device that gains a document gets it whole whatever its cursor, and a
+//! device that loses one is told. Writing is another matter: whoever was
+//! ever assigned may still send the work they did offline.
 
 use crate::ids::{DocId, OrgId, UserId};
 use crate::model::{Actor, Document};
@@ -31,16 +35,19 @@ impl Reader {
     }
 }
 
-/// What storing `document` grants: its readers may read it, and, for a
-/// ticket, the equipment, client and site it points to. The references were
-/// checked readable by the ticket's author before the ticket was stored, so
-/// a reference grants nothing its author could not already read.
+/// What `document` grants as it reads now: its readers may read it, and,
+/// for a ticket, the equipment, client and site it points to. A ticket's
+/// readers are its creator and whoever the desk assigned it to last (the
+/// engineer and the partner company). The references were checked readable
+/// by the ticket's author before the ticket was stored, so a reference
+/// grants nothing its author could not already read.
 pub fn grants(document: &Document) -> Vec<(DocId, Reader)> {
     let readers: Vec<Reader> = match document {
         Document::Ticket(ticket) => std::iter::once(Reader::User(ticket.created_by.user))
             .chain(
-                ticket
-                    .assignments()
+                crate::workflow::fold_ticket(ticket)
+                    .assignee
+                    .into_iter()
                     .flat_map(|a| a.engineer.map(Reader::User).into_iter().chain(a.partner_org.map(Reader::Org))),
             )
             .collect(),
@@ -97,17 +104,35 @@ mod tests {
             assignee: Some(Assignee { engineer: Some(UserId::from_u128(77)), partner_org: None }),
             reason: None,
         });
-        let grants = grants(&Document::Ticket(ticket));
-        let readers_of = |doc: u128| -> Vec<Reader> {
+        let readers_of = |ticket: &Ticket, doc: u128| -> Vec<Reader> {
+            let grants = grants(&Document::Ticket(ticket.clone()));
             grants.iter().filter(|(d, _)| *d == DocId::from_u128(doc)).map(|(_, r)| *r).collect()
         };
-        let expected = vec![Reader::User(dispatcher.user), Reader::User(partner.user), Reader::Org(partner.org)];
+        let mut expected = vec![Reader::User(dispatcher.user), Reader::User(partner.user), Reader::Org(partner.org)];
+        expected.sort();
         for doc in [9, 5, 6] {
-            let mut got = readers_of(doc);
+            let mut got = readers_of(&ticket, doc);
             got.sort();
-            let mut want = expected.clone();
-            want.sort();
-            assert_eq!(got, want, "document {doc}");
+            assert_eq!(got, expected, "document {doc}");
+        }
+
+        // Moved to the desk's own engineer: the partner reads it no more.
+        let engineer = actor(3, Role::Engineer);
+        ticket.transitions.push(Transition {
+            id: EntryId::from_u128(3),
+            from: TicketStatus::Assigned,
+            to: TicketStatus::Assigned,
+            at: Timestamp(3),
+            by: dispatcher,
+            assignee: Some(Assignee { engineer: Some(engineer.user), partner_org: None }),
+            reason: None,
+        });
+        let mut expected = vec![Reader::User(dispatcher.user), Reader::User(engineer.user)];
+        expected.sort();
+        for doc in [9, 5, 6] {
+            let mut got = readers_of(&ticket, doc);
+            got.sort();
+            assert_eq!(got, expected, "document {doc} after the move");
         }
     }
 }

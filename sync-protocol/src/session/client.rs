@@ -22,6 +22,10 @@ pub struct ClientState {
     pub unconfirmed: BTreeMap<DocId, Unconfirmed>,
     /// Documents the device needs whole again.
     pub refetch: BTreeSet<DocId>,
+    /// Documents the desk withdrew from this device that it still holds:
+    /// each goes once nothing of the device's own on it waits for the desk.
+    #[serde(default)]
+    pub withdrawn: BTreeSet<DocId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +171,18 @@ impl ClientSession {
 
     pub fn is_in_flight(&self) -> bool {
         self.in_flight.is_some()
+    }
+
+    /// The withdrawn documents the device may drop now, given which of them
+    /// still hold its own work the desk lacks (`waiting`); they leave the
+    /// session's state, and the caller erases them in the same transaction
+    /// that saves it. The others stay until their work has gone.
+    pub fn take_droppable(&mut self, waiting: impl Fn(DocId) -> bool) -> Vec<DocId> {
+        let droppable: Vec<DocId> = self.state.withdrawn.iter().copied().filter(|doc| !waiting(*doc)).collect();
+        for doc in &droppable {
+            self.state.withdrawn.remove(doc);
+        }
+        droppable
     }
 
     /// Asks for a document whole in the next round (its local copy lacks changes).
@@ -327,7 +343,14 @@ impl ClientSession {
         for doc in &in_flight.refetched {
             self.state.refetch.remove(doc);
         }
+        for doc in response.withdrawn {
+            self.state.refetch.remove(&doc);
+            self.state.unconfirmed.remove(&doc);
+            self.state.withdrawn.insert(doc);
+        }
         for update in response.updates {
+            // Readable again: the desk sends only what the device may read.
+            self.state.withdrawn.remove(&update.doc);
             self.events.push_back(ClientEvent::Apply(update));
         }
         self.state.cursor = response.cursor;
@@ -368,6 +391,7 @@ mod tests {
             cursor: Cursor(cursor),
             more,
             cursor_reset: false,
+            withdrawn: Vec::new(),
         })
         .encode()
     }
@@ -506,6 +530,7 @@ mod tests {
             cursor: Cursor(10),
             more: true,
             cursor_reset: false,
+            withdrawn: Vec::new(),
         });
         s.handle_response(NOW, &accepted.encode()).unwrap();
         assert!(s.state().unconfirmed.contains_key(&DocId::from_u128(1)));
@@ -516,5 +541,47 @@ mod tests {
         assert_eq!(sent.known.len(), 1, "the desk must not echo the device's own push");
         s.handle_response(NOW, &reply(2, 60, false)).unwrap();
         assert!(s.state().unconfirmed.is_empty(), "past the cursor it is plain history");
+    }
+
+    #[test]
+    fn a_withdrawn_document_goes_only_once_its_own_work_has_gone() {
+        let mut s = session();
+        let (kept, free) = (DocId::from_u128(1), DocId::from_u128(2));
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        let withdrawing = ServerMessage::Sync(SyncResponse {
+            round: RoundId(1),
+            outcomes: vec![],
+            updates: vec![],
+            cursor: Cursor(5),
+            more: false,
+            cursor_reset: false,
+            withdrawn: vec![kept, free],
+        });
+        s.handle_response(NOW, &withdrawing.encode()).unwrap();
+        events(&mut s);
+        assert_eq!(s.take_droppable(|doc| doc == kept), vec![free], "the one with unsent work stays");
+        assert_eq!(s.state().withdrawn, BTreeSet::from([kept]), "and is remembered until it can go");
+        assert_eq!(s.take_droppable(|_| false), vec![kept], "once its work has gone, it goes too");
+        assert!(s.take_droppable(|_| false).is_empty(), "each goes once");
+
+        s.start_round(NOW, RoundId(2), vec![]).unwrap();
+        let mut again = withdrawing;
+        if let ServerMessage::Sync(r) = &mut again {
+            r.round = RoundId(2);
+            r.withdrawn = vec![kept];
+        }
+        s.handle_response(NOW, &again.encode()).unwrap();
+        s.start_round(NOW, RoundId(3), vec![]).unwrap();
+        let regained = ServerMessage::Sync(SyncResponse {
+            round: RoundId(3),
+            outcomes: vec![],
+            updates: vec![DocUpdate { doc: kept, kind: DocKind::Ticket, seq: 6, heads: vec![], changes: vec![] }],
+            cursor: Cursor(6),
+            more: false,
+            cursor_reset: false,
+            withdrawn: vec![],
+        });
+        s.handle_response(NOW, &regained.encode()).unwrap();
+        assert!(s.take_droppable(|_| false).is_empty(), "a document readable again is kept");
     }
 }

@@ -92,6 +92,32 @@ pub struct FeedPage {
     pub latest: Cursor,
     /// The refetched documents this author may read, whole.
     pub refetched: Vec<FeedEntry>,
+    /// Documents this author could read and can no longer, withdrawn after
+    /// the cursor and at most at `scanned_to`, ascending, at most `limit + 1`
+    /// of them (the round pages them with the rest). Documents the author
+    /// may read again now are left out.
+    pub withdrawn: Vec<Withdrawal>,
+}
+
+/// A document taken from a reader at a feed position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub seq: u64,
+    pub doc: DocId,
+}
+
+impl FeedPage {
+    /// Keeps at most `limit` withdrawals in the page: past that, the page
+    /// ends at the last one kept, and what follows waits for the next page.
+    fn fit_withdrawals(&mut self, limit: usize) {
+        if self.withdrawn.len() <= limit {
+            return;
+        }
+        self.withdrawn.truncate(limit.max(1));
+        let end = self.withdrawn.last().map_or(self.scanned_to.0, |w| w.seq);
+        self.scanned_to = Cursor(end);
+        self.entries.retain(|e| e.seq <= end);
+    }
 }
 
 /// A document the round changed, for the caller to store.
@@ -258,6 +284,8 @@ impl ServerRound {
             self.start_reading(Cursor(0));
             return;
         }
+        let mut page = page;
+        page.fit_withdrawals(self.page_limit());
         let response = self.respond(page);
         self.tasks.push_back(ServerTask::Respond(ServerMessage::Sync(response).encode()));
         self.phase = Phase::Done;
@@ -265,8 +293,13 @@ impl ServerRound {
 
     fn start_reading(&mut self, after: Cursor) {
         self.phase = Phase::Reading;
-        let limit = (self.request.page_size as usize).clamp(1, self.config.max_page);
+        let limit = self.page_limit();
         self.tasks.push_back(ServerTask::ReadFeed { after, limit, refetch: self.request.refetch.clone() });
+    }
+
+    /// Most documents (and most withdrawals) in this round's page.
+    fn page_limit(&self) -> usize {
+        (self.request.page_size as usize).clamp(1, self.config.max_page)
     }
 
     /// Merges each push on a scratch copy, then asks which of the documents
@@ -407,6 +440,9 @@ impl ServerRound {
             });
         }
         let more = truncated || page.scanned_to < page.latest;
+        let mut withdrawn: Vec<DocId> = page.withdrawn.iter().filter(|w| w.seq <= cursor.0).map(|w| w.doc).collect();
+        withdrawn.sort_unstable();
+        withdrawn.dedup();
         SyncResponse {
             round: self.request.round,
             outcomes: self.outcomes.clone(),
@@ -414,6 +450,7 @@ impl ServerRound {
             cursor,
             more,
             cursor_reset: self.cursor_reset,
+            withdrawn,
         }
     }
 }
@@ -621,7 +658,13 @@ mod tests {
         let mut round =
             ServerRound::handle_request(NOW, Cast::default().engineer, &request(7, vec![]), config()).unwrap();
         assert_eq!(round.poll_task(), Some(ServerTask::ReadFeed { after: Cursor(7), limit: 10, refetch: vec![] }));
-        round.handle_feed(FeedPage { entries: vec![], scanned_to: Cursor(7), latest: Cursor(7), refetched: vec![] });
+        round.handle_feed(FeedPage {
+            entries: vec![],
+            scanned_to: Cursor(7),
+            latest: Cursor(7),
+            refetched: vec![],
+            withdrawn: vec![],
+        });
         let answer = response(&mut round);
         assert_eq!((answer.cursor, answer.more, answer.updates.len()), (Cursor(7), false, 0));
         assert!(round.is_done());
@@ -650,13 +693,20 @@ mod tests {
         let mut round =
             ServerRound::handle_request(NOW, Cast::default().engineer, &request(500, vec![]), config()).unwrap();
         round.poll_task();
-        round.handle_feed(FeedPage { entries: vec![], scanned_to: Cursor(20), latest: Cursor(20), refetched: vec![] });
+        round.handle_feed(FeedPage {
+            entries: vec![],
+            scanned_to: Cursor(20),
+            latest: Cursor(20),
+            refetched: vec![],
+            withdrawn: vec![],
+        });
         assert_eq!(round.poll_task(), Some(ServerTask::ReadFeed { after: Cursor(0), limit: 10, refetch: vec![] }));
         round.handle_feed(FeedPage {
             entries: vec![entry(1, 3, 10)],
             scanned_to: Cursor(20),
             latest: Cursor(20),
             refetched: vec![],
+            withdrawn: vec![],
         });
         let answer = response(&mut round);
         assert!(answer.cursor_reset);
@@ -670,7 +720,13 @@ mod tests {
             ServerRound::handle_request(NOW, Cast::default().engineer, &request(0, vec![]), config).unwrap();
         round.poll_task();
         let entries = vec![entry(1, 1, 600), entry(2, 2, 600), entry(3, 3, 600)];
-        round.handle_feed(FeedPage { entries, scanned_to: Cursor(3), latest: Cursor(3), refetched: vec![] });
+        round.handle_feed(FeedPage {
+            entries,
+            scanned_to: Cursor(3),
+            latest: Cursor(3),
+            refetched: vec![],
+            withdrawn: vec![],
+        });
         let answer = response(&mut round);
         assert_eq!(answer.updates.len(), 1, "one document always goes, the second would pass the budget");
         assert_eq!((answer.cursor, answer.more), (Cursor(1), true), "the cursor stops at what was sent");
@@ -697,9 +753,53 @@ mod tests {
             scanned_to: Cursor(5),
             latest: Cursor(5),
             refetched: vec![],
+            withdrawn: vec![],
         });
         let answer = response(&mut round);
         assert!(answer.updates.is_empty(), "nothing the device lacks");
         assert_eq!(answer.cursor, Cursor(5));
+    }
+
+    #[test]
+    fn withdrawals_page_with_the_feed_and_stop_at_the_cursor() {
+        let withdrawal = |seq, doc| Withdrawal { seq, doc: DocId::from_u128(doc) };
+        let request = |page_size: u32| {
+            ClientMessage::Sync(SyncRequest {
+                round: RoundId(1),
+                cursor: Cursor(0),
+                page_size,
+                pushes: vec![],
+                known: vec![],
+                refetch: vec![],
+            })
+            .encode()
+        };
+        let mut round = ServerRound::handle_request(NOW, Cast::default().engineer, &request(2), config()).unwrap();
+        round.poll_task();
+        round.handle_feed(FeedPage {
+            entries: vec![entry(1, 2, 10), entry(2, 6, 10)],
+            scanned_to: Cursor(6),
+            latest: Cursor(9),
+            refetched: vec![],
+            withdrawn: vec![withdrawal(3, 7), withdrawal(4, 7), withdrawal(5, 8)],
+        });
+        let answer = response(&mut round);
+        assert_eq!(answer.withdrawn, vec![DocId::from_u128(7)], "two withdrawals fill a page of two");
+        assert_eq!((answer.cursor, answer.more), (Cursor(4), true), "the page ends at the last withdrawal kept");
+        assert_eq!(answer.updates.len(), 1, "the document past the page's end waits for the next page");
+
+        let config = ServerConfig { page_bytes: 10, ..config() };
+        let mut round = ServerRound::handle_request(NOW, Cast::default().engineer, &request(10), config).unwrap();
+        round.poll_task();
+        round.handle_feed(FeedPage {
+            entries: vec![entry(1, 2, 10), entry(2, 6, 10)],
+            scanned_to: Cursor(8),
+            latest: Cursor(8),
+            refetched: vec![],
+            withdrawn: vec![withdrawal(3, 7), withdrawal(7, 8)],
+        });
+        let answer = response(&mut round);
+        assert_eq!(answer.cursor, Cursor(2), "the byte budget ends the page after the first document");
+        assert!(answer.withdrawn.is_empty(), "a withdrawal past the cursor waits for the page that reaches it");
     }
 }

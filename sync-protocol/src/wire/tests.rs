@@ -40,6 +40,7 @@ fn response() -> SyncResponse {
         cursor: Cursor(9),
         more: false,
         cursor_reset: false,
+        withdrawn: vec![DocId::from_u128(8)],
     }
 }
 
@@ -88,7 +89,8 @@ fn bad_magic_unknown_version_type_and_flags_are_named() {
         ClientMessage::decode(&bytes, &limits()).unwrap_err()
     };
     assert_eq!(with(0, b'X'), WireError::BadMagic);
-    assert_eq!(with(4, 2), WireError::UnsupportedVersion(2));
+    assert_eq!(with(4, 1), WireError::UnsupportedVersion(1), "a device from before withdrawals is told");
+    assert_eq!(with(4, 3), WireError::UnsupportedVersion(3));
     assert_eq!(with(5, 99), WireError::UnknownType(99));
     assert_eq!(with(5, TYPE_SYNC_RESPONSE), WireError::UnexpectedType(TYPE_SYNC_RESPONSE));
     assert!(matches!(with(6, 0x80), WireError::UnknownFlags(_)));

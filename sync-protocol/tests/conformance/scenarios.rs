@@ -38,7 +38,8 @@ macro_rules! every_conformance_story {
             a_push_that_claims_the_wrong_kind_is_refused,
             a_field_over_its_length_limit_is_refused,
             garbage_and_oversized_requests_get_an_error_reply_and_change_nothing,
-            a_device_gains_documents_whole_as_its_access_grows
+            a_device_gains_documents_whole_as_its_access_grows,
+            a_device_loses_a_ticket_moved_away_once_its_work_has_reached_the_desk
         );
     };
 }
@@ -319,9 +320,9 @@ pub fn garbage_and_oversized_requests_get_an_error_reply_and_change_nothing(desk
 // A device that becomes able to read documents (assigned a ticket, handed
 // one, a ticket of theirs linked to more equipment) gets them whole at its
 // next sync, however far its cursor has passed them; and nothing else.
-pub fn a_device_gains_documents_whole_as_its_access_grows(mut desk: impl DeskStore) {
+/// A client with one site and two pieces of equipment, as the desk made them.
+fn client_with_equipment(desk: &mut impl DeskStore) -> (DocId, DocId, DocId, DocId) {
     use outpost_sync::model::{BusinessHours, Client, Equipment, Site};
-    let cast = Cast::default();
     let (client, site, e1, e2) =
         (DocId::from_u128(0xc1), DocId::from_u128(0x51), DocId::from_u128(0xe1), DocId::from_u128(0xe2));
     desk.create(&Document::Client(Client {
@@ -343,6 +344,36 @@ pub fn a_device_gains_documents_whole_as_its_access_grows(mut desk: impl DeskSto
     for (id, serial) in [(e1, "SN-1"), (e2, "SN-2")] {
         desk.create(&Document::Equipment(Equipment::new(id, serial.into(), "M".into(), client)));
     }
+    (client, site, e1, e2)
+}
+
+/// A desk move assigning the ticket to `assignee`.
+fn assign(cast: &Cast, ticket: &mut Ticket, assignee: Assignee) {
+    let from = fold_ticket(ticket).status;
+    let n = ticket.transitions.len() as u128;
+    ticket.transitions.push(Transition {
+        id: EntryId::from_u128(500 + n),
+        from,
+        to: TicketStatus::Assigned,
+        at: T0,
+        by: cast.dispatcher,
+        assignee: Some(assignee),
+        reason: None,
+    });
+}
+
+/// The documents a device holds, each checked equal to the desk's copy.
+fn holds(device: &outpost_sync::memory::MemoryDevice, desk: &dyn DeskStore) -> std::collections::BTreeSet<DocId> {
+    let ids: std::collections::BTreeSet<DocId> = device.doc_ids().collect();
+    for doc in &ids {
+        assert_eq!(device.document(*doc), desk.document(*doc), "{doc} is the desk's copy");
+    }
+    ids
+}
+
+pub fn a_device_gains_documents_whole_as_its_access_grows(mut desk: impl DeskStore) {
+    let cast = Cast::default();
+    let (client, site, e1, e2) = client_with_equipment(&mut desk);
     let mut ticket = worked_ticket(&mut Rng::new(44), &cast, 1, T0);
     ticket.transitions.clear();
     (ticket.client, ticket.site.site, ticket.equipment) = (client, Some(site), vec![e1]);
@@ -352,29 +383,10 @@ pub fn a_device_gains_documents_whole_as_its_access_grows(mut desk: impl DeskSto
     let mut second = device(cast.partner_engineer, 2);
     sync_until_quiet(&mut first, &mut desk, T0, 1, 10);
     sync_until_quiet(&mut second, &mut desk, T0, 20, 10);
-    let holds = |device: &outpost_sync::memory::MemoryDevice, desk: &dyn DeskStore| {
-        let ids: std::collections::BTreeSet<DocId> = device.doc_ids().collect();
-        for doc in &ids {
-            assert_eq!(device.document(*doc), desk.document(*doc), "{doc} is the desk's copy");
-        }
-        ids
-    };
     assert!(holds(&first, &desk).is_empty(), "nothing is the engineer's yet");
 
-    let assign = |t: &mut Ticket, assignee: Assignee| {
-        let from = fold_ticket(t).status;
-        let n = t.transitions.len() as u128;
-        t.transitions.push(Transition {
-            id: EntryId::from_u128(500 + n),
-            from,
-            to: TicketStatus::Assigned,
-            at: T0,
-            by: cast.dispatcher,
-            assignee: Some(assignee),
-            reason: None,
-        });
-    };
-    edit_desk_ticket(&mut desk, id, |t| assign(t, Assignee { engineer: Some(cast.engineer.user), partner_org: None }));
+    let engineer = Assignee { engineer: Some(cast.engineer.user), partner_org: None };
+    edit_desk_ticket(&mut desk, id, |t| assign(&cast, t, engineer));
     sync_until_quiet(&mut first, &mut desk, T0, 40, 10);
     assert_eq!(holds(&first, &desk), [id, client, site, e1].into(), "the ticket with its client, site and equipment");
 
@@ -384,9 +396,68 @@ pub fn a_device_gains_documents_whole_as_its_access_grows(mut desk: impl DeskSto
 
     sync_until_quiet(&mut second, &mut desk, T0, 80, 10);
     assert!(holds(&second, &desk).is_empty(), "a partner reads nothing of a staff ticket");
-    edit_desk_ticket(&mut desk, id, |t| {
-        assign(t, Assignee { engineer: Some(cast.partner_engineer.user), partner_org: Some(cast.partner) })
-    });
+    let partner = Assignee { engineer: Some(cast.partner_engineer.user), partner_org: Some(cast.partner) };
+    edit_desk_ticket(&mut desk, id, |t| assign(&cast, t, partner));
     sync_until_quiet(&mut second, &mut desk, T0, 100, 10);
     assert_eq!(holds(&second, &desk), [id, client, site, e1, e2].into(), "handed over whole");
+}
+
+// A device whose ticket moves to another company loses it: its own work on
+// the ticket reaches the desk first, then the ticket and what only it made
+// readable (its equipment) leave the device, while what another of its
+// tickets still grants (the client, the site) stays. Given back, the ticket
+// comes back whole.
+pub fn a_device_loses_a_ticket_moved_away_once_its_work_has_reached_the_desk(mut desk: impl DeskStore) {
+    let cast = Cast::default();
+    let (client, site, e1, e2) = client_with_equipment(&mut desk);
+    let engineer = Assignee { engineer: Some(cast.engineer.user), partner_org: None };
+    let mut tickets = Vec::new();
+    for (n, equipment) in [(1, e1), (2, e2)] {
+        let mut ticket = worked_ticket(&mut Rng::new(50 + n), &cast, n, T0);
+        ticket.transitions.clear();
+        (ticket.client, ticket.site.site, ticket.equipment) = (client, Some(site), vec![equipment]);
+        assign(&cast, &mut ticket, engineer);
+        desk.create(&Document::Ticket(ticket.clone()));
+        tickets.push(ticket.id);
+    }
+    let (moved, kept) = (tickets[0], tickets[1]);
+    let mut first = device(cast.engineer, 1);
+    let mut partner = device(cast.partner_engineer, 2);
+    sync_until_quiet(&mut first, &mut desk, T0, 1, 10);
+    assert_eq!(holds(&first, &desk), [moved, kept, client, site, e1, e2].into());
+
+    // Offline, the engineer writes a note; meanwhile the desk hands the ticket to a partner.
+    let note =
+        |n: u128, text: &str| WorkLogEntry { id: EntryId::from_u128(n), at: T0, by: cast.engineer, text: text.into() };
+    edit_ticket(&mut first, moved, |t| t.work_log.push(note(901, "replaced the fuser")));
+    let partner_assignee = Assignee { engineer: Some(cast.partner_engineer.user), partner_org: Some(cast.partner) };
+    edit_desk_ticket(&mut desk, moved, |t| assign(&cast, t, partner_assignee));
+
+    // A round in which the engineer types another note while the request is on its way.
+    let request = first.start_round(T0, RoundId(20)).unwrap();
+    let reply = desk.round(T0, &cast.engineer, &request);
+    edit_ticket(&mut first, moved, |t| t.work_log.push(note(902, "and cleaned the rollers")));
+    first.handle_response(T0, &reply).unwrap();
+    assert!(first.doc_ids().any(|d| d == moved), "the ticket stays while a note of its engineer waits for the desk");
+    sync_until_quiet(&mut first, &mut desk, T0, 21, 10);
+
+    let on_desk = ticket_of(desk.document(moved));
+    for n in [901, 902] {
+        assert!(on_desk.work_log.iter().any(|e| e.id == EntryId::from_u128(n)), "note {n} reached the desk");
+    }
+    assert_eq!(holds(&first, &desk), [kept, client, site, e2].into(), "the moved ticket and its equipment are gone");
+    sync_until_quiet(&mut partner, &mut desk, T0, 40, 10);
+    assert_eq!(holds(&partner, &desk), [moved, client, site, e1].into(), "the partner has it, notes and all");
+
+    // Later desk edits of the moved ticket never reach the old device.
+    edit_desk_ticket(&mut desk, moved, |t| t.title = "Moved away".into());
+    sync_until_quiet(&mut first, &mut desk, T0, 60, 10);
+    assert_eq!(holds(&first, &desk), [kept, client, site, e2].into());
+
+    // Handed back, it comes back whole.
+    edit_desk_ticket(&mut desk, moved, |t| assign(&cast, t, engineer));
+    sync_until_quiet(&mut first, &mut desk, T0, 80, 10);
+    assert_eq!(holds(&first, &desk), [moved, kept, client, site, e1, e2].into(), "given back whole");
+    sync_until_quiet(&mut partner, &mut desk, T0, 100, 10);
+    assert!(holds(&partner, &desk).is_empty(), "and the partner's device lets all of it go");
 }
