@@ -131,6 +131,32 @@ impl Desk {
         row.is_some_and(|r| r.0 != 0)
     }
 
+    /// Assigns the ticket to `engineer`, as a dispatcher does.
+    pub async fn assign(&self, id: DocId, engineer: &Actor) {
+        let dispatcher = dispatcher(self.service);
+        let desk_actor = automerge::ActorId::from(*b"outpost-desk-v1!");
+        let mut tx = self.db.begin_write().await.unwrap();
+        store::write_as_desk(&mut tx, id, &dispatcher, &desk_actor, T0, |document| {
+            if let Document::Ticket(ticket) = document {
+                let from = outpost_sync::workflow::fold_ticket(ticket).status;
+                ticket.transitions.push(Transition {
+                    id: EntryId::from_u128(0xa551_0000 + ticket.transitions.len() as u128),
+                    from,
+                    to: TicketStatus::Assigned,
+                    at: T0,
+                    by: dispatcher,
+                    assignee: Some(Assignee { engineer: Some(engineer.user), partner_org: None }),
+                    reason: None,
+                });
+            }
+            Ok::<(), store::StoreError>(())
+        })
+        .await
+        .unwrap()
+        .expect("the desk has the ticket");
+        tx.commit().await.unwrap();
+    }
+
     pub async fn audit_count(&self) -> i64 {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.db.pool).await.unwrap();
         n
@@ -148,8 +174,13 @@ pub struct Job {
     pub ticket: DocId,
 }
 
+/// The dispatcher the scenarios' desk acts as.
+fn dispatcher(service: OrgId) -> Actor {
+    Actor { user: outpost_sync::ids::UserId::from_u128(1), org: service, role: Role::Dispatcher }
+}
+
 pub async fn job_for(desk: &Desk, engineer: &Actor, n: u128) -> Job {
-    let dispatcher = Actor { user: outpost_sync::ids::UserId::from_u128(1), org: desk.service, role: Role::Dispatcher };
+    let dispatcher = dispatcher(desk.service);
     let id = |k: u128| DocId::from_u128(0x0190_0000_0000_7000_8000_0000_0B00_0000 + n * 100 + k);
     let hours = BusinessHours { always: true, weekly: vec![], holidays: vec![] };
     desk.create(&Document::Client(Client {

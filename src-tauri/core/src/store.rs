@@ -233,26 +233,54 @@ pub(crate) async fn set_bookkeeping(
     Ok(())
 }
 
+/// Every table that holds a document or what is made from it, with the
+/// column naming the document.
+const DOCUMENT_TABLES: &[(&str, &str)] = &[
+    ("document_changes", "doc_id"),
+    ("documents", "id"),
+    ("tickets", "id"),
+    ("ticket_equipment", "ticket_id"),
+    ("ticket_visits", "ticket_id"),
+    ("conflicts", "doc_id"),
+    ("equipment", "id"),
+    ("part_requests", "id"),
+    ("reference", "id"),
+    ("search", "doc_id"),
+    ("notices", "doc_id"),
+    ("blobs", "doc_id"),
+];
+
 /// Erases every document and setting: a revoked device's wipe, or sign-out.
 pub(crate) async fn erase_all(tx: &mut WriteTx) -> CoreResult<()> {
-    for table in [
-        "document_changes",
-        "documents",
-        "device",
-        "tickets",
-        "ticket_equipment",
-        "ticket_visits",
-        "conflicts",
-        "equipment",
-        "part_requests",
-        "reference",
-        "search",
-        "notices",
-        "blobs",
-    ] {
+    for table in DOCUMENT_TABLES.iter().map(|(table, _)| *table).chain(["device"]) {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Erases one document and everything made from it (its projections, its
+/// search rows, its notices, the files it holds): a document the desk
+/// withdrew from this device.
+pub(crate) async fn erase_document(tx: &mut WriteTx, id: DocId) -> CoreResult<()> {
+    let id = id.to_string();
+    for (table, column) in DOCUMENT_TABLES {
+        sqlx::query(&format!("DELETE FROM {table} WHERE {column} = ?")).bind(&id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Whether the document holds work of this device that the desk lacks:
+/// unacknowledged changes, or a file not uploaded yet.
+pub(crate) async fn has_unsent_work(tx: &mut WriteTx, id: DocId) -> CoreResult<bool> {
+    let id = id.to_string();
+    let (waiting,): (i64,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM documents WHERE id = ?1 AND dirty = 1)
+             OR EXISTS (SELECT 1 FROM blobs WHERE doc_id = ?1 AND uploaded = 0)",
+    )
+    .bind(&id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(waiting != 0)
 }
 
 #[cfg(test)]

@@ -142,9 +142,9 @@ impl Device {
             };
             report.progress.documents_sent += sent_docs;
             report.progress.documents_received += round.received.len() as u64;
-            if !round.received.is_empty() {
+            if !round.received.is_empty() || !round.dropped.is_empty() {
                 self.announce(DeviceEvent::RemoteChange {
-                    docs: round.received.iter().map(DocId::to_string).collect(),
+                    docs: round.received.iter().chain(&round.dropped).map(DocId::to_string).collect(),
                 });
             }
             self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
@@ -219,6 +219,7 @@ impl Device {
                 }
             }
         }
+        applied.dropped = drop_withdrawn(&mut tx, session, at).await?;
         let state = serde_json::to_string(session.state()).map_err(damaged)?;
         store::put_setting(&mut tx, STATE_KEY, &state).await?;
         tx.commit().await?;
@@ -287,6 +288,8 @@ impl Device {
 #[derive(Default)]
 struct RoundApplied {
     received: BTreeSet<DocId>,
+    /// Documents withdrawn by the desk and erased here.
+    dropped: Vec<DocId>,
     refused: Vec<String>,
 }
 
@@ -329,6 +332,34 @@ pub(crate) async fn apply_update(
     let dirty = dirty && !doc.save_after(&acked).is_empty();
     store::save(tx, &mut doc, heads_before.as_deref(), &document, Bookkeeping { acked: &acked, dirty }, at).await?;
     Ok(true)
+}
+
+/// Erases the documents the desk withdrew from this device (a ticket handed
+/// to someone else, and what only it made readable) once nothing of this
+/// device's work on them waits for the desk; the engineer is told which
+/// tickets went.
+async fn drop_withdrawn(tx: &mut WriteTx, session: &mut ClientSession, at: Timestamp) -> CoreResult<Vec<DocId>> {
+    let withdrawn: Vec<DocId> = session.state().withdrawn.iter().copied().collect();
+    let mut waiting = BTreeSet::new();
+    for doc in withdrawn {
+        if store::has_unsent_work(tx, doc).await? {
+            waiting.insert(doc);
+        }
+    }
+    let dropped = session.take_droppable(|doc| waiting.contains(&doc));
+    for doc in &dropped {
+        let doc = *doc;
+        let ticket: Option<(String, String)> = sqlx::query_as("SELECT number, title FROM tickets WHERE id = ?")
+            .bind(doc.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        store::erase_document(tx, doc).await?;
+        if let Some((number, title)) = ticket {
+            let text = format!("{number} \"{title}\" was handed to someone else; it is no longer on this device");
+            notice(tx, doc, at, "withdrawn", None, &text).await?;
+        }
+    }
+    Ok(dropped)
 }
 
 /// Records that the desk holds `heads` of a document; it stays dirty only

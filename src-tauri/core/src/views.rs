@@ -262,7 +262,8 @@ pub struct Notice {
     pub ticket_number: Option<String>,
     #[ts(type = "number")]
     pub at: i64,
-    /// `refused_edit`, `refused_document`, `too_large` or `workflow_conflict`.
+    /// `refused_edit`, `refused_document`, `too_large`, `withdrawn` (a ticket
+    /// handed to someone else left this device) or `workflow_conflict`.
     pub kind: String,
     pub field: Option<String>,
     pub explanation: String,

@@ -5,6 +5,7 @@
  */
 export type Notice = { doc_id: string, ticket_number: string | null, at: number, 
 /**
- * `refused_edit`, `refused_document`, `too_large` or `workflow_conflict`.
+ * `refused_edit`, `refused_document`, `too_large`, `withdrawn` (a ticket
+ * handed to someone else left this device) or `workflow_conflict`.
  */
 kind: string, field: string | null, explanation: string, };
