@@ -12,7 +12,6 @@ mod openapi;
 mod projection;
 pub mod reactions;
 mod routes;
-pub mod sla;
 pub mod store;
 pub mod sync;
 
@@ -21,6 +20,7 @@ use outpost_sync::ids::Timestamp;
 use outpost_sync::session::ServerConfig;
 
 pub use db::{Backend, Db};
+pub use outpost_sync::sla;
 pub use error::ApiError;
 pub use routes::SYNC_CONTENT_TYPE;
 

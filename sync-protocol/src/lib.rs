@@ -20,6 +20,10 @@
 //!   machines: `handle_*` in, `poll_*` out.
 //! - [`memory`]: in-memory desk and device stores that drive the sessions;
 //!   the reference for real storage, and the test and benchmark harness.
+//! - [`sla`]: SLA deadlines counted in a contract's business hours.
+//! - [`reactions`]: what the desk does, on its own clock, when a field
+//!   user's ticket lands (deadlines, first response, points), decided once
+//!   for every desk.
 //! - [`sample`]: seeded, realistic sample records.
 
 pub mod ids;
@@ -27,7 +31,9 @@ pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod permissions;
+pub mod reactions;
 pub mod sample;
 pub mod session;
+pub mod sla;
 pub mod wire;
 pub mod workflow;

@@ -221,6 +221,31 @@ impl MemoryDesk {
         }
     }
 
+    /// The desk's reactions to a ticket a device just wrote (see
+    /// [`crate::reactions`]), as its own changes.
+    fn react(&mut self, ticket_id: DocId, now: Timestamp) {
+        let Some(Document::Ticket(ticket)) = self.document(ticket_id).cloned() else { return };
+        let client = match self.document(ticket.client) {
+            Some(Document::Client(client)) => Some(client.clone()),
+            _ => None,
+        };
+        let Some(reaction) = crate::reactions::react(&ticket, client.as_ref(), now) else { return };
+        let reacted = self.edit(ticket_id, |document| {
+            if let Document::Ticket(t) = document {
+                reaction.apply_to_ticket(t);
+            }
+        });
+        reacted.expect("the desk's reaction keeps the ticket valid");
+        if reaction.charge.is_some() && client.is_some() {
+            let charged = self.edit(ticket.client, |document| {
+                if let Document::Client(c) = document {
+                    reaction.charge_client(c);
+                }
+            });
+            charged.expect("the desk's charge keeps the client valid");
+        }
+    }
+
     /// The feed position at which `author` could first read `id`, if they can.
     fn first_granted(&self, author: &Actor, id: DocId) -> Option<u64> {
         Reader::of(author).iter().filter_map(|reader| self.readers.get(&(id, *reader)).map(|g| g.at)).min()
@@ -317,6 +342,9 @@ impl MemoryDesk {
                 ServerTask::Store(store) => {
                     let seq = self.store(&store);
                     round.handle_stored(store.doc, seq);
+                    if store.kind == DocKind::Ticket {
+                        self.react(store.doc, now);
+                    }
                 }
                 ServerTask::ReadFeed { after, limit, refetch } => {
                     let page = self.read_feed(author, after, limit, &refetch);

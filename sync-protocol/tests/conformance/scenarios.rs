@@ -9,10 +9,11 @@ use outpost_sync::ids::{DocId, EntryId, Timestamp};
 use outpost_sync::limits::WireLimits;
 use outpost_sync::memory::{sync_until_quiet, DeskStore};
 use outpost_sync::model::{
-    new_document, Assignee, DocKind, Document, KbArticle, Ticket, TicketStatus, Transition, WorkLogEntry,
-    SCHEMA_VERSION,
+    new_document, Assignee, BillingClass, BusinessHours, Client, DocKind, Document, KbArticle, Points, Priority, Sla,
+    Ticket, TicketStatus, Transition, WeeklyHours, WorkLogEntry, SCHEMA_VERSION,
 };
 use outpost_sync::sample::{worked_ticket, Cast, Rng};
+use outpost_sync::sla::Calendar;
 use outpost_sync::wire::{
     ClientMessage, Cursor, DocPush, ErrorCode, KnownHeads, PushResult, RoundId, ServerMessage, SyncRequest,
 };
@@ -39,7 +40,10 @@ macro_rules! every_conformance_story {
             a_field_over_its_length_limit_is_refused,
             garbage_and_oversized_requests_get_an_error_reply_and_change_nothing,
             a_device_gains_documents_whole_as_its_access_grows,
-            a_device_loses_a_ticket_moved_away_once_its_work_has_reached_the_desk
+            a_device_loses_a_ticket_moved_away_once_its_work_has_reached_the_desk,
+            a_ticket_a_device_opens_gets_deadlines_on_the_desks_clock,
+            the_first_field_response_and_the_resolution_are_stamped_on_the_desks_clock,
+            resolving_prepaid_work_charges_the_clients_points_once
         );
     };
 }
@@ -322,7 +326,7 @@ pub fn garbage_and_oversized_requests_get_an_error_reply_and_change_nothing(desk
 // next sync, however far its cursor has passed them; and nothing else.
 /// A client with one site and two pieces of equipment, as the desk made them.
 fn client_with_equipment(desk: &mut impl DeskStore) -> (DocId, DocId, DocId, DocId) {
-    use outpost_sync::model::{BusinessHours, Client, Equipment, Site};
+    use outpost_sync::model::{Equipment, Site};
     let (client, site, e1, e2) =
         (DocId::from_u128(0xc1), DocId::from_u128(0x51), DocId::from_u128(0xe1), DocId::from_u128(0xe2));
     desk.create(&Document::Client(Client {
@@ -460,4 +464,177 @@ pub fn a_device_loses_a_ticket_moved_away_once_its_work_has_reached_the_desk(mut
     assert_eq!(holds(&first, &desk), [moved, kept, client, site, e1, e2].into(), "given back whole");
     sync_until_quiet(&mut partner, &mut desk, T0, 100, 10);
     assert!(holds(&partner, &desk).is_empty(), "and the partner's device lets all of it go");
+}
+
+// The desk's reactions: what it writes, on its own clock, when a device's
+// ticket lands. Every desk must write the same.
+
+/// An hour after the device's clock: the desk's, when the device syncs.
+const T1: Timestamp = Timestamp(T0.0 + 3_600_000);
+
+/// A client on office hours (Mon–Fri 9:30–18:30) with `points` prepaid, and
+/// a worked ticket of theirs (on site, work running) assigned to the
+/// engineer, as `shape` leaves it.
+fn office_client_and_worked_ticket(
+    desk: &mut impl DeskStore,
+    cast: &Cast,
+    points: Option<u64>,
+    shape: impl FnOnce(&mut Ticket),
+) -> (Client, Ticket) {
+    let client = Client {
+        id: DocId::from_u128(0xc10),
+        name: "Office client".into(),
+        contract: Some("C-7".into()),
+        business_hours: BusinessHours {
+            always: false,
+            weekly: (1..=5).map(|weekday| WeeklyHours { weekday, opens: 9 * 60 + 30, closes: 18 * 60 + 30 }).collect(),
+            holidays: vec![],
+        },
+        points_balance: points.map(|p| Points { hundredths: p }),
+    };
+    desk.create(&Document::Client(client.clone()));
+    let mut ticket = worked_ticket(&mut Rng::new(61), cast, 1, T0);
+    ticket.client = client.id;
+    ticket.site.site = None;
+    ticket.site.time_zone = "Europe/Moscow".into();
+    ticket.equipment.clear();
+    ticket.sla = Sla::default();
+    shape(&mut ticket);
+    desk.create(&Document::Ticket(ticket.clone()));
+    (client, ticket)
+}
+
+pub fn a_ticket_a_device_opens_gets_deadlines_on_the_desks_clock(mut desk: impl DeskStore) {
+    let cast = Cast::default();
+    let (client, _) = office_client_and_worked_ticket(&mut desk, &cast, None, |_| {});
+    let mut engineer = device(cast.engineer, 1);
+    sync_until_quiet(&mut engineer, &mut desk, T0, 1, 10);
+
+    // Found on site: the engineer opens a ticket, and a crafted deadline rides along.
+    let mut found = Ticket::new(DocId::from_u128(0xf0), cast.engineer, T0, "F-1".into(), "Found".into(), client.id);
+    found.priority = Priority::P2;
+    found.site.time_zone = "Europe/Moscow".into();
+    found.sla.reaction_due = Some(Timestamp(T0.0 + 365 * 86_400_000));
+    engineer.create(&Document::Ticket(found.clone())).unwrap();
+    sync_until_quiet(&mut engineer, &mut desk, T1, 20, 10);
+
+    let calendar = Calendar::new(&client.business_hours, "Europe/Moscow").unwrap();
+    let expected = outpost_sync::sla::deadlines(Priority::P2, &calendar, T1);
+    let on_desk = ticket_of(desk.document(found.id));
+    assert_eq!(
+        (on_desk.sla.reaction_due, on_desk.sla.resolution_due),
+        (expected.reaction_due, expected.resolution_due),
+        "deadlines from the contract's hours, counted from when the desk received the ticket"
+    );
+    assert_eq!(on_desk.sla.first_response_at, None, "opening a ticket is no response to it");
+    assert_eq!(engineer.document(found.id), desk.document(found.id), "the device has the desk's deadlines");
+    assert!(desk.refusals().iter().any(|r| r.doc == found.id), "the crafted deadline is refused and audited");
+}
+
+pub fn the_first_field_response_and_the_resolution_are_stamped_on_the_desks_clock(mut desk: impl DeskStore) {
+    let cast = Cast::default();
+    // Assigned, and the engineer has not answered yet.
+    let (_, ticket) = office_client_and_worked_ticket(&mut desk, &cast, None, |t| {
+        t.transitions.truncate(1);
+        t.work_log.clear();
+    });
+    let id = ticket.id;
+    let mut engineer = device(cast.engineer, 1);
+    sync_until_quiet(&mut engineer, &mut desk, T0, 1, 10);
+    assert_eq!(ticket_of(desk.document(id)).sla.first_response_at, None);
+
+    edit_ticket(&mut engineer, id, |t| {
+        t.transitions.push(Transition {
+            id: EntryId::from_u128(0xacc),
+            from: TicketStatus::Assigned,
+            to: TicketStatus::Accepted,
+            at: T0,
+            by: cast.engineer,
+            assignee: None,
+            reason: None,
+        });
+    });
+    sync_until_quiet(&mut engineer, &mut desk, T1, 20, 10);
+    let on_desk = ticket_of(desk.document(id));
+    assert_eq!(on_desk.sla.first_response_at, Some(T1), "the desk's clock, not the device's");
+    assert_eq!(on_desk.sla.resolved_at, None);
+
+    let later = Timestamp(T1.0 + 3_600_000);
+    edit_ticket(&mut engineer, id, |t| {
+        for (n, (from, to)) in [
+            (TicketStatus::Accepted, TicketStatus::EnRoute),
+            (TicketStatus::EnRoute, TicketStatus::OnSite),
+            (TicketStatus::OnSite, TicketStatus::Resolved),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            t.transitions.push(Transition {
+                id: EntryId::from_u128(0xb00 + n as u128),
+                from,
+                to,
+                at: T1,
+                by: cast.engineer,
+                assignee: None,
+                reason: None,
+            });
+        }
+    });
+    sync_until_quiet(&mut engineer, &mut desk, later, 40, 10);
+    let on_desk = ticket_of(desk.document(id));
+    assert_eq!(
+        (on_desk.sla.first_response_at, on_desk.sla.resolved_at),
+        (Some(T1), Some(later)),
+        "the first response stands; the resolution is stamped when it arrives"
+    );
+    assert_eq!(engineer.document(id), desk.document(id));
+}
+
+pub fn resolving_prepaid_work_charges_the_clients_points_once(mut desk: impl DeskStore) {
+    let cast = Cast::default();
+    let (client, ticket) = office_client_and_worked_ticket(&mut desk, &cast, Some(1_000), |t| {
+        t.billing.class = BillingClass::ServiceRequest
+    });
+    let id = ticket.id;
+    let mut engineer = device(cast.engineer, 1);
+    sync_until_quiet(&mut engineer, &mut desk, T0, 1, 10);
+
+    // The running work entry ends after 61 minutes, and the engineer resolves.
+    edit_ticket(&mut engineer, id, |t| {
+        let running = t.time_entries.iter_mut().find(|e| e.end.is_none()).expect("work is running");
+        running.end = Some(Timestamp(running.start.0 + 61 * 60_000));
+        t.transitions.push(Transition {
+            id: EntryId::from_u128(0xd0e),
+            from: TicketStatus::OnSite,
+            to: TicketStatus::Resolved,
+            at: T0,
+            by: cast.engineer,
+            assignee: None,
+            reason: None,
+        });
+    });
+    sync_until_quiet(&mut engineer, &mut desk, T1, 20, 10);
+    let charged = ticket_of(desk.document(id)).billing.points_charged;
+    let expected_work = outpost_sync::reactions::work_points(&ticket_of(desk.document(id)));
+    assert!(expected_work.hundredths >= 125, "at least the 61 minutes, rounded up to quarters");
+    assert_eq!(charged, Some(expected_work), "the work recorded, in quarter hours");
+    let balance = |desk: &dyn DeskStore| match desk.document(client.id) {
+        Some(Document::Client(c)) => c.points_balance,
+        other => panic!("expected the client, got {other:?}"),
+    };
+    let left = Points { hundredths: 1_000 - expected_work.hundredths };
+    assert_eq!(balance(&desk), Some(left), "the client's balance is charged");
+
+    // Another edit after resolution charges nothing more.
+    edit_ticket(&mut engineer, id, |t| {
+        t.work_log.push(WorkLogEntry {
+            id: EntryId::from_u128(0xf1),
+            at: T0,
+            by: cast.engineer,
+            text: "left spare toner".into(),
+        })
+    });
+    sync_until_quiet(&mut engineer, &mut desk, T1, 40, 10);
+    assert_eq!(balance(&desk), Some(left), "charged once");
+    assert_eq!(engineer.document(client.id), desk.document(client.id), "the device sees the balance left");
 }

@@ -5,10 +5,10 @@
 //! Mon–Fri 9:30–18:30) in the site's time zone, skipping holidays. Times are
 //! the desk's clock: device clocks are not trusted for SLA figures.
 
+use crate::ids::Timestamp;
+use crate::model::{BusinessHours, Priority, Sla};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use outpost_sync::ids::Timestamp;
-use outpost_sync::model::{BusinessHours, Priority, Sla};
 
 /// (reaction, resolution) in business hours, by priority.
 pub fn targets(priority: Priority) -> (i64, i64) {
@@ -111,7 +111,7 @@ pub fn deadlines(priority: Priority, calendar: &Calendar<'_>, opened: Timestamp)
 
 #[cfg(test)]
 mod tests {
-    use outpost_sync::model::{Holiday, WeeklyHours};
+    use crate::model::{Holiday, WeeklyHours};
 
     use super::*;
 

@@ -1,0 +1,196 @@
+//! What the desk does when a device's ticket lands, on the desk's clock:
+//! - a ticket a device created gets its SLA deadlines from its client's
+//!   contract hours, counted from when the desk received it;
+//! - the first field response (accept, en route, on site, a work-log note)
+//!   sets `first_response_at`;
+//! - a resolved ticket gets `resolved_at`;
+//! - resolving a user-caused incident or a service request charges the
+//!   client's prepaid points by the recorded work time, rounded up to the
+//!   next quarter hour (points = person-hours); a balance that falls below
+//!   [`LOW_BALANCE`] is worth a warning.
+//!
+//! Decided here, once, from the ticket and its client; every desk (the SQL
+//! desk, the memory desk) loads them, applies [`Reaction`] as its own
+//! change in the round's transaction, and so the device receives it in the
+//! same round.
+
+use crate::ids::Timestamp;
+use crate::model::{BillingClass, Client, Points, Ticket, TicketStatus, TimeKind};
+use crate::sla::{deadlines, Calendar};
+use crate::workflow::fold_ticket;
+
+/// A balance below this many points is worth a warning.
+pub const LOW_BALANCE: Points = Points { hundredths: 1_000 };
+
+/// What the desk writes in answer to a ticket, as found by [`react`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reaction {
+    /// Reaction and resolution deadlines, for a ticket that has none.
+    pub deadlines: Option<(Option<Timestamp>, Option<Timestamp>)>,
+    pub first_response: bool,
+    pub resolved: bool,
+    /// Points to charge the client for the work recorded.
+    pub charge: Option<Points>,
+    pub at: Timestamp,
+}
+
+/// What the desk must write in answer to `ticket` as it now reads, with its
+/// client if the desk has it; `None` when nothing.
+pub fn react(ticket: &Ticket, client: Option<&Client>, now: Timestamp) -> Option<Reaction> {
+    let needs_deadlines = ticket.sla.reaction_due.is_none() && ticket.sla.resolution_due.is_none();
+    let deadlines = client
+        .filter(|_| needs_deadlines)
+        .and_then(|client| Calendar::new(&client.business_hours, &ticket.site.time_zone).ok())
+        .map(|calendar| {
+            let sla = deadlines(ticket.priority, &calendar, now);
+            (sla.reaction_due, sla.resolution_due)
+        });
+    let state = fold_ticket(ticket);
+    let field_response = ticket.transitions.iter().any(|t| {
+        t.by.role.is_field() && matches!(t.to, TicketStatus::Accepted | TicketStatus::EnRoute | TicketStatus::OnSite)
+    }) || ticket.work_log.iter().any(|n| n.by.role.is_field());
+    let first_response = ticket.sla.first_response_at.is_none() && field_response;
+    let resolved = state.status == TicketStatus::Resolved;
+    let charge = (resolved
+        && ticket.billing.points_charged.is_none()
+        && matches!(ticket.billing.class, BillingClass::UserCausedIncident | BillingClass::ServiceRequest)
+        && client.is_some_and(|c| c.points_balance.is_some()))
+    .then(|| work_points(ticket));
+    let mark_resolved = resolved && ticket.sla.resolved_at.is_none();
+    (deadlines.is_some() || first_response || charge.is_some() || mark_resolved).then_some(Reaction {
+        deadlines,
+        first_response,
+        resolved: mark_resolved,
+        charge,
+        at: now,
+    })
+}
+
+impl Reaction {
+    /// Writes the reaction into the ticket.
+    pub fn apply_to_ticket(&self, ticket: &mut Ticket) {
+        if let Some((reaction_due, resolution_due)) = self.deadlines {
+            ticket.sla.reaction_due = reaction_due;
+            ticket.sla.resolution_due = resolution_due;
+        }
+        if self.first_response {
+            ticket.sla.first_response_at = Some(self.at);
+        }
+        if self.resolved {
+            ticket.sla.resolved_at = Some(self.at);
+        }
+        if let Some(points) = self.charge {
+            ticket.billing.points_charged = Some(points);
+        }
+    }
+
+    /// Takes the charge from the client's balance (never below zero);
+    /// returns the balance left, if the reaction charges and the client
+    /// keeps one.
+    pub fn charge_client(&self, client: &mut Client) -> Option<Points> {
+        let points = self.charge?;
+        let left = client.points_balance.as_mut()?;
+        left.hundredths = left.hundredths.saturating_sub(points.hundredths);
+        Some(*left)
+    }
+}
+
+/// Work time recorded on a ticket, in hundredths of an hour, rounded up to
+/// the next quarter hour. The times are a device's: the desk bounds them
+/// when they arrive, and the sum here is checked arithmetic all the same,
+/// saturating rather than wrapping or panicking.
+pub fn work_points(ticket: &Ticket) -> Points {
+    let millis: u64 = ticket
+        .time_entries
+        .iter()
+        .filter(|e| e.kind == TimeKind::Work)
+        .filter_map(|e| e.end.map(|end| i128::from(end.0) - i128::from(e.start.0)))
+        .map(|length| u64::try_from(length.max(0)).unwrap_or(u64::MAX))
+        .fold(0u64, u64::saturating_add);
+    let quarter: u64 = 15 * 60_000;
+    let quarters = millis.div_ceil(quarter);
+    Points { hundredths: quarters.saturating_mul(25) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::EntryId;
+    use crate::model::{BusinessHours, TimeEntry};
+    use crate::sample::{worked_ticket, Cast, Rng};
+
+    #[test]
+    fn work_time_rounds_up_to_the_next_quarter_hour_and_travel_is_free() {
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(1), &cast, 1, Timestamp(0));
+        ticket.time_entries = vec![
+            TimeEntry {
+                id: EntryId::from_u128(1),
+                kind: TimeKind::Work,
+                start: Timestamp(0),
+                end: Some(Timestamp(61 * 60_000)),
+                by: cast.engineer,
+            },
+            TimeEntry {
+                id: EntryId::from_u128(2),
+                kind: TimeKind::Travel,
+                start: Timestamp(0),
+                end: Some(Timestamp(600 * 60_000)),
+                by: cast.engineer,
+            },
+            TimeEntry {
+                id: EntryId::from_u128(3),
+                kind: TimeKind::Work,
+                start: Timestamp(0),
+                end: None,
+                by: cast.engineer,
+            },
+        ];
+        assert_eq!(work_points(&ticket), Points { hundredths: 125 }, "61 minutes bill as 1.25 hours");
+    }
+
+    #[test]
+    fn extreme_times_saturate_instead_of_overflowing() {
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(1), &cast, 1, Timestamp(0));
+        let entry = |n, start, end| TimeEntry {
+            id: EntryId::from_u128(n),
+            kind: TimeKind::Work,
+            start: Timestamp(start),
+            end: Some(Timestamp(end)),
+            by: cast.engineer,
+        };
+        ticket.time_entries = (0..4).map(|n| entry(n, i64::MIN, i64::MAX)).collect();
+        ticket.time_entries.push(entry(9, i64::MAX, i64::MIN));
+        let points = work_points(&ticket);
+        assert!(points.hundredths > 0, "the entries that ran count, the one that ends before it starts does not");
+    }
+
+    #[test]
+    fn a_ticket_with_everything_set_needs_nothing_and_a_charge_never_goes_below_zero() {
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(2), &cast, 1, Timestamp(0));
+        ticket.sla = crate::model::Sla::default();
+        let client = Client {
+            id: ticket.client,
+            name: "C".into(),
+            contract: None,
+            business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
+            points_balance: Some(Points { hundredths: 50 }),
+        };
+        let reaction = react(&ticket, Some(&client), Timestamp(9)).expect("a worked ticket needs deadlines");
+        assert!(reaction.deadlines.is_some() && reaction.first_response, "{reaction:?}");
+        reaction.apply_to_ticket(&mut ticket);
+        assert_eq!(react(&ticket, Some(&client), Timestamp(10)), None, "applied once, nothing is left to do");
+
+        let charge = Reaction {
+            deadlines: None,
+            first_response: false,
+            resolved: false,
+            charge: Some(Points { hundredths: 125 }),
+            at: Timestamp(9),
+        };
+        let mut poor = client;
+        assert_eq!(charge.charge_client(&mut poor), Some(Points { hundredths: 0 }));
+    }
+}
