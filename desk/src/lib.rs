@@ -20,8 +20,8 @@ use outpost_sync::ids::Timestamp;
 use outpost_sync::session::ServerConfig;
 
 pub use db::{Backend, Db};
-pub use outpost_sync::sla;
 pub use error::ApiError;
+pub use outpost_sync::sla;
 pub use routes::SYNC_CONTENT_TYPE;
 
 /// Everything a request handler needs; cheap to clone.

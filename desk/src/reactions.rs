@@ -61,8 +61,7 @@ pub async fn react(
     let detail = format!("charged {:.2} points for {}", hundredths(points), ticket.number);
     store::audit(tx, now, None, None, Some(ticket_id), "points_charged", &detail).await?;
     if let Some(left) = balance.filter(|left| *left < LOW_BALANCE) {
-        let detail =
-            format!("client balance is {:.2} points, below {:.2}", hundredths(left), hundredths(LOW_BALANCE));
+        let detail = format!("client balance is {:.2} points, below {:.2}", hundredths(left), hundredths(LOW_BALANCE));
         store::audit(tx, now, None, None, Some(ticket.client), "low_points_balance", &detail).await?;
     }
     Ok(())
