@@ -108,6 +108,13 @@ pub async fn create_org(pool: &AnyPool, name: &str, is_service: bool) -> Result<
     Ok(OrgId(id))
 }
 
+/// Whether the company exists and is a service partner (not the service company itself).
+pub async fn is_partner(pool: &AnyPool, org: OrgId) -> Result<bool, AuthError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT is_service FROM orgs WHERE id = $1").bind(org.to_string()).fetch_optional(pool).await?;
+    Ok(row.is_some_and(|(is_service,)| is_service == 0))
+}
+
 pub async fn org_by_name(pool: &AnyPool, name: &str) -> Result<Option<OrgId>, AuthError> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT id FROM orgs WHERE name = $1").bind(name).fetch_optional(pool).await?;

@@ -346,6 +346,7 @@ pub async fn seed(
             resolution_due: Some(opened.plus_millis(hours * 3_600_000)),
             first_response_at: None,
             resolved_at: None,
+            history: Vec::new(),
         };
         let target = statuses[n % statuses.len()];
         let partner_work = n % 5 == 0;

@@ -103,3 +103,9 @@ impl From<StoreError> for ApiError {
         Self::Internal(err.to_string())
     }
 }
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Internal(err.to_string())
+    }
+}

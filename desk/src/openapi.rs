@@ -73,14 +73,14 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
     (
         "get",
         "/v1/tickets",
-        "Tickets: status, team, region, assignee, partner_org, breached, due_within_hours, q, limit, offset.",
+        "Tickets: status, team, support_level, region, assignee, partner_org, breached, due_within_hours, q, limit, offset.",
         Auth::ApiToken,
         None,
     ),
     (
         "post",
         "/v1/tickets",
-        "Create a ticket; SLA deadlines from priority and the client's contract hours.",
+        "Open a ticket with its client, site, contact, equipment, checklist template, priority, team, level and billing; SLA deadlines from priority and the client's contract hours; the entitlement decided.",
         Auth::ApiToken,
         Some("application/json"),
     ),
@@ -94,7 +94,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
     (
         "patch",
         "/v1/tickets/{id}",
-        "Change title, priority, category, team, support level, deadlines, billing.",
+        "Change title, description (merged), priority (deadlines counted again, the old ones kept), category, team, support level (an escalation), deadlines, billing, paid.",
         Auth::ApiToken,
         Some("application/json"),
     ),
@@ -108,7 +108,14 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
     (
         "post",
         "/v1/tickets/{id}/assign",
-        "Assign to an engineer or a partner company.",
+        "Assign to an engineer (a partner's engineer brings the partner) or a partner company; a per-call ticket must be paid first.",
+        Auth::ApiToken,
+        Some("application/json"),
+    ),
+    (
+        "post",
+        "/v1/tickets/{id}/notes",
+        "Add the desk's note to the ticket's work log, beside the engineer's.",
         Auth::ApiToken,
         Some("application/json"),
     ),

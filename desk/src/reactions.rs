@@ -18,16 +18,6 @@ const DESK: Actor = Actor {
     role: outpost_sync::model::Role::Admin,
 };
 
-async fn read(tx: &mut Transaction<'_, Any>, id: DocId, kind: DocKind) -> Result<Option<Document>, StoreError> {
-    let Some(stored) = store::load(tx, id).await? else { return Ok(None) };
-    if stored.kind != kind {
-        return Ok(None);
-    }
-    let doc =
-        automerge::AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(id.to_string(), e.to_string()))?;
-    Ok(Document::hydrate_as(&doc, id, kind).ok())
-}
-
 /// Runs the desk's reactions to a ticket a device just wrote.
 pub async fn react(
     tx: &mut Transaction<'_, Any>,
@@ -35,8 +25,8 @@ pub async fn react(
     desk_actor: &ActorId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let Some(Document::Ticket(ticket)) = read(tx, ticket_id, DocKind::Ticket).await? else { return Ok(()) };
-    let client: Option<Client> = match read(tx, ticket.client, DocKind::Client).await? {
+    let Some(Document::Ticket(ticket)) = store::read(tx, ticket_id, DocKind::Ticket).await? else { return Ok(()) };
+    let client: Option<Client> = match store::read(tx, ticket.client, DocKind::Client).await? {
         Some(Document::Client(client)) => Some(client),
         _ => None,
     };

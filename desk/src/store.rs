@@ -139,6 +139,18 @@ async fn grant_readers(tx: &mut Tx<'_>, document: &Document, seq: i64, now: Time
     Ok(())
 }
 
+/// A stored document of `kind`, as it reads now; `None` if there is none
+/// of that kind under `id`.
+pub async fn read(tx: &mut Tx<'_>, id: DocId, kind: DocKind) -> Result<Option<Document>, StoreError> {
+    let Some(stored) = load(tx, id).await? else { return Ok(None) };
+    if stored.kind != kind {
+        return Ok(None);
+    }
+    let corrupt = |e: String| StoreError::Corrupt(id.to_string(), e);
+    let doc = AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
+    Document::hydrate_as(&doc, id, kind).map(Some).map_err(|e| corrupt(e.to_string()))
+}
+
 /// Recomputes every grant from the documents as they read now, once, when
 /// grants began to be kept by source. They count as made at the start of
 /// the feed, as the grants they replace did.

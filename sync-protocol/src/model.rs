@@ -31,9 +31,9 @@ pub use reference::{
     BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Holiday, KbArticle, Site, WeeklyHours,
 };
 pub use ticket::{
-    Assignee, Attachment, Billing, BillingClass, ChecklistItemState, Contact, Entitlement, EntitlementKind, Escalation,
-    Points, Priority, Resolution, Signature, SiteRef, Sla, SupportLevel, Ticket, TicketStatus, TimeEntry, TimeKind,
-    Transition, Visit, WorkLogEntry,
+    Assignee, Attachment, Billing, BillingClass, ChecklistItemState, Contact, DeadlineChange, Entitlement,
+    EntitlementKind, Escalation, Points, Priority, Resolution, Signature, SiteRef, Sla, SupportLevel, Ticket,
+    TicketStatus, TimeEntry, TimeKind, Transition, Visit, WorkLogEntry,
 };
 
 use crate::ids::{DocId, Timestamp};

@@ -4,7 +4,11 @@
 //! - the first field response (accept, en route, on site, a work-log note)
 //!   sets `first_response_at`;
 //! - a resolved ticket gets `resolved_at`;
-//! - resolving a user-caused incident or a service request charges the
+//! - an escalation (L1 → L2 → L3) sets the ticket's support level, so the
+//!   desk's queues move it at once: the last entry of the escalations log
+//!   is the level;
+//! - resolving a user-caused incident or a service request, under a
+//!   contract or prepaid (never under warranty or per call), charges the
 //!   client's prepaid points by the recorded work time, rounded up to the
 //!   next quarter hour (points = person-hours); a balance that falls below
 //!   [`LOW_BALANCE`] is worth a warning.
@@ -15,7 +19,7 @@
 //! same round.
 
 use crate::ids::Timestamp;
-use crate::model::{BillingClass, Client, Points, Ticket, TicketStatus, TimeKind};
+use crate::model::{BillingClass, Client, Points, SupportLevel, Ticket, TicketStatus, TimeKind};
 use crate::sla::{deadlines, Calendar};
 use crate::workflow::fold_ticket;
 
@@ -29,6 +33,8 @@ pub struct Reaction {
     pub deadlines: Option<(Option<Timestamp>, Option<Timestamp>)>,
     pub first_response: bool,
     pub resolved: bool,
+    /// The level the last escalation reached, when the ticket is not there yet.
+    pub level: Option<SupportLevel>,
     /// Points to charge the client for the work recorded.
     pub charge: Option<Points>,
     pub at: Timestamp,
@@ -53,17 +59,14 @@ pub fn react(ticket: &Ticket, client: Option<&Client>, now: Timestamp) -> Option
     let resolved = state.status == TicketStatus::Resolved;
     let charge = (resolved
         && ticket.billing.points_charged.is_none()
+        && ticket.entitlement.charges_points()
         && matches!(ticket.billing.class, BillingClass::UserCausedIncident | BillingClass::ServiceRequest)
         && client.is_some_and(|c| c.points_balance.is_some()))
     .then(|| work_points(ticket));
     let mark_resolved = resolved && ticket.sla.resolved_at.is_none();
-    (deadlines.is_some() || first_response || charge.is_some() || mark_resolved).then_some(Reaction {
-        deadlines,
-        first_response,
-        resolved: mark_resolved,
-        charge,
-        at: now,
-    })
+    let level = ticket.escalations.last().map(|e| e.to).filter(|to| *to != ticket.support_level);
+    (deadlines.is_some() || first_response || charge.is_some() || mark_resolved || level.is_some())
+        .then_some(Reaction { deadlines, first_response, resolved: mark_resolved, level, charge, at: now })
 }
 
 impl Reaction {
@@ -78,6 +81,9 @@ impl Reaction {
         }
         if self.resolved {
             ticket.sla.resolved_at = Some(self.at);
+        }
+        if let Some(level) = self.level {
+            ticket.support_level = level;
         }
         if let Some(points) = self.charge {
             ticket.billing.points_charged = Some(points);
@@ -187,10 +193,76 @@ mod tests {
             deadlines: None,
             first_response: false,
             resolved: false,
+            level: None,
             charge: Some(Points { hundredths: 125 }),
             at: Timestamp(9),
         };
         let mut poor = client;
         assert_eq!(charge.charge_client(&mut poor), Some(Points { hundredths: 0 }));
+    }
+
+    #[test]
+    fn warranty_and_per_call_work_takes_no_points() {
+        use crate::model::{EntitlementKind, Equipment};
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(4), &cast, 1, Timestamp(0));
+        ticket.transitions.push(crate::model::Transition {
+            id: EntryId::from_u128(77),
+            from: TicketStatus::OnSite,
+            to: TicketStatus::Resolved,
+            at: Timestamp(1),
+            by: cast.engineer,
+            assignee: None,
+            reason: None,
+        });
+        ticket.billing.class = BillingClass::ServiceRequest;
+        let mut client = Client {
+            id: ticket.client,
+            name: "C".into(),
+            contract: None,
+            business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
+            points_balance: Some(Points { hundredths: 5_000 }),
+        };
+        let mut covered = Equipment::new(crate::ids::DocId::from_u128(5), "SN".into(), "M".into(), client.id);
+        covered.covered_until = Some(Timestamp(10));
+        let charge =
+            |ticket: &Ticket, client: &Client| react(ticket, Some(client), Timestamp(9)).and_then(|r| r.charge);
+
+        ticket.entitlement = crate::model::Entitlement::decide(&client, std::slice::from_ref(&covered), Timestamp(9));
+        assert_eq!(ticket.entitlement.kind, EntitlementKind::Warranty, "the warranty runs until 10");
+        assert_eq!(charge(&ticket, &client), None, "the vendor's warranty pays, not the client's points");
+
+        ticket.entitlement = crate::model::Entitlement::decide(&client, &[covered.clone()], Timestamp(11));
+        assert_eq!(ticket.entitlement.kind, EntitlementKind::Prepaid, "past its warranty, the points pay");
+        assert!(charge(&ticket, &client).is_some());
+
+        client.points_balance = None;
+        ticket.entitlement = crate::model::Entitlement::decide(&client, &[covered], Timestamp(11));
+        assert_eq!(ticket.entitlement.kind, EntitlementKind::PerCall);
+        assert!(!ticket.entitlement.is_cleared(), "per call waits until a person marks it paid");
+        client.contract = Some("C-1".into());
+        assert_eq!(crate::model::Entitlement::decide(&client, &[], Timestamp(11)).kind, EntitlementKind::Contract);
+    }
+
+    #[test]
+    fn the_last_escalation_is_the_level() {
+        use crate::model::{Escalation, SupportLevel};
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(5), &cast, 1, Timestamp(0));
+        let escalate = |n, from, to| Escalation {
+            id: EntryId::from_u128(n),
+            from,
+            to,
+            reason: "needs a specialist".into(),
+            at: Timestamp(1),
+            by: cast.engineer,
+        };
+        ticket.escalations.push(escalate(1, SupportLevel::L1Field, SupportLevel::L2Remote));
+        let reaction = react(&ticket, None, Timestamp(2)).expect("an escalation moves the ticket");
+        assert_eq!(reaction.level, Some(SupportLevel::L2Remote));
+        reaction.apply_to_ticket(&mut ticket);
+        assert_eq!(react(&ticket, None, Timestamp(3)).and_then(|r| r.level), None, "once");
+        ticket.escalations.push(escalate(2, SupportLevel::L2Remote, SupportLevel::L3Expert));
+        assert_eq!(react(&ticket, None, Timestamp(4)).and_then(|r| r.level), Some(SupportLevel::L3Expert));
     }
 }

@@ -150,6 +150,7 @@ pub fn worked_ticket(rng: &mut Rng, cast: &Cast, number: u64, now: Timestamp) ->
         resolution_due: Some(now.plus_millis(24 * 3_600_000)),
         first_response_at: Some(now.plus_millis(1_200_000)),
         resolved_at: None,
+        history: Vec::new(),
     };
     let engineer = cast.engineer;
     let mut at = now;

@@ -106,6 +106,7 @@ pub fn deadlines(priority: Priority, calendar: &Calendar<'_>, opened: Timestamp)
         resolution_due: Some(Timestamp::from_datetime(calendar.add_business_hours(start, resolution))),
         first_response_at: None,
         resolved_at: None,
+        history: Vec::new(),
     }
 }
 

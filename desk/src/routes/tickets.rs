@@ -5,8 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use outpost_sync::ids::{DocId, EntryId, OrgId, UserId};
-use outpost_sync::model::{Assignee, Contact, Document, Priority, SiteRef, Ticket, TicketStatus, Transition};
+use outpost_sync::ids::{DocId, EntryId, OrgId, Timestamp, UserId};
+use outpost_sync::model::{
+    Assignee, Client, Contact, DeadlineChange, DocKind, Document, Entitlement, EntitlementKind, Equipment, Escalation,
+    Points, Priority, Role, Site, SiteRef, SupportLevel, Ticket, TicketStatus, Transition, WorkLogEntry,
+};
 use outpost_sync::workflow::{fold_ticket, ticket_move_refusal};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +24,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/tickets", get(list).post(create))
         .route("/v1/tickets/{id}", get(show).patch(update))
         .route("/v1/tickets/{id}/assign", post(assign))
+        .route("/v1/tickets/{id}/notes", post(add_note))
         .route("/v1/tickets/{id}/status", post(move_status))
 }
 
@@ -34,6 +38,8 @@ async fn desk_caller(state: &AppState, headers: &HeaderMap, write: bool) -> Resu
 struct ListQuery {
     status: Option<String>,
     team: Option<String>,
+    /// L1Field, L2Remote or L3Expert.
+    support_level: Option<String>,
     region: Option<String>,
     assignee: Option<UserId>,
     partner_org: Option<OrgId>,
@@ -98,6 +104,9 @@ async fn list(
     }
     if let Some(team) = query.team {
         push("product_team = ?", Param::Text(team));
+    }
+    if let Some(level) = query.support_level.as_deref() {
+        push("support_level = ?", Param::Text(format!("{:?}", parse_level(level)?)));
     }
     if let Some(region) = query.region {
         push("region = ?", Param::Text(region));
@@ -223,6 +232,8 @@ async fn show(
     })))
 }
 
+/// A new ticket and everything it is tied to. Each reference must name a
+/// document of its kind: the site and equipment the client's own.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewTicket {
@@ -230,28 +241,49 @@ struct NewTicket {
     #[serde(default)]
     description: String,
     client: DocId,
+    /// The client's site: its address, region, time zone and coordinates
+    /// become the ticket's unless given below.
+    site: Option<DocId>,
+    /// The client's equipment the work is on.
+    #[serde(default)]
+    equipment: Vec<DocId>,
+    checklist_template: Option<DocId>,
+    /// P1 … P4; P3 if not given.
     #[serde(default)]
     priority: Option<String>,
     #[serde(default)]
     category: String,
     #[serde(default)]
     product_team: String,
+    /// L1Field (the default), L2Remote or L3Expert.
+    support_level: Option<String>,
+    /// Incident (the default), UserCausedIncident or ServiceRequest.
+    billing_class: Option<String>,
+    /// The points estimate the client accepted before work, in hundredths.
+    points_estimate: Option<u64>,
+    #[serde(default)]
+    estimate_accepted: bool,
     #[serde(default)]
     address: String,
     #[serde(default)]
     region: String,
+    /// An IANA zone; the site's if not given.
     #[serde(default)]
     time_zone: String,
     #[serde(default)]
     contact_name: String,
     #[serde(default)]
     contact_phone: String,
+    #[serde(default)]
+    contact_email: String,
 }
 
 #[derive(Debug, Serialize)]
 struct Created {
     id: DocId,
     number: String,
+    /// contract, warranty, prepaid or per_call: what pays for the work.
+    entitlement: &'static str,
 }
 
 fn parse_priority(text: Option<&str>) -> Result<Priority, ApiError> {
@@ -264,6 +296,58 @@ fn parse_priority(text: Option<&str>) -> Result<Priority, ApiError> {
     }
 }
 
+/// Most equipment records one ticket names.
+const MAX_EQUIPMENT: usize = 50;
+
+/// What a new ticket points to, read and checked in one snapshot.
+struct Links {
+    client: Client,
+    site: Option<Site>,
+    equipment: Vec<Equipment>,
+}
+
+async fn read_links(state: &AppState, new: &NewTicket) -> Result<Links, ApiError> {
+    let mut tx = state.db.pool.begin().await?;
+    let Some(Document::Client(client)) = store::read(&mut tx, new.client, DocKind::Client).await? else {
+        return Err(ApiError::BadRequest(format!("no client {}", new.client)));
+    };
+    let site = match new.site {
+        None => None,
+        Some(id) => match store::read(&mut tx, id, DocKind::Site).await? {
+            Some(Document::Site(site)) if site.client == client.id => Some(site),
+            Some(Document::Site(_)) => return Err(ApiError::BadRequest(format!("site {id} is another client's"))),
+            _ => return Err(ApiError::BadRequest(format!("no site {id}"))),
+        },
+    };
+    if new.equipment.len() > MAX_EQUIPMENT {
+        return Err(ApiError::BadRequest(format!("a ticket names at most {MAX_EQUIPMENT} equipment records")));
+    }
+    let mut equipment: Vec<Equipment> = Vec::new();
+    for id in &new.equipment {
+        match store::read(&mut tx, *id, DocKind::Equipment).await? {
+            Some(Document::Equipment(e)) if e.client == client.id => {
+                if !equipment.iter().any(|known| known.id == e.id) {
+                    equipment.push(e);
+                }
+            }
+            Some(Document::Equipment(_)) => {
+                return Err(ApiError::BadRequest(format!("equipment {id} is another client's")))
+            }
+            _ => return Err(ApiError::BadRequest(format!("no equipment {id}"))),
+        }
+    }
+    if let Some(id) = new.checklist_template {
+        if store::read(&mut tx, id, DocKind::ChecklistTemplate).await?.is_none() {
+            return Err(ApiError::BadRequest(format!("no checklist template {id}")));
+        }
+    }
+    Ok(Links { client, site, equipment })
+}
+
+/// Opens a ticket with everything it is tied to: deadlines from the
+/// priority and the client's contract hours in the site's time zone, and
+/// the entitlement decided from the contract, the equipment's warranty and
+/// the client's points.
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
@@ -271,60 +355,82 @@ async fn create(
     Body(new): Body<NewTicket>,
 ) -> Result<Json<Created>, ApiError> {
     let caller = desk_caller(&state, &headers, true).await?;
-    let title = new.title.trim();
+    let title = new.title.trim().to_owned();
     if title.is_empty() {
         return Err(ApiError::BadRequest("a ticket needs a title".into()));
     }
     let at = now();
     let priority = parse_priority(new.priority.as_deref())?;
-    let sla = {
-        let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-        let client = store::load(&mut tx, new.client).await?;
-        let Some(client) = client.filter(|c| c.kind == outpost_sync::model::DocKind::Client) else {
-            return Err(ApiError::BadRequest(format!("no client {}", new.client)));
-        };
-        let doc = automerge::AutoCommit::load(&client.bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let Ok(Document::Client(client)) = Document::hydrate_as(&doc, new.client, outpost_sync::model::DocKind::Client)
-        else {
-            return Err(ApiError::Internal("a client document does not read as a client".into()));
-        };
-        let calendar = crate::sla::Calendar::new(&client.business_hours, &new.time_zone)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        crate::sla::deadlines(priority, &calendar, at)
+    let level = new.support_level.as_deref().map(parse_level).transpose()?;
+    let billing = new.billing_class.as_deref().map(parse_billing).transpose()?;
+    let Links { client, site, equipment } = read_links(&state, &new).await?;
+    let or_site = |given: String, from_site: fn(&Site) -> &String| match (&site, given.is_empty()) {
+        (Some(site), true) => from_site(site).clone(),
+        _ => given,
     };
+    let place = SiteRef {
+        site: site.as_ref().map(|s| s.id),
+        address: or_site(new.address, |s| &s.address),
+        region: or_site(new.region, |s| &s.region),
+        time_zone: or_site(new.time_zone, |s| &s.time_zone),
+        coordinates: site.as_ref().and_then(|s| s.coordinates),
+    };
+    let calendar = crate::sla::Calendar::new(&client.business_hours, &place.time_zone)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let sla = crate::sla::deadlines(priority, &calendar, at);
+
     let id = DocId(new_id());
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets")
-        .fetch_one(&state.db.pool)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets").fetch_one(&state.db.pool).await?;
     let number = format!("T-{}-{:06}-{}", chrono::Utc::now().format("%Y"), count + 1, &id.0.simple().to_string()[28..]);
-    let mut ticket = Ticket::new(id, caller.actor, at, number.clone(), title.to_owned(), new.client);
+    let mut ticket = Ticket::new(id, caller.actor, at, number.clone(), title, client.id);
     ticket.description = autosurgeon::Text::with_value(new.description);
     ticket.priority = priority;
     ticket.sla = sla;
     ticket.category = new.category;
     ticket.product_team = new.product_team;
-    ticket.site =
-        SiteRef { site: None, address: new.address, region: new.region, time_zone: new.time_zone, coordinates: None };
-    ticket.contact = Contact { name: new.contact_name, phone: new.contact_phone, email: String::new() };
+    ticket.support_level = level.unwrap_or(SupportLevel::L1Field);
+    ticket.site = place;
+    ticket.contact = Contact { name: new.contact_name, phone: new.contact_phone, email: new.contact_email };
+    ticket.equipment = equipment.iter().map(|e| e.id).collect();
+    ticket.checklist_template = new.checklist_template;
+    ticket.entitlement = Entitlement::decide(&client, &equipment, at);
+    if let Some(class) = billing {
+        ticket.billing.class = class;
+    }
+    ticket.billing.points_estimate = new.points_estimate.map(|hundredths| Points { hundredths });
+    ticket.billing.estimate_accepted = new.estimate_accepted;
+    let entitlement = entitlement_code(ticket.entitlement.kind);
     let document = Document::Ticket(ticket);
     document.validate(&state.sync.fields).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut doc = outpost_sync::model::new_document(&document, state.sync.desk_actor.clone())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await?;
     store::insert_new(&mut tx, &document, &mut doc, at).await?;
-    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(Created { id, number }))
+    tx.commit().await?;
+    Ok(Json(Created { id, number, entitlement }))
+}
+
+fn entitlement_code(kind: EntitlementKind) -> &'static str {
+    match kind {
+        EntitlementKind::Contract => "contract",
+        EntitlementKind::Warranty => "warranty",
+        EntitlementKind::Prepaid => "prepaid",
+        EntitlementKind::PerCall => "per_call",
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TicketUpdate {
     title: Option<String>,
+    /// The whole new text; it is merged as an edit, so what an engineer
+    /// writes meanwhile stays.
+    description: Option<String>,
+    /// A new priority counts the deadlines again (see `update`).
     priority: Option<String>,
     category: Option<String>,
     product_team: Option<String>,
-    /// L1Field, L2Remote or L3Expert.
+    /// L1Field, L2Remote or L3Expert; recorded as an escalation by the desk.
     support_level: Option<String>,
     /// Milliseconds since the epoch, UTC.
     reaction_due: Option<i64>,
@@ -334,6 +440,10 @@ struct TicketUpdate {
     /// Hundredths of a point.
     points_estimate: Option<u64>,
     estimate_accepted: Option<bool>,
+    /// A per-call ticket the client has paid for: it may now be assigned.
+    paid: Option<bool>,
+    /// Why, for the deadline history and the escalations log.
+    reason: Option<String>,
 }
 
 fn parse_level(text: &str) -> Result<outpost_sync::model::SupportLevel, ApiError> {
@@ -358,7 +468,11 @@ fn parse_billing(text: &str) -> Result<outpost_sync::model::BillingClass, ApiErr
     }
 }
 
-/// Changes what a ticket is about, its deadlines and its billing (the desk's fields).
+/// Changes what a ticket is about, its deadlines and its billing (the
+/// desk's fields). A new priority counts the deadlines again from when the
+/// ticket was opened, in the client's contract hours in the site's time
+/// zone; deadlines set by hand replace them. Either way the deadlines they
+/// replace go to the ticket's deadline history, with who and why.
 #[tracing::instrument(skip_all)]
 async fn update(
     State(state): State<AppState>,
@@ -374,16 +488,60 @@ async fn update(
     if update.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
         return Err(ApiError::BadRequest("a ticket needs a title".into()));
     }
+    let reason = update.reason.clone().unwrap_or_default();
+    if reason.len() > 500 {
+        return Err(ApiError::BadRequest("a reason is at most 500 characters".into()));
+    }
     let at = now();
     let fields = state.sync.fields.clone();
-    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+    let mut tx = state.db.begin_write().await?;
+    let Some(Document::Ticket(current)) = store::read(&mut tx, id, DocKind::Ticket).await? else {
+        return Err(ApiError::NotFound("no such ticket".into()));
+    };
+    // Deadlines counted again for a new priority, from the client's calendar.
+    let recounted = match priority.filter(|p| *p != current.priority) {
+        None => None,
+        Some(priority) => {
+            let Some(Document::Client(client)) = store::read(&mut tx, current.client, DocKind::Client).await? else {
+                return Err(ApiError::Conflict("the ticket's client is gone; set the deadlines by hand".into()));
+            };
+            let calendar = crate::sla::Calendar::new(&client.business_hours, &current.site.time_zone)
+                .map_err(|e| ApiError::Conflict(format!("the deadlines cannot be counted: {e}")))?;
+            Some(crate::sla::deadlines(priority, &calendar, current.created_at))
+        }
+    };
+    store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::Ticket(t) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        let before = (t.priority, t.sla.reaction_due, t.sla.resolution_due);
         if let Some(title) = update.title {
             t.title = title.trim().to_owned();
         }
+        if let Some(text) = &update.description {
+            t.description.update(text);
+        }
         if let Some(priority) = priority {
             t.priority = priority;
+        }
+        if let Some(sla) = &recounted {
+            t.sla.reaction_due = sla.reaction_due;
+            t.sla.resolution_due = sla.resolution_due;
+        }
+        if let Some(due) = update.reaction_due {
+            t.sla.reaction_due = Some(Timestamp(due));
+        }
+        if let Some(due) = update.resolution_due {
+            t.sla.resolution_due = Some(Timestamp(due));
+        }
+        if (t.priority, t.sla.reaction_due, t.sla.resolution_due) != before {
+            t.sla.history.push(DeadlineChange {
+                id: EntryId(new_id()),
+                at,
+                by: caller.actor,
+                priority: before.0,
+                reaction_due: before.1,
+                resolution_due: before.2,
+                reason: reason.clone(),
+            });
         }
         if let Some(category) = update.category {
             t.category = category;
@@ -391,32 +549,72 @@ async fn update(
         if let Some(team) = update.product_team {
             t.product_team = team;
         }
-        if let Some(level) = level {
+        if let Some(level) = level.filter(|l| *l != t.support_level) {
+            // The escalations log says what level a ticket is at; the desk writes to it too.
+            t.escalations.push(Escalation {
+                id: EntryId(new_id()),
+                from: t.support_level,
+                to: level,
+                reason: reason.clone(),
+                at,
+                by: caller.actor,
+            });
             t.support_level = level;
-        }
-        if let Some(due) = update.reaction_due {
-            t.sla.reaction_due = Some(outpost_sync::ids::Timestamp(due));
-        }
-        if let Some(due) = update.resolution_due {
-            t.sla.resolution_due = Some(outpost_sync::ids::Timestamp(due));
         }
         if let Some(class) = billing {
             t.billing.class = class;
         }
         if let Some(estimate) = update.points_estimate {
-            t.billing.points_estimate = Some(outpost_sync::model::Points { hundredths: estimate });
+            t.billing.points_estimate = Some(Points { hundredths: estimate });
         }
         if let Some(accepted) = update.estimate_accepted {
             t.billing.estimate_accepted = accepted;
         }
+        if let Some(paid) = update.paid {
+            t.entitlement.paid = paid;
+        }
+        document.validate(&fields).map_err(|e| ApiError::BadRequest(e.to_string()))
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+/// A note from the desk in the ticket's work log, beside the engineer's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewNote {
+    text: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn add_note(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(note): Body<NewNote>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = desk_caller(&state, &headers, true).await?;
+    let id = parse_doc_id(&id)?;
+    let text = note.text.trim().to_owned();
+    if text.is_empty() {
+        return Err(ApiError::BadRequest("a note needs some text".into()));
+    }
+    let at = now();
+    let entry = EntryId(new_id());
+    let fields = state.sync.fields.clone();
+    let mut tx = state.db.begin_write().await?;
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+        let Document::Ticket(t) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        t.work_log.push(WorkLogEntry { id: entry, at, by: caller.actor, text });
         document.validate(&fields).map_err(|e| ApiError::BadRequest(e.to_string()))
     })
     .await?;
     if written.is_none() {
         return Err(ApiError::NotFound("no such ticket".into()));
     }
-    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id })))
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "id": id, "note": entry })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -479,12 +677,45 @@ async fn move_status(
     Ok(Json(serde_json::json!({ "id": id, "status": outpost_sync::workflow::fold_ticket(&ticket).status.code() })))
 }
 
+/// Who gets the ticket: an engineer (a partner's engineer brings their
+/// company along), or a partner company alone, whose people then see it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Assignment {
     engineer: Option<UserId>,
     partner_org: Option<OrgId>,
     reason: Option<String>,
+}
+
+/// The assignee an assignment names, checked: a real field user, the
+/// partner company following from a partner's engineer, a real partner.
+async fn assignee_of(state: &AppState, assignment: &Assignment) -> Result<Assignee, ApiError> {
+    let partner_org = match assignment.engineer {
+        Some(engineer) => {
+            let actor = accounts::user_actor(&state.db.pool, engineer)
+                .await?
+                .ok_or_else(|| ApiError::BadRequest(format!("no user {engineer}")))?;
+            match actor.role {
+                Role::Engineer if assignment.partner_org.is_some() => {
+                    return Err(ApiError::BadRequest(
+                        "the engineer works for the service company, not a partner".into(),
+                    ))
+                }
+                Role::Engineer => None,
+                Role::PartnerEngineer if assignment.partner_org.is_some_and(|org| org != actor.org) => {
+                    return Err(ApiError::BadRequest("the engineer does not work for that partner".into()))
+                }
+                Role::PartnerEngineer => Some(actor.org),
+                _ => return Err(ApiError::BadRequest("tickets are assigned to engineers or partner engineers".into())),
+            }
+        }
+        None => match assignment.partner_org {
+            Some(org) if accounts::is_partner(&state.db.pool, org).await? => Some(org),
+            Some(org) => return Err(ApiError::BadRequest(format!("{org} is not a service partner"))),
+            None => return Err(ApiError::BadRequest("an assignment names an engineer, a partner, or both".into())),
+        },
+    };
+    Ok(Assignee { engineer: assignment.engineer, partner_org })
 }
 
 #[tracing::instrument(skip_all)]
@@ -496,22 +727,19 @@ async fn assign(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = desk_caller(&state, &headers, true).await?;
     let id = parse_doc_id(&id)?;
-    if let Some(engineer) = assignment.engineer {
-        let actor = accounts::user_actor(&state.db.pool, engineer)
-            .await?
-            .ok_or_else(|| ApiError::BadRequest(format!("no user {engineer}")))?;
-        if !actor.role.is_field() {
-            return Err(ApiError::BadRequest("tickets are assigned to engineers or partner engineers".into()));
-        }
-        if assignment.partner_org.is_some_and(|org| org != actor.org) {
-            return Err(ApiError::BadRequest("the engineer does not work for that partner".into()));
-        }
+    if assignment.reason.as_deref().is_some_and(|r| r.len() > 500) {
+        return Err(ApiError::BadRequest("a reason is at most 500 characters".into()));
     }
-    let assignee = Assignee { engineer: assignment.engineer, partner_org: assignment.partner_org };
+    let assignee = assignee_of(&state, &assignment).await?;
     let at = now();
-    let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.db.begin_write().await?;
     let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::Ticket(ticket) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        if !ticket.entitlement.is_cleared() {
+            return Err(ApiError::Conflict(
+                "nothing covers this work and it is not marked paid: mark it paid (PATCH paid) before assigning".into(),
+            ));
+        }
         let status = fold_ticket(ticket);
         if let Some(why) = ticket_move_refusal(
             &caller.actor,
@@ -522,8 +750,8 @@ async fn assign(
         ) {
             return Err(ApiError::BadRequest(format!("cannot assign: {why}")));
         }
-        // The desk's assignment is the first human response, on the desk's clock.
-        ticket.sla.first_response_at.get_or_insert(at);
+        // Routing is not a response: the reaction clock runs until someone
+        // working the ticket answers (see `outpost_sync::reactions`).
         ticket.transitions.push(Transition {
             id: EntryId(new_id()),
             from: status.status,
@@ -539,6 +767,11 @@ async fn assign(
     if written.is_none() {
         return Err(ApiError::NotFound("no such ticket".into()));
     }
-    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id, "status": "assigned" })))
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({
+        "id": id,
+        "status": "assigned",
+        "engineer": assignee.engineer,
+        "partner_org": assignee.partner_org,
+    })))
 }

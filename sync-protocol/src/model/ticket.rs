@@ -86,11 +86,34 @@ pub struct Sla {
     pub resolution_due: Option<Timestamp>,
     pub first_response_at: Option<Timestamp>,
     pub resolved_at: Option<Timestamp>,
+    /// Deadlines the desk replaced (a new priority, a changed date), oldest
+    /// first. Added after the first release: documents written before lack it.
+    #[autosurgeon(missing = "Default::default")]
+    pub history: Vec<DeadlineChange>,
+}
+
+/// Deadlines as they were until the desk changed them, and why.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct DeadlineChange {
+    #[key]
+    pub id: EntryId,
+    pub at: Timestamp,
+    pub by: Actor,
+    pub priority: Priority,
+    pub reaction_due: Option<Timestamp>,
+    pub resolution_due: Option<Timestamp>,
+    pub reason: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub enum EntitlementKind {
+    /// The client's service contract covers the work.
     Contract,
+    /// The equipment's warranty covers it (`Equipment::covered_until`).
+    Warranty,
+    /// The client's prepaid points pay for it.
+    Prepaid,
+    /// Nothing covers it: paid per call, worked once a person marks it paid.
     PerCall,
 }
 
@@ -99,6 +122,35 @@ pub struct Entitlement {
     pub kind: EntitlementKind,
     pub contract: Option<String>,
     pub paid: bool,
+}
+
+impl Entitlement {
+    /// Whether the work is covered, decided when the ticket is opened: the
+    /// client's contract first, then a warranty on any of the equipment
+    /// still running at `now`, then prepaid points; else per call.
+    pub fn decide(client: &super::Client, equipment: &[super::Equipment], now: Timestamp) -> Self {
+        let kind = if client.contract.is_some() {
+            EntitlementKind::Contract
+        } else if equipment.iter().any(|e| e.covered_until.is_some_and(|until| until >= now)) {
+            EntitlementKind::Warranty
+        } else if client.points_balance.is_some() {
+            EntitlementKind::Prepaid
+        } else {
+            EntitlementKind::PerCall
+        };
+        Self { kind, contract: client.contract.clone(), paid: false }
+    }
+
+    /// Whether engineering may start: covered, or a per-call ticket marked paid.
+    pub fn is_cleared(&self) -> bool {
+        self.kind != EntitlementKind::PerCall || self.paid
+    }
+
+    /// Whether resolving chargeable work takes the client's prepaid points:
+    /// under a contract or prepaid, never under warranty or per call.
+    pub fn charges_points(&self) -> bool {
+        matches!(self.kind, EntitlementKind::Contract | EntitlementKind::Prepaid)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
