@@ -153,9 +153,13 @@ async fn bad_ticket_requests_get_clear_errors_and_change_nothing(desk: Desk) {
     assert_eq!(api.post("/v1/tickets", json!({ "title": "x", "client": client, "priority": "P9" })).await.0, 400);
     assert_eq!(api.post("/v1/tickets", json!({ "title": "x", "client": client, "sla": 1 })).await.0, 422);
     assert_eq!(api.post("/v1/tickets", json!({ "title": "x".repeat(5_000), "client": client })).await.0, 400);
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let (status, body) =
+        api.post(&format!("/v1/tickets/{}/assign", DocId::from_u128(99)), json!({ "engineer": engineer.user })).await;
+    assert_eq!(status, 404, "{body}");
     let (status, body) =
         api.post(&format!("/v1/tickets/{}/assign", DocId::from_u128(99)), json!({ "engineer": null })).await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 400, "an assignment naming nobody is refused before the ticket is looked up: {body}");
     let raw = desk
         .http
         .post(desk.url("/v1/tickets"))
