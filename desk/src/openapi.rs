@@ -176,7 +176,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
     (
         "post",
         "/v1/part-requests/{id}/{action}",
-        "approve, reject, pick, ship (tracking_number), deliver, receive-return or cancel.",
+        "approve, reject, pick, ship (tracking_number), cancel or receive-return; the engineer confirms delivery.",
         Auth::ApiToken,
         Some("application/json"),
     ),

@@ -1,11 +1,13 @@
-//! The desk's reactions to a ticket a device just wrote, in the round's
-//! transaction (what they are is decided once, in
-//! `outpost_sync::reactions`): the ticket and its client are written as
-//! the desk's own changes, and points charged and low balances are audited.
+//! The desk's reactions to a ticket or part request a device just wrote, in
+//! the round's transaction (what they are is decided once, in
+//! `outpost_sync::reactions`): the ticket, its client and its equipment are
+//! written as the desk's own changes, and points charged and low balances
+//! are audited.
 
 use automerge::ActorId;
 use outpost_sync::ids::{DocId, Timestamp};
-use outpost_sync::model::{Actor, Client, DocKind, Document};
+use outpost_sync::model::{Actor, Client, DocKind, Document, Equipment, Ticket};
+use outpost_sync::reactions::EquipmentUpdate;
 pub use outpost_sync::reactions::LOW_BALANCE;
 use sqlx::{Any, Transaction};
 
@@ -30,6 +32,10 @@ pub async fn react(
         Some(Document::Client(client)) => Some(client),
         _ => None,
     };
+    let equipment = equipment_of(tx, &ticket).await?;
+    for update in outpost_sync::reactions::service_history(&ticket, &equipment) {
+        update_equipment(tx, &update, desk_actor, now).await?;
+    }
     let Some(reaction) = outpost_sync::reactions::react(&ticket, client.as_ref(), now) else { return Ok(()) };
     store::write_as_desk(tx, ticket_id, &DESK, desk_actor, now, |document| {
         if let Document::Ticket(t) = document {
@@ -53,6 +59,66 @@ pub async fn react(
     if let Some(left) = balance.filter(|left| *left < LOW_BALANCE) {
         let detail = format!("client balance is {:.2} points, below {:.2}", hundredths(left), hundredths(LOW_BALANCE));
         store::audit(tx, now, None, None, Some(ticket.client), "low_points_balance", &detail).await?;
+    }
+    Ok(())
+}
+
+/// The equipment a ticket names, as the desk has it.
+async fn equipment_of(tx: &mut Transaction<'_, Any>, ticket: &Ticket) -> Result<Vec<Equipment>, StoreError> {
+    let mut equipment = Vec::with_capacity(ticket.equipment.len());
+    for id in &ticket.equipment {
+        if let Some(Document::Equipment(e)) = store::read(tx, *id, DocKind::Equipment).await? {
+            equipment.push(e);
+        }
+    }
+    Ok(equipment)
+}
+
+async fn update_equipment(
+    tx: &mut Transaction<'_, Any>,
+    update: &EquipmentUpdate,
+    desk_actor: &ActorId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    store::write_as_desk(tx, update.equipment, &DESK, desk_actor, now, |document| {
+        if let Document::Equipment(e) = document {
+            update.apply(e);
+        }
+        Ok::<(), StoreError>(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Lists a ticket the desk itself wrote in its equipment's service history.
+pub async fn record_service(
+    tx: &mut Transaction<'_, Any>,
+    ticket: &Ticket,
+    desk_actor: &ActorId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let equipment = equipment_of(tx, ticket).await?;
+    for update in outpost_sync::reactions::service_history(ticket, &equipment) {
+        update_equipment(tx, &update, desk_actor, now).await?;
+    }
+    Ok(())
+}
+
+/// Runs the desk's reactions to a part request a device just wrote: an
+/// installed part's serials go on its equipment.
+pub async fn react_to_part(
+    tx: &mut Transaction<'_, Any>,
+    request_id: DocId,
+    desk_actor: &ActorId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(Document::PartRequest(request)) = store::read(tx, request_id, DocKind::PartRequest).await? else {
+        return Ok(());
+    };
+    let Some(Document::Ticket(ticket)) = store::read(tx, request.ticket, DocKind::Ticket).await? else { return Ok(()) };
+    let equipment = equipment_of(tx, &ticket).await?;
+    if let Some(update) = outpost_sync::reactions::part_installed(&request, &ticket, &equipment, now) {
+        update_equipment(tx, &update, desk_actor, now).await?;
     }
     Ok(())
 }

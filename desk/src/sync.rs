@@ -2,6 +2,7 @@
 //! database, in one transaction.
 
 use outpost_sync::ids::Timestamp;
+use outpost_sync::model::DocKind;
 use outpost_sync::session::{error_reply, ServerConfig, ServerRound, ServerTask};
 use outpost_sync::wire::{ErrorCode, ServerMessage};
 
@@ -81,8 +82,12 @@ pub async fn run_round(
                 refused_edits += document.refused.len() as u64;
                 let seq = store::store(&mut tx, &document, device_id.as_deref()).await?;
                 round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
-                if document.kind == outpost_sync::model::DocKind::Ticket {
-                    crate::reactions::react(&mut tx, document.doc, &config.desk_actor, now).await?;
+                match document.kind {
+                    DocKind::Ticket => crate::reactions::react(&mut tx, document.doc, &config.desk_actor, now).await?,
+                    DocKind::PartRequest => {
+                        crate::reactions::react_to_part(&mut tx, document.doc, &config.desk_actor, now).await?;
+                    }
+                    _ => {}
                 }
             }
             ServerTask::ReadFeed { after, limit, refetch } => {

@@ -229,6 +229,9 @@ impl MemoryDesk {
             Some(Document::Client(client)) => Some(client.clone()),
             _ => None,
         };
+        for update in crate::reactions::service_history(&ticket, &self.equipment_of(&ticket)) {
+            self.update_equipment(&update);
+        }
         let Some(reaction) = crate::reactions::react(&ticket, client.as_ref(), now) else { return };
         let reacted = self.edit(ticket_id, |document| {
             if let Document::Ticket(t) = document {
@@ -244,6 +247,38 @@ impl MemoryDesk {
             });
             charged.expect("the desk's charge keeps the client valid");
         }
+    }
+
+    /// The desk's reaction to a part request a device just wrote: an
+    /// installed part's serials go on its equipment.
+    fn react_to_part(&mut self, request_id: DocId, now: Timestamp) {
+        let Some(Document::PartRequest(request)) = self.document(request_id).cloned() else { return };
+        let Some(Document::Ticket(ticket)) = self.document(request.ticket).cloned() else { return };
+        let equipment = self.equipment_of(&ticket);
+        if let Some(update) = crate::reactions::part_installed(&request, &ticket, &equipment, now) {
+            self.update_equipment(&update);
+        }
+    }
+
+    /// The equipment a ticket names, as the desk has it.
+    fn equipment_of(&self, ticket: &crate::model::Ticket) -> Vec<crate::model::Equipment> {
+        ticket
+            .equipment
+            .iter()
+            .filter_map(|id| match self.document(*id) {
+                Some(Document::Equipment(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn update_equipment(&mut self, update: &crate::reactions::EquipmentUpdate) {
+        let updated = self.edit(update.equipment, |document| {
+            if let Document::Equipment(e) = document {
+                update.apply(e);
+            }
+        });
+        updated.expect("the desk's update keeps the equipment valid");
     }
 
     /// The feed position at which `author` could first read `id`, if they can.
@@ -342,8 +377,10 @@ impl MemoryDesk {
                 ServerTask::Store(store) => {
                     let seq = self.store(&store);
                     round.handle_stored(store.doc, seq);
-                    if store.kind == DocKind::Ticket {
-                        self.react(store.doc, now);
+                    match store.kind {
+                        DocKind::Ticket => self.react(store.doc, now),
+                        DocKind::PartRequest => self.react_to_part(store.doc, now),
+                        _ => {}
                     }
                 }
                 ServerTask::ReadFeed { after, limit, refetch } => {

@@ -25,7 +25,7 @@ use autosurgeon::{hydrate, reconcile, Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 pub use common::{Actor, Coordinates, Role};
-pub use equipment::{Equipment, InstalledPart};
+pub use equipment::{Equipment, InstalledPart, ReplacedPart};
 pub use part_request::{PartRequest, PartStatus, PartTransition};
 pub use reference::{
     BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Holiday, KbArticle, Site, WeeklyHours,

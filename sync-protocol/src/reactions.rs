@@ -7,6 +7,11 @@
 //! - an escalation (L1 → L2 → L3) sets the ticket's support level, so the
 //!   desk's queues move it at once: the last entry of the escalations log
 //!   is the level;
+//! - each piece of equipment a ticket names lists the ticket in its service
+//!   history;
+//! - a part request installed with serials updates its equipment: the part
+//!   installed joins the installed parts, the faulty part removed moves to
+//!   the replaced parts;
 //! - resolving a user-caused incident or a service request, under a
 //!   contract or prepaid (never under warranty or per call), charges the
 //!   client's prepaid points by the recorded work time, rounded up to the
@@ -18,9 +23,13 @@
 //! change in the round's transaction, and so the device receives it in the
 //! same round.
 
-use crate::ids::Timestamp;
-use crate::model::{BillingClass, Client, Points, SupportLevel, Ticket, TicketStatus, TimeKind};
+use crate::ids::{DocId, EntryId, Timestamp};
+use crate::model::{
+    BillingClass, Client, Equipment, InstalledPart, PartRequest, PartStatus, Points, ReplacedPart, SupportLevel,
+    Ticket, TicketStatus, TimeKind,
+};
 use crate::sla::{deadlines, Calendar};
+use crate::workflow::fold_part_request;
 use crate::workflow::fold_ticket;
 
 /// A balance below this many points is worth a warning.
@@ -38,6 +47,97 @@ pub struct Reaction {
     /// Points to charge the client for the work recorded.
     pub charge: Option<Points>,
     pub at: Timestamp,
+}
+
+/// What the desk writes on an equipment record in answer to a ticket or a
+/// part request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EquipmentUpdate {
+    pub equipment: DocId,
+    /// A ticket to list in the service history.
+    pub ticket: Option<DocId>,
+    pub installed: Option<InstalledPart>,
+    /// The serial of the part taken out, and how it is remembered.
+    pub removed: Option<ReplacedPart>,
+}
+
+impl EquipmentUpdate {
+    pub fn apply(&self, equipment: &mut Equipment) {
+        if let Some(ticket) = self.ticket.filter(|t| !equipment.service_history.contains(t)) {
+            equipment.service_history.push(ticket);
+        }
+        if let Some(part) = &self.removed {
+            equipment.installed_parts.retain(|p| p.serial != part.serial);
+            equipment.replaced_parts.push(part.clone());
+        }
+        if let Some(part) = &self.installed {
+            equipment.installed_parts.push(part.clone());
+        }
+    }
+}
+
+/// The equipment records that do not list `ticket` in their service
+/// history yet, of those it names (`equipment`, as the desk has them).
+pub fn service_history(ticket: &Ticket, equipment: &[Equipment]) -> Vec<EquipmentUpdate> {
+    equipment
+        .iter()
+        .filter(|e| ticket.equipment.contains(&e.id) && !e.service_history.contains(&ticket.id))
+        .map(|e| EquipmentUpdate { equipment: e.id, ticket: Some(ticket.id), installed: None, removed: None })
+        .collect()
+}
+
+/// What an installed part request writes on its equipment: the equipment
+/// it names, if its ticket names that equipment too, or else its ticket's
+/// only equipment. `equipment` is the ticket's equipment as the desk has
+/// it. Once recorded (entries carry the request's id), nothing more.
+pub fn part_installed(
+    request: &PartRequest,
+    ticket: &Ticket,
+    equipment: &[Equipment],
+    now: Timestamp,
+) -> Option<EquipmentUpdate> {
+    if request.ticket != ticket.id || fold_part_request(request).status != PartStatus::Installed {
+        return None;
+    }
+    let target = match request.equipment {
+        Some(id) => ticket.equipment.contains(&id).then_some(id)?,
+        None if ticket.equipment.len() == 1 => ticket.equipment[0],
+        None => return None,
+    };
+    let record = equipment.iter().find(|e| e.id == target)?;
+    let entry = EntryId(request.id.0);
+    let installed = request
+        .installed_serial
+        .clone()
+        .filter(|_| !record.installed_parts.iter().any(|p| p.part_request == Some(request.id)))
+        .map(|serial| InstalledPart {
+            id: entry,
+            part_number: request.part_number.clone(),
+            serial,
+            installed_at: now,
+            part_request: Some(request.id),
+        });
+    let removed = request
+        .removed_serial
+        .clone()
+        .filter(|_| !record.replaced_parts.iter().any(|p| p.part_request == Some(request.id)))
+        .map(|serial| {
+            let was = record.installed_parts.iter().find(|p| p.serial == serial);
+            ReplacedPart {
+                id: entry,
+                part_number: was.map_or_else(|| request.part_number.clone(), |p| p.part_number.clone()),
+                serial,
+                removed_at: now,
+                part_request: Some(request.id),
+            }
+        });
+    let ticket = Some(ticket.id).filter(|t| !record.service_history.contains(t));
+    (installed.is_some() || removed.is_some() || ticket.is_some()).then_some(EquipmentUpdate {
+        equipment: target,
+        ticket,
+        installed,
+        removed,
+    })
 }
 
 /// What the desk must write in answer to `ticket` as it now reads, with its

@@ -56,11 +56,30 @@ async fn pairing_refuses_bad_codes_unreachable_desks_and_a_second_pairing() {
 
 #[tokio::test]
 async fn a_part_request_goes_through_the_warehouse_and_its_serials_come_back() {
+    use outpost_sync::model::{Document, Equipment, InstalledPart};
     let root = tempfile::tempdir().unwrap();
     let desk = Desk::start(root.path()).await;
     let engineer = desk.engineer("Vera").await;
     let job = job_for(&desk, &engineer, 2).await;
     let ticket = job.ticket.to_string();
+    // The ticket's machine, with the power supply that failed.
+    let client = desk.ticket(job.ticket).await.client;
+    let machine = outpost_sync::ids::DocId::from_u128(0x5e7e);
+    let mut server = Equipment::new(machine, "SRV-1".into(), "DL380".into(), client);
+    server.installed_parts.push(InstalledPart {
+        id: outpost_sync::ids::EntryId::from_u128(1),
+        part_number: "PSU-750W".into(),
+        serial: "PSU-OLD-9".into(),
+        installed_at: outpost_sync::ids::Timestamp(0),
+        part_request: None,
+    });
+    desk.create(&Document::Equipment(server)).await;
+    desk.edit(job.ticket, |d| {
+        if let Document::Ticket(t) = d {
+            t.equipment.push(machine);
+        }
+    })
+    .await;
     let device = desk.paired_device(&engineer, &root.path().join("d"), None).await;
     sync_until_ok(&device, 3).await;
     let request = device.request_part(&ticket, "PSU-750W", "redundant PSU", 2).await.unwrap();
@@ -78,16 +97,48 @@ async fn a_part_request_goes_through_the_warehouse_and_its_serials_come_back() {
     sync_until_ok(&device, 3).await;
     let mine = device.my_part_requests().await.unwrap();
     assert_eq!((mine[0].status.as_str(), mine[0].tracking_number.as_deref()), ("shipped", Some("CDEK-123")));
+    let (status, reply) =
+        post(&desk, &warehouse, &format!("/v1/part-requests/{request}/deliver"), serde_json::json!({})).await;
+    assert_eq!(status, 404, "delivery is the engineer's to confirm, not the warehouse's: {reply}");
     device.act_on_part_request(&request, PartAction::Receive).await.unwrap();
-    let serials = PartAction::RecordSerials { installed: Some("PSU-NEW-1".into()), removed: Some("PSU-OLD-9".into()) };
+    let serials = PartAction::RecordSerials {
+        installed: Some("PSU-NEW-1".into()),
+        removed: Some("PSU-OLD-9".into()),
+        equipment: None,
+    };
     device.act_on_part_request(&request, serials).await.unwrap();
     sync_until_ok(&device, 3).await;
-    let outpost_sync::model::Document::PartRequest(on_desk) = desk.document(request.parse().unwrap()).await else {
+    let Document::PartRequest(on_desk) = desk.document(request.parse().unwrap()).await else {
         panic!("a part request");
     };
     assert_eq!(outpost_sync::workflow::fold_part_request(&on_desk).status.as_str(), "installed");
     assert_eq!(on_desk.removed_serial.as_deref(), Some("PSU-OLD-9"));
     assert_eq!(desk.ticket(job.ticket).await.part_requests.len(), 1, "the ticket links the request");
+
+    // The serials are on the machine's record, at the desk and on the device.
+    let Document::Equipment(record) = desk.document(machine).await else { panic!("equipment") };
+    let installed: Vec<&str> = record.installed_parts.iter().map(|p| p.serial.as_str()).collect();
+    assert_eq!(installed, vec!["PSU-NEW-1"], "the new part is in, the faulty one out");
+    let replaced: Vec<(&str, &str)> =
+        record.replaced_parts.iter().map(|p| (p.part_number.as_str(), p.serial.as_str())).collect();
+    assert_eq!(replaced, vec![("PSU-750W", "PSU-OLD-9")]);
+    assert!(record.service_history.contains(&job.ticket), "the ticket is in the machine's service history");
+    let detail = device.equipment(&machine.to_string()).await.unwrap();
+    let on_device: Vec<&str> = detail.installed_parts.iter().map(|p| p.serial.as_str()).collect();
+    assert_eq!(on_device, vec!["PSU-NEW-1"]);
+    assert_eq!(detail.replaced_parts.iter().map(|p| p.serial.as_str()).collect::<Vec<_>>(), vec!["PSU-OLD-9"]);
+    assert!(detail.service_history.iter().any(|h| h.ticket_id == ticket));
+
+    // The faulty part goes back to the warehouse, which receives it.
+    let back = PartAction::SendBack { tracking: Some("RET-77".into()) };
+    device.act_on_part_request(&request, back).await.unwrap();
+    sync_until_ok(&device, 3).await;
+    let (status, reply) =
+        post(&desk, &warehouse, &format!("/v1/part-requests/{request}/receive-return"), serde_json::json!({})).await;
+    assert_eq!(status, 200, "{reply}");
+    sync_until_ok(&device, 3).await;
+    let mine = device.my_part_requests().await.unwrap();
+    assert_eq!(mine[0].status, "returned");
 }
 
 #[tokio::test]

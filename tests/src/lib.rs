@@ -131,12 +131,24 @@ impl Desk {
         row.is_some_and(|r| r.0 != 0)
     }
 
+    /// Changes a document as a dispatcher does, through the desk's store.
+    pub async fn edit(&self, id: DocId, change: impl FnOnce(&mut Document)) {
+        let desk_actor = automerge::ActorId::from(*b"outpost-desk-v1!");
+        let mut tx = self.db.begin_write().await.unwrap();
+        store::write_as_desk(&mut tx, id, &dispatcher(self.service), &desk_actor, T0, |document| {
+            change(document);
+            Ok::<(), store::StoreError>(())
+        })
+        .await
+        .unwrap()
+        .expect("the desk has the document");
+        tx.commit().await.unwrap();
+    }
+
     /// Assigns the ticket to `engineer`, as a dispatcher does.
     pub async fn assign(&self, id: DocId, engineer: &Actor) {
         let dispatcher = dispatcher(self.service);
-        let desk_actor = automerge::ActorId::from(*b"outpost-desk-v1!");
-        let mut tx = self.db.begin_write().await.unwrap();
-        store::write_as_desk(&mut tx, id, &dispatcher, &desk_actor, T0, |document| {
+        self.edit(id, |document| {
             if let Document::Ticket(ticket) = document {
                 let from = outpost_sync::workflow::fold_ticket(ticket).status;
                 ticket.transitions.push(Transition {
@@ -149,12 +161,8 @@ impl Desk {
                     reason: None,
                 });
             }
-            Ok::<(), store::StoreError>(())
         })
-        .await
-        .unwrap()
-        .expect("the desk has the ticket");
-        tx.commit().await.unwrap();
+        .await;
     }
 
     pub async fn audit_count(&self) -> i64 {

@@ -1,6 +1,7 @@
 //! Part requests for the parts desk: list, and move them through the
-//! warehouse (approve, reject, pick, ship with a tracking number, deliver,
-//! receive a return, cancel).
+//! warehouse (approve, reject, pick, ship with a tracking number, cancel,
+//! receive a return). Delivery, installation and sending back are the
+//! engineer's, from the device: no step belongs to both.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -47,7 +48,7 @@ struct PartRow {
     requested_at: i64,
 }
 
-const STATUSES: [PartStatus; 9] = [
+const STATUSES: [PartStatus; 10] = [
     PartStatus::Requested,
     PartStatus::Approved,
     PartStatus::Picked,
@@ -56,6 +57,7 @@ const STATUSES: [PartStatus; 9] = [
     PartStatus::Installed,
     PartStatus::Rejected,
     PartStatus::Cancelled,
+    PartStatus::ReturnSent,
     PartStatus::Returned,
 ];
 
@@ -114,12 +116,11 @@ fn target(action: &str) -> Result<PartStatus, ApiError> {
         "reject" => PartStatus::Rejected,
         "pick" => PartStatus::Picked,
         "ship" => PartStatus::Shipped,
-        "deliver" => PartStatus::Delivered,
         "receive-return" => PartStatus::Returned,
         "cancel" => PartStatus::Cancelled,
         other => {
             return Err(ApiError::NotFound(format!(
-                "no action {other:?}; approve, reject, pick, ship, deliver, receive-return or cancel"
+                "no action {other:?}; approve, reject, pick, ship, cancel or receive-return (the engineer confirms delivery)"
             )))
         }
     })

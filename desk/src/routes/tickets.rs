@@ -400,12 +400,13 @@ async fn create(
     ticket.billing.points_estimate = new.points_estimate.map(|hundredths| Points { hundredths });
     ticket.billing.estimate_accepted = new.estimate_accepted;
     let entitlement = entitlement_code(ticket.entitlement.kind);
-    let document = Document::Ticket(ticket);
+    let document = Document::Ticket(ticket.clone());
     document.validate(&state.sync.fields).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut doc = outpost_sync::model::new_document(&document, state.sync.desk_actor.clone())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut tx = state.db.begin_write().await?;
     store::insert_new(&mut tx, &document, &mut doc, at).await?;
+    crate::reactions::record_service(&mut tx, &ticket, &state.sync.desk_actor, at).await?;
     tx.commit().await?;
     Ok(Json(Created { id, number, entitlement }))
 }

@@ -230,6 +230,15 @@ pub(crate) enum PartCommand {
         installed: Option<String>,
         #[arg(long)]
         removed: Option<String>,
+        /// The ticket's machine the part went into, when it has more than one.
+        #[arg(long)]
+        equipment: Option<String>,
+    },
+    /// Sends the part back to the warehouse (not used, or the faulty one removed).
+    SendBack {
+        id: String,
+        #[arg(long)]
+        tracking: Option<String>,
     },
 }
 
@@ -507,9 +516,10 @@ async fn part(device: &Device, out: &Output, action: PartCommand) -> Result<(), 
         }
         PartCommand::Receive { id } => (id, PartAction::Receive, "received"),
         PartCommand::Cancel { id, reason } => (id, PartAction::Cancel { reason }, "cancelled"),
-        PartCommand::Serials { id, installed, removed } => {
-            (id, PartAction::RecordSerials { installed, removed }, "serials recorded")
+        PartCommand::Serials { id, installed, removed, equipment } => {
+            (id, PartAction::RecordSerials { installed, removed, equipment }, "serials recorded")
         }
+        PartCommand::SendBack { id, tracking } => (id, PartAction::SendBack { tracking }, "sent back"),
     };
     device.act_on_part_request(&id, action).await?;
     out.done(done, serde_json::json!({ "part_request": id }));

@@ -212,6 +212,8 @@ pub struct EquipmentDetail {
     pub covered_until: Option<i64>,
     pub notes: String,
     pub installed_parts: Vec<InstalledPartView>,
+    /// Parts taken out of it (faulty ones replaced), newest first.
+    pub replaced_parts: Vec<ReplacedPartView>,
     /// Tickets for this equipment, newest first: the desk's history and the tickets on this device.
     pub service_history: Vec<HistoryEntry>,
 }
@@ -223,6 +225,15 @@ pub struct InstalledPartView {
     pub serial: String,
     #[ts(type = "number")]
     pub installed_at: i64,
+}
+
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
+pub struct ReplacedPartView {
+    pub part_number: String,
+    pub serial: String,
+    #[ts(type = "number")]
+    pub removed_at: i64,
 }
 
 #[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]

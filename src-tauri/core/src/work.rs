@@ -392,10 +392,17 @@ pub enum PartAction {
         reason: String,
     },
     /// Records the serials of the part installed and of the faulty part
-    /// removed; a delivered part becomes installed.
+    /// removed; a delivered part becomes installed. `equipment` names the
+    /// ticket's machine it went into, when the ticket has more than one.
     RecordSerials {
         installed: Option<String>,
         removed: Option<String>,
+        equipment: Option<String>,
+    },
+    /// Sends the part back to the warehouse: one not used, or the faulty
+    /// one removed; with the carrier's tracking number if there is one.
+    SendBack {
+        tracking: Option<String>,
     },
 }
 
@@ -420,7 +427,13 @@ pub fn apply_to_part_request(request: &PartRequest, action: &PartAction, ctx: Co
             let reason = required(reason, "the reason", limits.short_text)?;
             advance(&mut r, PartStatus::Cancelled, Some(reason))?;
         }
-        PartAction::RecordSerials { installed, removed } => {
+        PartAction::SendBack { tracking } => {
+            if let Some(tracking) = tracking.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                r.return_tracking = Some(required(tracking, "the tracking number", limits.short_text)?);
+            }
+            advance(&mut r, PartStatus::ReturnSent, None)?;
+        }
+        PartAction::RecordSerials { installed, removed, equipment } => {
             let installed = installed.as_deref().map(|s| required(s, "the installed serial", limits.short_text));
             let removed = removed.as_deref().map(|s| required(s, "the removed serial", limits.short_text));
             if installed.is_none() && removed.is_none() {
@@ -437,6 +450,10 @@ pub fn apply_to_part_request(request: &PartRequest, action: &PartAction, ctx: Co
             }
             if let Some(serial) = removed {
                 r.removed_serial = Some(serial?);
+            }
+            if let Some(equipment) = equipment {
+                r.equipment =
+                    Some(equipment.parse().map_err(|_| invalid(format!("{equipment:?} is not an equipment id")))?);
             }
             if status == PartStatus::Delivered {
                 advance(&mut r, PartStatus::Installed, None)?;

@@ -27,6 +27,10 @@ pub struct Equipment {
     pub service_history: Vec<DocId>,
     pub notes: Text,
     pub attributes: BTreeMap<String, String>,
+    /// Parts taken out (faulty ones replaced), newest last. Added after the
+    /// first release: documents written before lack it.
+    #[autosurgeon(missing = "Default::default")]
+    pub replaced_parts: Vec<ReplacedPart>,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
@@ -37,6 +41,18 @@ pub struct InstalledPart {
     pub serial: String,
     pub installed_at: Timestamp,
     /// The part request that brought it, when there was one.
+    pub part_request: Option<DocId>,
+}
+
+/// A part taken out of the equipment.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct ReplacedPart {
+    #[key]
+    pub id: EntryId,
+    pub part_number: String,
+    pub serial: String,
+    pub removed_at: Timestamp,
+    /// The part request whose part replaced it.
     pub part_request: Option<DocId>,
 }
 
@@ -57,6 +73,7 @@ impl Equipment {
             service_history: Vec::new(),
             notes: Text::with_value(""),
             attributes: BTreeMap::new(),
+            replaced_parts: Vec::new(),
         }
     }
 
@@ -67,6 +84,10 @@ impl Equipment {
             || self
                 .installed_parts
                 .iter()
+                .any(|p| p.serial.len() > limits.short_text || p.part_number.len() > limits.short_text)
+            || self
+                .replaced_parts
+                .iter()
                 .any(|p| p.serial.len() > limits.short_text || p.part_number.len() > limits.short_text);
         if too_long {
             return Err(SchemaError::InvalidField { field: "equipment", reason: "a field is too long".into() });
@@ -74,7 +95,8 @@ impl Equipment {
         if self.notes.as_str().len() > limits.long_text {
             return Err(SchemaError::InvalidField { field: "notes", reason: "too long".into() });
         }
-        let count = self.installed_parts.len() + self.service_history.len() + self.attributes.len();
+        let count =
+            self.installed_parts.len() + self.replaced_parts.len() + self.service_history.len() + self.attributes.len();
         if count > limits.log_entries {
             return Err(SchemaError::InvalidField { field: "equipment", reason: format!("{count} entries") });
         }

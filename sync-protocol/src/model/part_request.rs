@@ -25,6 +25,14 @@ pub struct PartRequest {
     pub tracking_number: Option<String>,
     pub installed_serial: Option<String>,
     pub removed_serial: Option<String>,
+    /// The equipment the part goes into, one of its ticket's: the serials
+    /// installed and removed are recorded on it. Added after the first
+    /// release, like `return_tracking`: documents written before lack them.
+    #[autosurgeon(missing = "Default::default")]
+    pub equipment: Option<DocId>,
+    /// The carrier's number of the part on its way back to the warehouse.
+    #[autosurgeon(missing = "Default::default")]
+    pub return_tracking: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
@@ -37,7 +45,10 @@ pub enum PartStatus {
     Installed,
     Rejected,
     Cancelled,
+    /// Received back at the warehouse: a faulty part removed, or one not used.
     Returned,
+    /// On its way back to the warehouse.
+    ReturnSent,
 }
 
 impl PartStatus {
@@ -52,6 +63,7 @@ impl PartStatus {
             Self::Rejected => "rejected",
             Self::Cancelled => "cancelled",
             Self::Returned => "returned",
+            Self::ReturnSent => "return_sent",
         }
     }
 
@@ -88,6 +100,8 @@ impl PartRequest {
             tracking_number: None,
             installed_serial: None,
             removed_serial: None,
+            equipment: None,
+            return_tracking: None,
         }
     }
 
@@ -99,6 +113,7 @@ impl PartRequest {
             self.tracking_number.as_ref(),
             self.installed_serial.as_ref(),
             self.removed_serial.as_ref(),
+            self.return_tracking.as_ref(),
         ];
         if texts.into_iter().flatten().any(|s| s.len() > limits.short_text) {
             return Err(SchemaError::InvalidField { field: "part_request", reason: "a field is too long".into() });

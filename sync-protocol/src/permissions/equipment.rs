@@ -5,9 +5,15 @@
 //! installed parts current; partner engineers only read equipment.
 
 use super::{rule, EntryChange, EntryKey, Keyed, RefusalReason, Reviewer, Verdict, WholeRefusal};
-use crate::model::{Actor, DocKind, Document, Equipment, InstalledPart, Role};
+use crate::model::{Actor, DocKind, Document, Equipment, InstalledPart, ReplacedPart, Role};
 
 impl Keyed for InstalledPart {
+    fn entry_key(&self) -> EntryKey {
+        EntryKey::Entry(self.id)
+    }
+}
+
+impl Keyed for ReplacedPart {
     fn entry_key(&self) -> EntryKey {
         EntryKey::Entry(self.id)
     }
@@ -48,6 +54,10 @@ pub(super) fn review(actor: &Actor, before: Option<&Equipment>, after: &Equipmen
     r.text("notes", &before.notes, &mut c.notes, Ok(()));
     r.map("attributes", &before.attributes, &mut c.attributes, |_| keeper());
     r.log("installed_parts", &before.installed_parts, &mut c.installed_parts, |change| match change {
+        EntryChange::Added(_) => Ok(()),
+        EntryChange::Amended { .. } | EntryChange::Removed => rule(warehouse, RefusalReason::DeskOnly),
+    });
+    r.log("replaced_parts", &before.replaced_parts, &mut c.replaced_parts, |change| match change {
         EntryChange::Added(_) => Ok(()),
         EntryChange::Amended { .. } | EntryChange::Removed => rule(warehouse, RefusalReason::DeskOnly),
     });

@@ -54,6 +54,10 @@ pub(super) fn review(actor: &Actor, before: Option<&PartRequest>, after: &PartRe
         &mut c.tracking_number,
         rule(warehouse, RefusalReason::DeskOnly),
     );
+    let not_yet_installed =
+        || rule(warehouse || matches!(status, PartStatus::Requested | PartStatus::Delivered), RefusalReason::SetOnce);
+    r.value("equipment", &before.equipment, &mut c.equipment, not_yet_installed());
+    r.value("return_tracking", &before.return_tracking, &mut c.return_tracking, Ok(()));
     r.value("installed_serial", &before.installed_serial, &mut c.installed_serial, Ok(()));
     r.value("removed_serial", &before.removed_serial, &mut c.removed_serial, Ok(()));
     r.log("transitions", &before.transitions, &mut c.transitions, |change| match change {

@@ -1,8 +1,8 @@
 //! References grant nothing by themselves.
 //!
 //! A ticket names its client, site, equipment, checklist template and part
-//! requests; a part request names its ticket; an equipment record names its
-//! client and site. The desk lets a ticket's readers read what it names, so
+//! requests; a part request names its ticket and the equipment the part
+//! goes into; an equipment record names its client and site. The desk lets a ticket's readers read what it names, so
 //! a reference an author adds must point at a document of the kind the
 //! field expects that the author may already read (or creates in the same
 //! round). The desk knows who may read what; this module says which
@@ -34,7 +34,11 @@ pub fn references(document: &Document) -> Vec<Reference> {
             refs.extend(t.part_requests.iter().map(|p| at("part_requests", *p, DocKind::PartRequest)));
             refs
         }
-        Document::PartRequest(p) => vec![at("ticket", p.ticket, DocKind::Ticket)],
+        Document::PartRequest(p) => {
+            let mut refs = vec![at("ticket", p.ticket, DocKind::Ticket)];
+            refs.extend(p.equipment.map(|e| at("equipment", e, DocKind::Equipment)));
+            refs
+        }
         Document::Equipment(e) => {
             let mut refs = vec![at("client", e.client, DocKind::Client)];
             refs.extend(e.site.map(|s| at("site", s, DocKind::Site)));
@@ -90,7 +94,12 @@ pub fn review_references(
                 ("client", Some(Document::Equipment(old))) => e.client = old.client,
                 _ => return Err(WholeRefusal::UnreadableReference(reference.field)),
             },
-            (Document::PartRequest(p), Some(Document::PartRequest(old))) => p.ticket = old.ticket,
+            (Document::PartRequest(p), before) => match (reference.field, before) {
+                ("equipment", Some(Document::PartRequest(old))) => p.equipment = old.equipment,
+                ("equipment", _) => p.equipment = None,
+                (_, Some(Document::PartRequest(old))) => p.ticket = old.ticket,
+                _ => return Err(WholeRefusal::UnreadableReference(reference.field)),
+            },
             _ => return Err(WholeRefusal::UnreadableReference(reference.field)),
         }
     }

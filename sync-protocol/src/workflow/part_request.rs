@@ -1,14 +1,21 @@
 //! The part-request workflow.
 //!
 //! ```text
-//! Requested ─▶ Approved ─▶ Picked ─▶ Shipped ─▶ Delivered ─▶ Installed
-//!     │            │          │                     │            │
-//!     ▼            ▼          ▼                     └──▶ Returned ◀┘
-//!  Rejected    Cancelled   Cancelled (parts desk only)
+//!         warehouse          warehouse   warehouse  field        field
+//! Requested ─────▶ Approved ─────▶ Picked ─────▶ Shipped ─────▶ Delivered ─────▶ Installed
+//!   │  │ field        │ warehouse   │ warehouse                  │ field         │ field
+//!   │  ▼              ▼             ▼                            ▼               ▼
+//!   │ Cancelled    Cancelled     Cancelled                   ReturnSent ◀────────┘
+//!   ▼ warehouse                                                  │ warehouse
+//! Rejected                                                       ▼
+//!                                                             Returned
 //! ```
-//! The warehouse side (approve, reject, pick, ship, receive returns) is the
-//! parts desk's and the desk's; the field side (cancel before picking,
-//! confirm delivery, install) belongs to engineers of the requesting company.
+//! Every move belongs to one side, so the two never record the same fact
+//! twice: the warehouse (parts desk, desk) approves, rejects, picks, ships,
+//! cancels what it approved, and receives returns; the engineers of the
+//! requesting company withdraw a request not yet approved, confirm
+//! delivery, install, and send back a part not used or the faulty one
+//! removed.
 
 use super::{fold, Conflict, MoveRefusal, Rules, Step};
 use crate::ids::OrgId;
@@ -36,25 +43,27 @@ pub fn part_move_refusal(actor: &Actor, org: OrgId, status: PartStatus, to: Part
 }
 
 fn is_warehouse_move(from: PartStatus, to: PartStatus) -> bool {
-    use PartStatus::{Approved, Cancelled, Delivered, Installed, Picked, Rejected, Requested, Returned, Shipped};
+    use PartStatus::{Approved, Cancelled, Picked, Rejected, Requested, ReturnSent, Returned, Shipped};
     matches!(
         (from, to),
         (Requested, Approved | Rejected)
             | (Approved, Picked)
             | (Picked, Shipped)
-            | (Shipped, Delivered)
-            | (Delivered | Installed, Returned)
-            | (Requested | Approved | Picked, Cancelled)
+            | (Approved | Picked, Cancelled)
+            | (ReturnSent, Returned)
     )
 }
 
 fn is_field_move(from: PartStatus, to: PartStatus) -> bool {
-    use PartStatus::{Approved, Cancelled, Delivered, Installed, Requested, Shipped};
-    matches!((from, to), (Requested | Approved, Cancelled) | (Shipped, Delivered) | (Delivered, Installed))
+    use PartStatus::{Cancelled, Delivered, Installed, Requested, ReturnSent, Shipped};
+    matches!(
+        (from, to),
+        (Requested, Cancelled) | (Shipped, Delivered) | (Delivered, Installed) | (Delivered | Installed, ReturnSent)
+    )
 }
 
 fn is_field_target(to: PartStatus) -> bool {
-    matches!(to, PartStatus::Cancelled | PartStatus::Delivered | PartStatus::Installed)
+    matches!(to, PartStatus::Cancelled | PartStatus::Delivered | PartStatus::Installed | PartStatus::ReturnSent)
 }
 
 struct PartRules {
@@ -107,6 +116,23 @@ impl Rules for PartRules {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn no_move_belongs_to_both_sides() {
+        use crate::model::PartStatus::*;
+        let all =
+            [Requested, Approved, Picked, Shipped, Delivered, Installed, Rejected, Cancelled, Returned, ReturnSent];
+        for from in all {
+            for to in all {
+                assert!(
+                    !(is_warehouse_move(from, to) && is_field_move(from, to)),
+                    "{} → {} is claimed by both sides",
+                    from.as_str(),
+                    to.as_str()
+                );
+            }
+        }
+    }
+
     use super::*;
     use crate::ids::{DocId, EntryId, Timestamp, UserId};
     use crate::model::PartTransition;
@@ -179,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn a_warehouse_rejection_stands_over_a_concurrent_cancel() {
+    fn a_warehouse_rejection_stands_over_a_concurrent_withdrawal() {
         let (d, e) = (parts_desk(), engineer());
         let state = fold_part_request(&request(&[(e, Requested, Cancelled), (d, Requested, Rejected)]));
         assert_eq!(state.status, Rejected);
@@ -187,8 +213,27 @@ mod tests {
     }
 
     #[test]
-    fn a_faulty_part_can_be_returned_after_installation() {
-        assert_eq!(part_move_refusal(&parts_desk(), SERVICE, Installed, Returned), None);
-        assert_eq!(part_move_refusal(&engineer(), SERVICE, Installed, Returned), Some(MoveRefusal::RoleMayNot));
+    fn a_faulty_part_goes_back_to_the_warehouse_after_installation() {
+        let (d, e) = (parts_desk(), engineer());
+        assert_eq!(part_move_refusal(&e, SERVICE, Installed, ReturnSent), None, "the engineer sends it back");
+        assert_eq!(part_move_refusal(&d, SERVICE, Installed, ReturnSent), Some(MoveRefusal::NotFromStatus));
+        assert_eq!(part_move_refusal(&d, SERVICE, ReturnSent, Returned), None, "the warehouse receives it");
+        assert_eq!(part_move_refusal(&e, SERVICE, ReturnSent, Returned), Some(MoveRefusal::RoleMayNot));
+        let state = fold_part_request(&request(&[
+            (d, Requested, Approved),
+            (d, Approved, Picked),
+            (d, Picked, Shipped),
+            (e, Shipped, Delivered),
+            (e, Delivered, Installed),
+            (e, Installed, ReturnSent),
+            (d, ReturnSent, Returned),
+        ]));
+        assert_eq!((state.status, state.conflicts.len()), (Returned, 0));
+    }
+
+    #[test]
+    fn only_the_engineer_confirms_delivery() {
+        assert_eq!(part_move_refusal(&parts_desk(), SERVICE, Shipped, Delivered), Some(MoveRefusal::NotFromStatus));
+        assert_eq!(part_move_refusal(&engineer(), SERVICE, Shipped, Delivered), None);
     }
 }

@@ -10,8 +10,8 @@ use crate::error::{CoreError, CoreResult};
 use crate::store::queries::{self, TicketFilter};
 use crate::views::{
     next_moves, Article, ArticleRow, AttachmentView, ChecklistItemView, ContactView, EquipmentDetail, EquipmentRow,
-    EscalationView, HistoryEntry, InstalledPartView, NoteView, Notice, PartRequestRow, Reference, SignatureView,
-    SiteView, TicketDetail, TicketRow, TimeEntryView, VisitView,
+    EscalationView, HistoryEntry, InstalledPartView, NoteView, Notice, PartRequestRow, Reference, ReplacedPartView,
+    SignatureView, SiteView, TicketDetail, TicketRow, TimeEntryView, VisitView,
 };
 
 /// The device at a glance: pairing, what waits for the desk, last sync.
@@ -303,6 +303,16 @@ impl Device {
                     part_number: p.part_number.clone(),
                     serial: p.serial.clone(),
                     installed_at: p.installed_at.0,
+                })
+                .collect(),
+            replaced_parts: e
+                .replaced_parts
+                .iter()
+                .rev()
+                .map(|p| ReplacedPartView {
+                    part_number: p.part_number.clone(),
+                    serial: p.serial.clone(),
+                    removed_at: p.removed_at.0,
                 })
                 .collect(),
             service_history,

@@ -198,7 +198,8 @@ fn part_serials_are_recorded_once_the_part_is_delivered() {
     let run = Run::new();
     let ctx = Context { actor: run.cast.engineer, now: T0, entry: EntryId::from_u128(7) };
     let mut request = new_part_request(&run.ticket, DocId::from_u128(50), "HDD-600G", "spare disk", 1, ctx).unwrap();
-    let serials = PartAction::RecordSerials { installed: Some("SN-NEW".into()), removed: Some("SN-OLD".into()) };
+    let serials =
+        PartAction::RecordSerials { installed: Some("SN-NEW".into()), removed: Some("SN-OLD".into()), equipment: None };
     assert!(matches!(apply_to_part_request(&request, &serials, ctx), Err(CoreError::Refused(_))));
     assert!(matches!(apply_to_part_request(&request, &PartAction::Receive, ctx), Err(CoreError::Refused(_))));
     for (n, (from, to)) in [
@@ -222,7 +223,7 @@ fn part_serials_are_recorded_once_the_part_is_delivered() {
     let request = apply_to_part_request(&request, &serials, Context { entry: EntryId::from_u128(8), ..ctx }).unwrap();
     assert_eq!(fold_part_request(&request).status, PartStatus::Installed);
     assert_eq!(request.removed_serial.as_deref(), Some("SN-OLD"));
-    let none = PartAction::RecordSerials { installed: None, removed: None };
+    let none = PartAction::RecordSerials { installed: None, removed: None, equipment: None };
     assert!(matches!(apply_to_part_request(&request, &none, ctx), Err(CoreError::Invalid(_))));
     for quantity in [0, 10_001] {
         assert!(new_part_request(&run.ticket, DocId::from_u128(51), "X", "", quantity, ctx).is_err());

@@ -2,8 +2,13 @@
 import type { HistoryEntry } from "./HistoryEntry";
 import type { InstalledPartView } from "./InstalledPartView";
 import type { Reference } from "./Reference";
+import type { ReplacedPartView } from "./ReplacedPartView";
 
 export type EquipmentDetail = { id: string, serial: string, model: string, vendor: string, class: string, client: Reference, site: Reference | null, location_note: string, covered_until: number | null, notes: string, installed_parts: Array<InstalledPartView>, 
+/**
+ * Parts taken out of it (faulty ones replaced), newest first.
+ */
+replaced_parts: Array<ReplacedPartView>, 
 /**
  * Tickets for this equipment, newest first: the desk's history and the tickets on this device.
  */

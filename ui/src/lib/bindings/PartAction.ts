@@ -3,4 +3,4 @@
 /**
  * One thing an engineer does to a part request.
  */
-export type PartAction = { "type": "receive" } | { "type": "cancel", reason: string, } | { "type": "record_serials", installed: string | null, removed: string | null, };
+export type PartAction = { "type": "receive" } | { "type": "cancel", reason: string, } | { "type": "record_serials", installed: string | null, removed: string | null, equipment: string | null, } | { "type": "send_back", tracking: string | null, };
