@@ -94,7 +94,7 @@ pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
     (
         "patch",
         "/v1/tickets/{id}",
-        "Change title, description (merged), priority (deadlines counted again, the old ones kept), category, team, support level (an escalation), deadlines, billing, paid.",
+        "Change title, description (merged), priority (deadlines counted again, the old ones kept), category, team, support level (an escalation), deadlines, billing, paid, equipment, checklist template.",
         Auth::ApiToken,
         Some("application/json"),
     ),

@@ -142,7 +142,38 @@ async fn a_new_priority_counts_the_deadlines_again_and_keeps_the_old_ones(desk: 
     assert_eq!(desk.patch_json(&format!("/v1/tickets/{id}"), &token, json!({ "reason": long })).await.0, 400);
 }
 
+async fn equipment_linked_afterwards_reaches_the_engineer_and_its_history(desk: Desk) {
+    use outpost_sync::model::Equipment;
+    let (client, token) = office_client(&desk).await;
+    let (other_client, _) = office_client(&desk).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let machine = DocId(outpost_desk::accounts::new_id());
+    let foreign = DocId(outpost_desk::accounts::new_id());
+    desk.create(&Document::Equipment(Equipment::new(machine, "SN-LATE".into(), "M".into(), client.id))).await;
+    desk.create(&Document::Equipment(Equipment::new(foreign, "SN-OTHER".into(), "M".into(), other_client.id))).await;
+    let (_, created) = desk.post_json("/v1/tickets", &token, json!({ "title": "Till", "client": client.id })).await;
+    let id: DocId = created["id"].as_str().unwrap().parse().unwrap();
+    desk.post_json(&format!("/v1/tickets/{id}/assign"), &token, json!({ "engineer": engineer.user })).await;
+    let mut device = desk.pair(&engineer, 2).await;
+    device.sync(&desk).await;
+    assert!(device.local.document(machine).is_none(), "not linked yet");
+
+    let path = format!("/v1/tickets/{id}");
+    let (status, reply) = desk.patch_json(&path, &token, json!({ "equipment": [machine, foreign] })).await;
+    assert_eq!(status, 400, "another client's machine is refused: {reply}");
+    assert!(ticket_of(desk.document(id).await).equipment.is_empty(), "and nothing is linked");
+    let (status, reply) = desk.patch_json(&path, &token, json!({ "equipment": [machine] })).await;
+    assert_eq!(status, 200, "{reply}");
+    device.sync(&desk).await;
+    let Some(Document::Equipment(on_device)) = device.local.document(machine) else {
+        panic!("the machine linked afterwards reaches the engineer's device")
+    };
+    assert_eq!(on_device.service_history, vec![id], "its service history lists the ticket");
+    assert_eq!(ticket_of(device.local.document(id)).equipment, vec![machine]);
+}
+
 on_both_backends!(
+    equipment_linked_afterwards_reaches_the_engineer_and_its_history,
     desk_notes_and_description_merge_with_the_engineers_work,
     a_new_priority_counts_the_deadlines_again_and_keeps_the_old_ones
 );

@@ -121,6 +121,11 @@ pub fn part_installed(
         .removed_serial
         .clone()
         .filter(|_| !record.replaced_parts.iter().any(|p| p.part_request == Some(request.id)))
+        // A serial already taken out and not put back is not taken out twice.
+        .filter(|serial| {
+            record.installed_parts.iter().any(|p| p.serial == *serial)
+                || !record.replaced_parts.iter().any(|p| p.serial == *serial)
+        })
         .map(|serial| {
             let was = record.installed_parts.iter().find(|p| p.serial == serial);
             ReplacedPart {

@@ -319,13 +319,27 @@ async fn read_links(state: &AppState, new: &NewTicket) -> Result<Links, ApiError
             _ => return Err(ApiError::BadRequest(format!("no site {id}"))),
         },
     };
-    if new.equipment.len() > MAX_EQUIPMENT {
+    let equipment = client_equipment(&mut tx, client.id, &new.equipment).await?;
+    if let Some(id) = new.checklist_template {
+        checklist_template(&mut tx, id).await?;
+    }
+    Ok(Links { client, site, equipment })
+}
+
+/// The equipment records `ids` name, each once, in order: all of them the
+/// client's own.
+async fn client_equipment(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    client: DocId,
+    ids: &[DocId],
+) -> Result<Vec<Equipment>, ApiError> {
+    if ids.len() > MAX_EQUIPMENT {
         return Err(ApiError::BadRequest(format!("a ticket names at most {MAX_EQUIPMENT} equipment records")));
     }
     let mut equipment: Vec<Equipment> = Vec::new();
-    for id in &new.equipment {
-        match store::read(&mut tx, *id, DocKind::Equipment).await? {
-            Some(Document::Equipment(e)) if e.client == client.id => {
+    for id in ids {
+        match store::read(tx, *id, DocKind::Equipment).await? {
+            Some(Document::Equipment(e)) if e.client == client => {
                 if !equipment.iter().any(|known| known.id == e.id) {
                     equipment.push(e);
                 }
@@ -336,12 +350,14 @@ async fn read_links(state: &AppState, new: &NewTicket) -> Result<Links, ApiError
             _ => return Err(ApiError::BadRequest(format!("no equipment {id}"))),
         }
     }
-    if let Some(id) = new.checklist_template {
-        if store::read(&mut tx, id, DocKind::ChecklistTemplate).await?.is_none() {
-            return Err(ApiError::BadRequest(format!("no checklist template {id}")));
-        }
+    Ok(equipment)
+}
+
+async fn checklist_template(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: DocId) -> Result<(), ApiError> {
+    match store::read(tx, id, DocKind::ChecklistTemplate).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::BadRequest(format!("no checklist template {id}"))),
     }
-    Ok(Links { client, site, equipment })
 }
 
 /// Opens a ticket with everything it is tied to: deadlines from the
@@ -443,6 +459,11 @@ struct TicketUpdate {
     estimate_accepted: Option<bool>,
     /// A per-call ticket the client has paid for: it may now be assigned.
     paid: Option<bool>,
+    /// The client's equipment the work is on, the whole list: a machine
+    /// linked afterwards reaches the engineer's device and lists the ticket
+    /// in its service history.
+    equipment: Option<Vec<DocId>>,
+    checklist_template: Option<DocId>,
     /// Why, for the deadline history and the escalations log.
     reason: Option<String>,
 }
@@ -499,6 +520,13 @@ async fn update(
     let Some(Document::Ticket(current)) = store::read(&mut tx, id, DocKind::Ticket).await? else {
         return Err(ApiError::NotFound("no such ticket".into()));
     };
+    let equipment = match &update.equipment {
+        Some(ids) => Some(client_equipment(&mut tx, current.client, ids).await?),
+        None => None,
+    };
+    if let Some(id) = update.checklist_template {
+        checklist_template(&mut tx, id).await?;
+    }
     // Deadlines counted again for a new priority, from the client's calendar.
     let recounted = match priority.filter(|p| *p != current.priority) {
         None => None,
@@ -511,7 +539,7 @@ async fn update(
             Some(crate::sla::deadlines(priority, &calendar, current.created_at))
         }
     };
-    store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
+    let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::Ticket(t) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
         let before = (t.priority, t.sla.reaction_due, t.sla.resolution_due);
         if let Some(title) = update.title {
@@ -574,9 +602,18 @@ async fn update(
         if let Some(paid) = update.paid {
             t.entitlement.paid = paid;
         }
+        if let Some(equipment) = &equipment {
+            t.equipment = equipment.iter().map(|e| e.id).collect();
+        }
+        if let Some(template) = update.checklist_template {
+            t.checklist_template = Some(template);
+        }
         document.validate(&fields).map_err(|e| ApiError::BadRequest(e.to_string()))
     })
     .await?;
+    if let Some(Document::Ticket(ticket)) = &written {
+        crate::reactions::record_service(&mut tx, ticket, &state.sync.desk_actor, at).await?;
+    }
     tx.commit().await?;
     Ok(Json(serde_json::json!({ "id": id })))
 }

@@ -43,7 +43,8 @@ macro_rules! every_conformance_story {
             a_device_loses_a_ticket_moved_away_once_its_work_has_reached_the_desk,
             a_ticket_a_device_opens_gets_deadlines_on_the_desks_clock,
             the_first_field_response_and_the_resolution_are_stamped_on_the_desks_clock,
-            resolving_prepaid_work_charges_the_clients_points_once
+            resolving_prepaid_work_charges_the_clients_points_once,
+            an_installed_part_goes_on_its_equipment_record_and_only_there
         );
     };
 }
@@ -637,4 +638,117 @@ pub fn resolving_prepaid_work_charges_the_clients_points_once(mut desk: impl Des
     sync_until_quiet(&mut engineer, &mut desk, T1, 40, 10);
     assert_eq!(balance(&desk), Some(left), "charged once");
     assert_eq!(engineer.document(client.id), desk.document(client.id), "the device sees the balance left");
+}
+
+// An installed part's serials go on the equipment record of its ticket, on
+// every desk; a request naming equipment that is not its ticket's (another
+// company's, or just another machine) writes nothing anywhere.
+pub fn an_installed_part_goes_on_its_equipment_record_and_only_there(mut desk: impl DeskStore) {
+    use outpost_sync::model::{Equipment, InstalledPart, PartRequest, PartStatus, PartTransition};
+    let cast = Cast::default();
+    let (client, _, e1, e2) = client_with_equipment(&mut desk);
+    edit_desk_equipment(&mut desk, e1, |e| {
+        e.installed_parts.push(InstalledPart {
+            id: EntryId::from_u128(1),
+            part_number: "FUSER-1".into(),
+            serial: "OLD-1".into(),
+            installed_at: T0,
+            part_request: None,
+        })
+    });
+    let mut ticket = worked_ticket(&mut Rng::new(71), &cast, 1, T0);
+    (ticket.client, ticket.site.site, ticket.equipment) = (client, None, vec![e1]);
+    desk.create(&Document::Ticket(ticket.clone()));
+    let mut engineer = device(cast.engineer, 1);
+    sync_until_quiet(&mut engineer, &mut desk, T0, 1, 10);
+    let equipment = |desk: &dyn DeskStore, id| match desk.document(id) {
+        Some(Document::Equipment(e)) => e,
+        other => panic!("expected equipment, got {other:?}"),
+    };
+
+    // The part travelled through the warehouse; the engineer installs it.
+    let request_id = DocId::from_u128(0x9a);
+    let mut request = PartRequest::new(request_id, ticket.id, cast.engineer, T0, "FUSER-1".into(), 1);
+    let moves = [
+        (cast.parts_desk, PartStatus::Requested, PartStatus::Approved),
+        (cast.parts_desk, PartStatus::Approved, PartStatus::Picked),
+        (cast.parts_desk, PartStatus::Picked, PartStatus::Shipped),
+    ];
+    for (n, (by, from, to)) in moves.into_iter().enumerate() {
+        request.transitions.push(PartTransition {
+            id: EntryId::from_u128(10 + n as u128),
+            from,
+            to,
+            at: T0,
+            by,
+            reason: None,
+        });
+    }
+    desk.create(&Document::PartRequest(request));
+    sync_until_quiet(&mut engineer, &mut desk, T0, 20, 10);
+    let install = |request: &mut PartRequest, installed: &str, equipment: Option<DocId>| {
+        for (n, (from, to)) in
+            [(PartStatus::Shipped, PartStatus::Delivered), (PartStatus::Delivered, PartStatus::Installed)]
+                .into_iter()
+                .enumerate()
+        {
+            request.transitions.push(PartTransition {
+                id: EntryId::from_u128(20 + n as u128),
+                from,
+                to,
+                at: T0,
+                by: cast.engineer,
+                reason: None,
+            });
+        }
+        request.installed_serial = Some(installed.into());
+        request.removed_serial = Some("OLD-1".into());
+        request.equipment = equipment;
+    };
+    engineer
+        .edit(request_id, T0, |d| {
+            if let Document::PartRequest(r) = d {
+                install(r, "NEW-1", None);
+            }
+        })
+        .unwrap();
+    sync_until_quiet(&mut engineer, &mut desk, T1, 40, 10);
+    let record: Equipment = equipment(&desk, e1);
+    let installed: Vec<(&str, Option<DocId>)> =
+        record.installed_parts.iter().map(|p| (p.serial.as_str(), p.part_request)).collect();
+    assert_eq!(installed, vec![("NEW-1", Some(request_id))], "the new part in, the faulty one out");
+    let replaced: Vec<(&str, &str)> =
+        record.replaced_parts.iter().map(|p| (p.part_number.as_str(), p.serial.as_str())).collect();
+    assert_eq!(replaced, vec![("FUSER-1", "OLD-1")]);
+    assert!(record.service_history.contains(&ticket.id), "and the ticket is in the machine's service history");
+    assert_eq!(engineer.document(e1), desk.document(e1), "the device has the record as the desk does");
+    sync_until_quiet(&mut engineer, &mut desk, T1, 60, 10);
+    assert_eq!(equipment(&desk, e1), record, "recorded once");
+
+    // A second request names a machine its ticket does not: nothing is written on it.
+    let other_id = DocId::from_u128(0x9b);
+    let mut other = PartRequest::new(other_id, ticket.id, cast.engineer, T0, "FUSER-1".into(), 1);
+    for (n, (by, from, to)) in moves.into_iter().enumerate() {
+        other.transitions.push(PartTransition {
+            id: EntryId::from_u128(10 + n as u128),
+            from,
+            to,
+            at: T0,
+            by,
+            reason: None,
+        });
+    }
+    desk.create(&Document::PartRequest(other));
+    sync_until_quiet(&mut engineer, &mut desk, T0, 80, 10);
+    let before = equipment(&desk, e2);
+    engineer
+        .edit_unchecked(other_id, T0, |d| {
+            if let Document::PartRequest(r) = d {
+                install(r, "NEW-2", Some(e2));
+            }
+        })
+        .unwrap();
+    sync_until_quiet(&mut engineer, &mut desk, T1, 100, 10);
+    assert_eq!(equipment(&desk, e2), before, "a machine the ticket does not name is never written");
+    assert!(desk.refusals().iter().any(|r| r.doc == other_id), "the unreadable reference is refused and audited");
 }

@@ -53,3 +53,16 @@ pub fn edit_desk_ticket(desk: &mut (impl DeskStore + ?Sized), id: DocId, change:
         other => panic!("expected a ticket, got {other:?}"),
     });
 }
+
+/// Changes an equipment record as the desk, through the typed model.
+pub fn edit_desk_equipment(
+    desk: &mut (impl DeskStore + ?Sized),
+    id: DocId,
+    change: impl FnOnce(&mut outpost_sync::model::Equipment),
+) {
+    let mut change = Some(change);
+    desk.edit(id, &mut |d| match d {
+        Document::Equipment(e) => (change.take().expect("edited once"))(e),
+        other => panic!("expected equipment, got {other:?}"),
+    });
+}
