@@ -103,7 +103,31 @@ async fn a_part_goes_from_request_to_installation(desk: Desk) {
     assert_eq!(installed[0]["status"], "installed");
     let (status, _) =
         post(&desk, &parts_token, &path("receive-return"), json!({ "reason": "faulty drive back" })).await;
+    assert_eq!(status, 409, "nothing was sent back yet");
+
+    // The engineer sends the faulty part back; the warehouse receives it.
+    tablet
+        .local
+        .edit(id, T0, |d| {
+            if let Document::PartRequest(r) = d {
+                r.transitions.push(PartTransition {
+                    id: EntryId::from_u128(3),
+                    from: PartStatus::Installed,
+                    to: PartStatus::ReturnSent,
+                    at: T0,
+                    by: engineer,
+                    reason: None,
+                });
+                r.return_tracking = Some("RET-1".into());
+            }
+        })
+        .unwrap();
+    tablet.sync(&desk).await;
+    assert_eq!(list(&desk, &parts_token, "status=return_sent").await.len(), 1, "the return is on its way");
+    let (status, _) =
+        post(&desk, &parts_token, &path("receive-return"), json!({ "reason": "faulty drive back" })).await;
     assert_eq!(status, 200, "the faulty part comes back to the warehouse");
+    assert_eq!(list(&desk, &parts_token, "status=returned").await.len(), 1);
 }
 
 async fn the_warehouse_api_refuses_bad_moves_and_other_roles(desk: Desk) {
