@@ -87,10 +87,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0010_withdrawals.sql"),
         include_str!("../migrations/shared/0010_withdrawals.sql"),
     ),
+    (
+        11,
+        "reports",
+        include_str!("../migrations/shared/0011_reports.sql"),
+        include_str!("../migrations/shared/0011_reports.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.
 const READERS_BY_SOURCE: i64 = 10;
+/// The migration after which the desk projects every ticket again (labour, points).
+const TICKET_LABOUR: i64 = 11;
 
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -182,8 +190,10 @@ impl Db {
             };
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            if *version == READERS_BY_SOURCE {
-                crate::store::rebuild_readers(&mut tx).await?;
+            match *version {
+                READERS_BY_SOURCE => crate::store::rebuild_readers(&mut tx).await?,
+                TICKET_LABOUR => crate::store::reproject(&mut tx, outpost_sync::model::DocKind::Ticket).await?,
+                _ => {}
             }
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(version)

@@ -11,6 +11,7 @@ pub mod metrics;
 mod openapi;
 mod projection;
 pub mod reactions;
+pub mod reports;
 mod routes;
 pub mod store;
 pub mod sync;

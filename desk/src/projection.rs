@@ -126,5 +126,36 @@ async fn project_ticket(tx: &mut Transaction<'_, Any>, ticket: &Ticket, now: Tim
     .bind(search_text(ticket))
     .execute(&mut **tx)
     .await?;
+    sqlx::query("UPDATE tickets SET points_charged = $1 WHERE id = $2")
+        .bind(ticket.billing.points_charged.map(|p| i64::try_from(p.hundredths).unwrap_or(i64::MAX)))
+        .bind(ticket.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    project_labour(tx, ticket).await
+}
+
+/// The ticket's finished time entries, for the labour reports.
+async fn project_labour(tx: &mut Transaction<'_, Any>, ticket: &Ticket) -> Result<(), StoreError> {
+    let id = ticket.id.to_string();
+    sqlx::query("DELETE FROM ticket_time WHERE ticket_id = $1").bind(&id).execute(&mut **tx).await?;
+    for entry in &ticket.time_entries {
+        let Some(end) = entry.end.filter(|end| *end > entry.start) else { continue };
+        sqlx::query(
+            "INSERT INTO ticket_time (ticket_id, entry_id, kind, user_id, org_id, started_at, ended_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(entry.id.to_string())
+        .bind(match entry.kind {
+            outpost_sync::model::TimeKind::Travel => "travel",
+            outpost_sync::model::TimeKind::Work => "work",
+        })
+        .bind(entry.by.user.to_string())
+        .bind(entry.by.org.to_string())
+        .bind(entry.start.0)
+        .bind(end.0)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod input;
 mod parts;
 mod people;
 mod reference;
+mod reports;
 mod sync;
 mod tickets;
 
@@ -31,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(equipment::router())
         .merge(people::router())
         .merge(reference::router())
+        .merge(reports::router())
         .layer(axum::middleware::from_fn(run_to_completion))
 }
 

@@ -151,20 +151,31 @@ pub async fn read(tx: &mut Tx<'_>, id: DocId, kind: DocKind) -> Result<Option<Do
     Document::hydrate_as(&doc, id, kind).map(Some).map_err(|e| corrupt(e.to_string()))
 }
 
+/// Every stored document (of `kind`, if given) as it reads now, oldest
+/// write first; for the migrations that derive something new from them.
+/// One that does not read is left out: a round refuses such a document too.
+async fn stored_documents(tx: &mut Tx<'_>, kind: Option<DocKind>) -> Result<Vec<Document>, StoreError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, kind FROM documents ORDER BY seq").fetch_all(&mut **tx).await?;
+    let mut documents = Vec::new();
+    for (id, stored_kind) in rows {
+        let (Ok(id), Some(stored_kind)) = (id.parse::<DocId>(), parse_kind(&stored_kind)) else { continue };
+        if kind.is_some_and(|k| k != stored_kind) {
+            continue;
+        }
+        if let Ok(Some(document)) = read(tx, id, stored_kind).await {
+            documents.push(document);
+        }
+    }
+    Ok(documents)
+}
+
 /// Recomputes every grant from the documents as they read now, once, when
 /// grants began to be kept by source. They count as made at the start of
 /// the feed, as the grants they replace did.
 pub(crate) async fn rebuild_readers(tx: &mut Tx<'_>) -> Result<(), StoreError> {
-    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents ORDER BY seq").fetch_all(&mut **tx).await?;
-    for (id,) in ids {
-        let Ok(doc_id) = id.parse::<DocId>() else { continue };
-        let Some(stored) = load(tx, doc_id).await? else { continue };
-        let Ok(document) = AutoCommit::load(&stored.bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|doc| Document::hydrate_as(&doc, doc_id, stored.kind).map_err(|e| e.to_string()))
-        else {
-            continue; // the round refuses such a document too; it grants nothing
-        };
+    for document in stored_documents(tx, None).await? {
+        let source = document.id().to_string();
         for (doc, reader) in outpost_sync::permissions::grants(&document) {
             sqlx::query(
                 "INSERT INTO document_readers (doc_id, reader, source_id, granted_seq)
@@ -172,10 +183,19 @@ pub(crate) async fn rebuild_readers(tx: &mut Tx<'_>) -> Result<(), StoreError> {
             )
             .bind(doc.to_string())
             .bind(reader.key())
-            .bind(&id)
+            .bind(&source)
             .execute(&mut **tx)
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// Projects every document of `kind` again, when a projection grew.
+pub(crate) async fn reproject(tx: &mut Tx<'_>, kind: DocKind) -> Result<(), StoreError> {
+    let now = Timestamp::from_datetime(chrono::Utc::now());
+    for document in stored_documents(tx, Some(kind)).await? {
+        crate::projection::project(tx, &document, now).await?;
     }
     Ok(())
 }

@@ -16,7 +16,9 @@ mod ticket;
 use std::fmt;
 
 pub use part_request::{fold_part_request, part_move_refusal, PartRequestState};
-pub use ticket::{fold_ticket, is_assigned_to, ticket_move_refusal, TicketState};
+pub use ticket::{
+    fold_ticket, is_assigned_to, ticket_move_refusal, ticket_timeline, AppliedMove, Stretch, TicketState,
+};
 
 use crate::ids::{EntryId, Timestamp};
 use crate::model::Actor;

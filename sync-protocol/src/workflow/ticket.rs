@@ -12,6 +12,7 @@
 //! assigned to; the desk may make any move.
 
 use super::{fold, Conflict, MoveRefusal, Rules, Step};
+use crate::ids::Timestamp;
 use crate::model::{Actor, Assignee, Role, Ticket, TicketStatus};
 
 /// What the transitions log of a ticket folds to.
@@ -20,15 +21,67 @@ pub struct TicketState {
     pub status: TicketStatus,
     pub assignee: Option<Assignee>,
     pub conflicts: Vec<Conflict<TicketStatus>>,
+    /// The moves that took effect, in fold order.
+    pub moves: Vec<AppliedMove>,
+}
+
+/// A move that took effect: the status and assignee it left, when, by whom.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AppliedMove {
+    pub status: TicketStatus,
+    pub assignee: Option<Assignee>,
+    pub at: Timestamp,
+    pub by: Actor,
+}
+
+/// A stretch of a ticket's life in one status with one assignee.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stretch {
+    pub status: TicketStatus,
+    pub assignee: Option<Assignee>,
+    pub from: Timestamp,
+    /// `None` while it lasts.
+    pub until: Option<Timestamp>,
+}
+
+impl Stretch {
+    /// How long it lasted, or has lasted at `now`.
+    pub fn millis(&self, now: Timestamp) -> i64 {
+        self.until.unwrap_or(now).0.saturating_sub(self.from.0).max(0)
+    }
 }
 
 /// Folds the ticket's transitions into its status, assignee and conflicts.
 pub fn fold_ticket(ticket: &Ticket) -> TicketState {
-    let mut rules = TicketRules { status: TicketStatus::New, assignee: None };
+    let mut rules = TicketRules { status: TicketStatus::New, assignee: None, moves: Vec::new() };
     let steps =
         ticket.transitions.iter().map(|t| (Step { id: t.id, from: t.from, to: t.to, at: t.at, by: t.by }, t.assignee));
     let conflicts = fold(&mut rules, steps);
-    TicketState { status: rules.status, assignee: rules.assignee, conflicts }
+    TicketState { status: rules.status, assignee: rules.assignee, conflicts, moves: rules.moves }
+}
+
+/// The ticket's life as stretches of one status and one assignee, from
+/// when it was opened: where the time went, and with whom. Move times come
+/// from devices' clocks, so a stretch never starts before the one before it.
+pub fn ticket_timeline(ticket: &Ticket) -> Vec<Stretch> {
+    let mut stretches =
+        vec![Stretch { status: TicketStatus::New, assignee: None, from: ticket.created_at, until: None }];
+    for applied in fold_ticket(ticket).moves {
+        let last = stretches.last_mut().expect("a timeline starts with its opening");
+        let at = Timestamp(applied.at.0.max(last.from.0));
+        if (last.status, last.assignee) == (applied.status, applied.assignee) {
+            continue;
+        }
+        last.until = Some(at);
+        stretches.push(Stretch { status: applied.status, assignee: applied.assignee, from: at, until: None });
+    }
+    if stretches.last().is_some_and(|s| s.status.is_terminal()) {
+        // A closed or cancelled ticket is not waiting on anyone.
+        if let Some(last) = stretches.last_mut() {
+            last.until = Some(last.from);
+        }
+    }
+    stretches
 }
 
 /// Why `actor` may not move a ticket in `status`, assigned to `assignee`,
@@ -40,7 +93,7 @@ pub fn ticket_move_refusal(
     to: TicketStatus,
     new_assignee: Option<&Assignee>,
 ) -> Option<MoveRefusal> {
-    let rules = TicketRules { status, assignee: assignee.copied() };
+    let rules = TicketRules { status, assignee: assignee.copied(), moves: Vec::new() };
     let step =
         Step { id: crate::ids::EntryId::from_u128(0), from: status, to, at: crate::ids::Timestamp(0), by: *actor };
     rules.check(&step, &new_assignee.copied()).err()
@@ -97,6 +150,7 @@ fn names_someone(assignee: Option<&Assignee>) -> bool {
 struct TicketRules {
     status: TicketStatus,
     assignee: Option<Assignee>,
+    moves: Vec<AppliedMove>,
 }
 
 impl Rules for TicketRules {
@@ -149,6 +203,7 @@ impl Rules for TicketRules {
             TicketStatus::New => self.assignee = None,
             _ => {}
         }
+        self.moves.push(AppliedMove { status: self.status, assignee: self.assignee, at: step.at, by: step.by });
     }
 }
 
@@ -207,6 +262,32 @@ mod tests {
         fn fold(&self) -> TicketState {
             fold_ticket(&self.0)
         }
+    }
+
+    #[test]
+    fn the_timeline_says_where_the_time_went_and_with_whom() {
+        let e = engineer(1);
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, to_engineer(e))
+            .push(e, Assigned, Accepted, None)
+            .push(engineer(2), Accepted, EnRoute, None) // not the assignee: no effect
+            .push(e, Accepted, EnRoute, None);
+        // A device clock behind the desk's: its move cannot start before the last one.
+        log.0.transitions.last_mut().unwrap().at = Timestamp(500);
+        let timeline = ticket_timeline(&log.0);
+        let shape: Vec<(TicketStatus, Option<i64>, Option<i64>)> =
+            timeline.iter().map(|s| (s.status, Some(s.from.0), s.until.map(|t| t.0))).collect();
+        assert_eq!(
+            shape,
+            vec![
+                (New, Some(0), Some(1000)),
+                (Assigned, Some(1000), Some(2000)),
+                (Accepted, Some(2000), Some(2000)),
+                (EnRoute, Some(2000), None),
+            ]
+        );
+        assert_eq!(timeline[1].assignee, to_engineer(e), "with whom");
+        assert_eq!(timeline[3].millis(Timestamp(9000)), 7000, "the current stretch runs until now");
     }
 
     #[test]
