@@ -206,6 +206,7 @@ pub async fn seed(
     for (org, company) in partners.iter().zip(["ТехноСервис Урал", "Сибирь ИТ Партнёр"]) {
         partner_engineers.push(add(*org, Role::PartnerEngineer, &mut logins, company).await?);
     }
+    crate::directory::publish_all(db, &s.desk_actor, now).await?;
 
     // Product teams.
     for (team, description) in [

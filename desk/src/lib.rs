@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod blobs;
 pub mod db;
 pub mod demo;
+pub mod directory;
 mod error;
 pub mod metrics;
 mod openapi;
@@ -36,10 +37,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db) -> Self {
-        // The desk's automerge actor: fixed, so every desk process writes as one author.
-        let desk_actor = automerge::ActorId::from(*b"outpost-desk-v1!");
-        Self { db, metrics: Default::default(), sync: ServerConfig::new(desk_actor), pairing_ttl_ms: 24 * 3_600_000 }
+        Self { db, metrics: Default::default(), sync: ServerConfig::new(desk_actor()), pairing_ttl_ms: 24 * 3_600_000 }
     }
+}
+
+/// The desk's automerge actor: fixed, so every desk process writes as one author.
+pub fn desk_actor() -> automerge::ActorId {
+    automerge::ActorId::from(*b"outpost-desk-v1!")
 }
 
 pub fn app(state: AppState) -> Router {

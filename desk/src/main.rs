@@ -84,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
                 None => accounts::create_org(&db.pool, &org, !partner).await?,
             };
             let user = accounts::create_user(&db.pool, org_id, &name, role, now()).await?;
+            outpost_desk::directory::publish(&db, org_id, &outpost_desk::desk_actor(), now()).await?;
             println!("user {user}");
             if role.is_field() {
                 let code = accounts::issue_pairing_code(&db.pool, user, now(), 24 * 3_600_000).await?;
@@ -141,6 +142,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    // Directories follow the people table, whoever wrote it last.
+    outpost_desk::directory::publish_all(&db, &outpost_desk::desk_actor(), now()).await?;
     tracing::info!(%listen, backend = ?db.backend, "outpost-desk serving");
     axum::serve(listener, service(AppState::new(db)))
         .with_graceful_shutdown(async {

@@ -28,7 +28,8 @@ pub use common::{Actor, Coordinates, Role};
 pub use equipment::{Equipment, InstalledPart, ReplacedPart};
 pub use part_request::{PartRequest, PartStatus, PartTransition};
 pub use reference::{
-    BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Holiday, KbArticle, Site, WeeklyHours,
+    BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Directory, Holiday, KbArticle, Person, Site,
+    WeeklyHours,
 };
 pub use ticket::{
     Assignee, Attachment, Billing, BillingClass, ChecklistItemState, Contact, DeadlineChange, Entitlement,
@@ -53,10 +54,11 @@ pub enum DocKind {
     Site,
     ChecklistTemplate,
     KbArticle,
+    Directory,
 }
 
 impl DocKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Ticket,
         Self::Equipment,
         Self::PartRequest,
@@ -64,11 +66,12 @@ impl DocKind {
         Self::Site,
         Self::ChecklistTemplate,
         Self::KbArticle,
+        Self::Directory,
     ];
 
     /// Reference data is written by the desk alone and only read on devices.
     pub fn is_reference(self) -> bool {
-        matches!(self, Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle)
+        matches!(self, Self::Client | Self::Site | Self::ChecklistTemplate | Self::KbArticle | Self::Directory)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +83,7 @@ impl DocKind {
             Self::Site => "site",
             Self::ChecklistTemplate => "checklist_template",
             Self::KbArticle => "kb_article",
+            Self::Directory => "directory",
         }
     }
 }
@@ -97,6 +101,7 @@ pub enum Document {
     Site(Site),
     ChecklistTemplate(ChecklistTemplate),
     KbArticle(KbArticle),
+    Directory(Directory),
 }
 
 /// Why a document could not be read as the schema says.
@@ -146,6 +151,7 @@ impl Document {
             Self::Site(_) => DocKind::Site,
             Self::ChecklistTemplate(_) => DocKind::ChecklistTemplate,
             Self::KbArticle(_) => DocKind::KbArticle,
+            Self::Directory(_) => DocKind::Directory,
         }
     }
 
@@ -158,6 +164,7 @@ impl Document {
             Self::Site(s) => s.id,
             Self::ChecklistTemplate(t) => t.id,
             Self::KbArticle(a) => a.id,
+            Self::Directory(d) => d.id,
         }
     }
 
@@ -178,6 +185,7 @@ impl Document {
             DocKind::Site => Self::Site(hydrate(doc)?),
             DocKind::ChecklistTemplate => Self::ChecklistTemplate(hydrate(doc)?),
             DocKind::KbArticle => Self::KbArticle(hydrate(doc)?),
+            DocKind::Directory => Self::Directory(hydrate(doc)?),
         };
         Ok(document)
     }
@@ -203,6 +211,7 @@ impl Document {
             Self::Site(s) => reconcile(doc, s)?,
             Self::ChecklistTemplate(t) => reconcile(doc, t)?,
             Self::KbArticle(a) => reconcile(doc, a)?,
+            Self::Directory(d) => reconcile(doc, d)?,
         }
         Ok(())
     }
@@ -213,6 +222,14 @@ impl Document {
             Self::Ticket(t) => t.validate(limits),
             Self::Equipment(e) => e.validate(limits),
             Self::PartRequest(p) => p.validate(limits),
+            Self::Directory(d) => {
+                let too_long = d.org_name.len() > limits.short_text
+                    || d.people.iter().any(|(id, p)| id.len() > limits.short_text || p.name.len() > limits.short_text);
+                if too_long || d.people.len() > limits.log_entries {
+                    return Err(SchemaError::InvalidField { field: "directory", reason: "too long".into() });
+                }
+                Ok(())
+            }
             Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => Ok(()),
         }
     }
@@ -269,9 +286,12 @@ impl Document {
                 in_range("requested_at", p.requested_at)?;
                 p.transitions.iter().try_for_each(|e| in_range("transitions.at", e.at))
             }
-            Self::Equipment(_) | Self::Client(_) | Self::Site(_) | Self::ChecklistTemplate(_) | Self::KbArticle(_) => {
-                Ok(())
-            }
+            Self::Equipment(_)
+            | Self::Client(_)
+            | Self::Site(_)
+            | Self::ChecklistTemplate(_)
+            | Self::KbArticle(_)
+            | Self::Directory(_) => Ok(()),
         }
     }
 }

@@ -165,7 +165,11 @@ pub fn review(actor: &Actor, before: Option<&Document>, after: &Document) -> Ver
             });
             part_request::review(actor, before, after)
         }
-        Document::Client(_) | Document::Site(_) | Document::ChecklistTemplate(_) | Document::KbArticle(_) => {
+        Document::Client(_)
+        | Document::Site(_)
+        | Document::ChecklistTemplate(_)
+        | Document::KbArticle(_)
+        | Document::Directory(_) => {
             if actor.role.is_desk() {
                 let changed = before != Some(after);
                 let allowed = if changed { vec![FieldChange { field: "document", entry: None }] } else { Vec::new() };
@@ -189,6 +193,7 @@ pub fn may_read(actor: &Actor, document: &Document, linked_to_readable_ticket: b
         Document::PartRequest(request) => request.org == actor.org,
         Document::Equipment(_) | Document::Client(_) | Document::Site(_) => linked_to_readable_ticket,
         Document::ChecklistTemplate(_) | Document::KbArticle(_) => true,
+        Document::Directory(directory) => directory.everyone || directory.org == actor.org,
     }
 }
 

@@ -50,7 +50,8 @@ async fn a_ticket_handed_on_leaves_the_device_once_its_work_has_reached_the_desk
     assert!(on_desk.work_log.iter().any(|n| n.text == "shelf 2 reseated"), "the note reached the desk");
     sync_until_ok(&other, 3).await;
     let handed = other.ticket(&ticket).await.expect("the second engineer has the ticket");
-    assert!(handed.work_log.iter().any(|n| n.text == "shelf 2 reseated"), "with the first engineer's note");
+    let note = handed.work_log.iter().find(|n| n.text == "shelf 2 reseated").expect("with the first engineer's note");
+    assert_eq!(note.by, "Олег", "by name, from the desk's directory");
     assert!(handed.attachments.iter().any(|a| a.hash == shot.hash), "and photo");
     let bytes = other.blob(&shot.hash).await.expect("the photo's bytes reach the new engineer");
     assert!(!bytes.is_empty());

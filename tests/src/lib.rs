@@ -87,6 +87,7 @@ impl Desk {
 
     pub async fn engineer(&self, name: &str) -> Actor {
         let user = accounts::create_user(&self.db.pool, self.service, name, Role::Engineer, T0).await.unwrap();
+        outpost_desk::directory::publish(&self.db, self.service, &outpost_desk::desk_actor(), T0).await.unwrap();
         Actor { user, org: self.service, role: Role::Engineer }
     }
 

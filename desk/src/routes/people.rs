@@ -62,6 +62,7 @@ async fn add_org(
         return Err(ApiError::Conflict(format!("a company named {name:?} exists")));
     }
     let id = accounts::create_org(&state.db.pool, name, false).await?;
+    crate::directory::publish(&state.db, id, &state.sync.desk_actor, now()).await?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
@@ -116,6 +117,7 @@ async fn add_user(
     }
     let at = now();
     let user = accounts::create_user(&state.db.pool, new.org, name, role, at).await?;
+    crate::directory::publish(&state.db, new.org, &state.sync.desk_actor, at).await?;
     let mut reply = serde_json::json!({ "id": user, "role": role_name(role) });
     if role.is_field() {
         reply["pairing_code"] =

@@ -23,7 +23,7 @@ use crate::error::{CoreError, CoreResult};
 /// Changes appended to a document before they are folded into its snapshot.
 const COMPACT_EVERY: i64 = 32;
 
-const MIGRATIONS: &[&str] = &[include_str!("store/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("store/0001_init.sql"), include_str!("store/0002_people.sql")];
 
 /// The file name of the store inside the data directory.
 pub const STORE_FILE: &str = "outpost.db";
@@ -248,6 +248,7 @@ const DOCUMENT_TABLES: &[(&str, &str)] = &[
     ("search", "doc_id"),
     ("notices", "doc_id"),
     ("blobs", "doc_id"),
+    ("people", "doc_id"),
 ];
 
 /// Erases every document and setting: a revoked device's wipe, or sign-out.

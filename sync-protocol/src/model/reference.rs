@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
-use super::common::Coordinates;
+use super::common::{Coordinates, Role};
 use super::ticket::Points;
-use crate::ids::DocId;
+use crate::ids::{DocId, OrgId, UserId};
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
 pub struct Client {
@@ -76,4 +76,37 @@ pub struct KbArticle {
     pub tags: Vec<String>,
     pub language: String,
     pub attributes: BTreeMap<String, String>,
+}
+
+/// One company's people by name, so a device shows who did what by name,
+/// never by id. The desk keeps one per company, under [`Directory::id_for`].
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Directory {
+    pub id: DocId,
+    pub org: OrgId,
+    pub org_name: String,
+    /// Readable by every field user: the service company's own people,
+    /// who dispatch, supply and work the tickets partners see too.
+    pub everyone: bool,
+    /// By user id.
+    pub people: BTreeMap<String, Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+pub struct Person {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Directory {
+    /// The directory's document id: the company's id, marked as a custom
+    /// (version 8) UUID so it never equals another document's.
+    pub fn id_for(org: OrgId) -> DocId {
+        DocId(uuid::Builder::from_custom_bytes(*org.0.as_bytes()).into_uuid())
+    }
+
+    /// The name of `user`, if this directory lists them.
+    pub fn name_of(&self, user: UserId) -> Option<&str> {
+        self.people.get(&user.to_string()).map(|p| p.name.as_str())
+    }
 }

@@ -53,6 +53,8 @@ pub fn grants(document: &Document) -> Vec<(DocId, Reader)> {
             .collect(),
         Document::PartRequest(request) => vec![Reader::Org(request.org)],
         Document::ChecklistTemplate(_) | Document::KbArticle(_) => vec![Reader::All],
+        Document::Directory(directory) if directory.everyone => vec![Reader::All],
+        Document::Directory(directory) => vec![Reader::Org(directory.org)],
         Document::Equipment(_) | Document::Client(_) | Document::Site(_) => Vec::new(),
     };
     let mut docs = vec![document.id()];

@@ -44,7 +44,11 @@ pub fn references(document: &Document) -> Vec<Reference> {
             refs.extend(e.site.map(|s| at("site", s, DocKind::Site)));
             refs
         }
-        Document::Client(_) | Document::Site(_) | Document::ChecklistTemplate(_) | Document::KbArticle(_) => Vec::new(),
+        Document::Client(_)
+        | Document::Site(_)
+        | Document::ChecklistTemplate(_)
+        | Document::KbArticle(_)
+        | Document::Directory(_) => Vec::new(),
     }
 }
 

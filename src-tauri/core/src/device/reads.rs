@@ -40,8 +40,14 @@ pub struct DeviceStatus {
     pub storage_bytes: u64,
 }
 
-fn user_name(actor: &outpost_sync::model::Actor) -> String {
-    actor.user.to_string()
+/// A person by name, from the directories on this device; someone not in
+/// them yet by role and the start of their id.
+fn user_name(names: &std::collections::HashMap<String, String>, actor: &outpost_sync::model::Actor) -> String {
+    let id = actor.user.to_string();
+    match names.get(&id) {
+        Some(name) => name.clone(),
+        None => format!("{} {}", actor.role.as_str(), &id[..8.min(id.len())]),
+    }
 }
 
 impl Device {
@@ -109,6 +115,7 @@ impl Device {
                 });
             }
         }
+        let names = queries::people_names(pool).await?;
         let local_blobs: Vec<(String,)> =
             sqlx::query_as("SELECT hash FROM blobs WHERE doc_id = ?").bind(id.to_string()).fetch_all(pool).await?;
         let is_local = |hash: &str| local_blobs.iter().any(|(h,)| h == hash);
@@ -163,7 +170,12 @@ impl Device {
             work_log: t
                 .work_log
                 .iter()
-                .map(|n| NoteView { id: n.id.to_string(), at: n.at.0, by: user_name(&n.by), text: n.text.clone() })
+                .map(|n| NoteView {
+                    id: n.id.to_string(),
+                    at: n.at.0,
+                    by: user_name(&names, &n.by),
+                    text: n.text.clone(),
+                })
                 .collect(),
             checklist,
             time_entries: t
@@ -174,7 +186,7 @@ impl Device {
                     kind: format!("{:?}", e.kind).to_lowercase(),
                     start: e.start.0,
                     end: e.end.map(|x| x.0),
-                    by: user_name(&e.by),
+                    by: user_name(&names, &e.by),
                 })
                 .collect(),
             visits: t

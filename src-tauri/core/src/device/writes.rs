@@ -354,5 +354,6 @@ pub(crate) fn kind_name(kind: DocKind) -> &'static str {
         DocKind::Site => "site",
         DocKind::ChecklistTemplate => "checklist template",
         DocKind::KbArticle => "knowledge-base article",
+        DocKind::Directory => "directory",
     }
 }

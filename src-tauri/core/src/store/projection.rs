@@ -27,6 +27,20 @@ pub(super) async fn project(tx: &mut WriteTx, document: &Document) -> CoreResult
             reference(tx, &id, "checklist_template", &template.name, &labels.join("\n")).await
         }
         Document::KbArticle(article) => project_article(tx, article).await,
+        Document::Directory(directory) => {
+            sqlx::query("DELETE FROM people WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
+            for (user, person) in &directory.people {
+                sqlx::query("INSERT INTO people (doc_id, id, org_id, name, role) VALUES (?, ?, ?, ?, ?)")
+                    .bind(&id)
+                    .bind(user)
+                    .bind(directory.org.to_string())
+                    .bind(&person.name)
+                    .bind(person.role.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        }
     }
 }
 

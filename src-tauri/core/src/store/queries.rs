@@ -217,6 +217,12 @@ pub(crate) async fn notices(pool: &SqlitePool) -> CoreResult<Vec<Notice>> {
         .collect())
 }
 
+/// Everyone in the directories on this device, by user id.
+pub(crate) async fn people_names(pool: &SqlitePool) -> CoreResult<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM people").fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// A reference record's name, if it reached this device.
 pub(crate) async fn reference_name(pool: &SqlitePool, id: &str) -> CoreResult<Option<String>> {
     let row: Option<(String,)> =
