@@ -96,7 +96,13 @@ pub fn part_installed(
     equipment: &[Equipment],
     now: Timestamp,
 ) -> Option<EquipmentUpdate> {
-    if request.ticket != ticket.id || fold_part_request(request).status != PartStatus::Installed {
+    // Installed, or installed and already on its way back (all of it done
+    // offline before one sync): the serials count either way.
+    let status = fold_part_request(request).status;
+    let was_installed = status == PartStatus::Installed
+        || (matches!(status, PartStatus::ReturnSent | PartStatus::Returned)
+            && request.transitions.iter().any(|t| t.to == PartStatus::Installed));
+    if request.ticket != ticket.id || !was_installed {
         return None;
     }
     let target = match request.equipment {
@@ -369,5 +375,67 @@ mod tests {
         assert_eq!(react(&ticket, None, Timestamp(3)).and_then(|r| r.level), None, "once");
         ticket.escalations.push(escalate(2, SupportLevel::L2Remote, SupportLevel::L3Expert));
         assert_eq!(react(&ticket, None, Timestamp(4)).and_then(|r| r.level), Some(SupportLevel::L3Expert));
+    }
+
+    #[test]
+    fn a_part_installed_and_sent_back_before_one_sync_still_goes_on_its_machine() {
+        use crate::model::{Equipment, PartTransition};
+        let cast = Cast::default();
+        let mut ticket = worked_ticket(&mut Rng::new(6), &cast, 1, Timestamp(0));
+        let machine = Equipment::new(crate::ids::DocId::from_u128(7), "SN".into(), "M".into(), ticket.client);
+        ticket.equipment = vec![machine.id];
+        let mut request =
+            PartRequest::new(crate::ids::DocId::from_u128(8), ticket.id, cast.engineer, Timestamp(0), "P".into(), 1);
+        let moves = [
+            (cast.parts_desk, PartStatus::Requested, PartStatus::Approved),
+            (cast.parts_desk, PartStatus::Approved, PartStatus::Picked),
+            (cast.parts_desk, PartStatus::Picked, PartStatus::Shipped),
+            (cast.engineer, PartStatus::Shipped, PartStatus::Delivered),
+        ];
+        for (n, (by, from, to)) in moves.into_iter().enumerate() {
+            request.transitions.push(PartTransition {
+                id: EntryId::from_u128(n as u128),
+                from,
+                to,
+                at: Timestamp(1),
+                by,
+                reason: None,
+            });
+        }
+        request.installed_serial = Some("NEW".into());
+        let unused = request.clone();
+        let sent_back = |r: &mut PartRequest, via_install: bool| {
+            let mut from = PartStatus::Delivered;
+            if via_install {
+                r.transitions.push(PartTransition {
+                    id: EntryId::from_u128(10),
+                    from,
+                    to: PartStatus::Installed,
+                    at: Timestamp(2),
+                    by: cast.engineer,
+                    reason: None,
+                });
+                from = PartStatus::Installed;
+            }
+            r.transitions.push(PartTransition {
+                id: EntryId::from_u128(11),
+                from,
+                to: PartStatus::ReturnSent,
+                at: Timestamp(3),
+                by: cast.engineer,
+                reason: None,
+            });
+        };
+        sent_back(&mut request, true);
+        let update =
+            part_installed(&request, &ticket, std::slice::from_ref(&machine), Timestamp(4)).expect("it went in");
+        assert_eq!(update.installed.map(|p| p.serial), Some("NEW".into()));
+        let mut unused = unused;
+        sent_back(&mut unused, false);
+        assert_eq!(
+            part_installed(&unused, &ticket, &[machine], Timestamp(4)),
+            None,
+            "a part sent back unused never went in"
+        );
     }
 }

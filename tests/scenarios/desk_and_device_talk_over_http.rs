@@ -8,25 +8,8 @@ use outpost_core::sync::{Schedule, SyncLoop};
 use outpost_core::work::{PartAction, TicketAction};
 use outpost_core::{Device, DeviceEvent, ErrorKind, NewTicketInput};
 use outpost_desk::accounts;
-use outpost_scenarios::{job_for, sync_until_ok, Desk, T0};
+use outpost_scenarios::{job_for, sync_until_ok, Desk};
 use outpost_sync::model::Role;
-
-async fn api_token(desk: &Desk, role: Role) -> String {
-    let user = accounts::create_user(&desk.db.pool, desk.service, &format!("{role:?}"), role, T0).await.unwrap();
-    accounts::issue_api_token(&desk.db.pool, user, "test", T0, None).await.unwrap()
-}
-
-async fn post(desk: &Desk, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let reply = reqwest::Client::new()
-        .post(format!("{}{path}", desk.url()))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.json().await.unwrap_or(serde_json::Value::Null))
-}
 
 #[tokio::test]
 async fn pairing_refuses_bad_codes_unreachable_desks_and_a_second_pairing() {
@@ -85,20 +68,22 @@ async fn a_part_request_goes_through_the_warehouse_and_its_serials_come_back() {
     let request = device.request_part(&ticket, "PSU-750W", "redundant PSU", 2).await.unwrap();
     sync_until_ok(&device, 3).await;
 
-    let warehouse = api_token(&desk, Role::PartsDesk).await;
+    let warehouse = desk.api_token(Role::PartsDesk).await;
     for (action, body) in [
         ("approve", serde_json::json!({})),
         ("pick", serde_json::json!({ "warehouse": "Novosibirsk" })),
         ("ship", serde_json::json!({ "tracking_number": "CDEK-123" })),
     ] {
-        let (status, reply) = post(&desk, &warehouse, &format!("/v1/part-requests/{request}/{action}"), body).await;
+        let (status, reply) =
+            desk.call(reqwest::Method::POST, &warehouse, &format!("/v1/part-requests/{request}/{action}"), body).await;
         assert_eq!(status, 200, "{action}: {reply}");
     }
     sync_until_ok(&device, 3).await;
     let mine = device.my_part_requests().await.unwrap();
     assert_eq!((mine[0].status.as_str(), mine[0].tracking_number.as_deref()), ("shipped", Some("CDEK-123")));
-    let (status, reply) =
-        post(&desk, &warehouse, &format!("/v1/part-requests/{request}/deliver"), serde_json::json!({})).await;
+    let (status, reply) = desk
+        .call(reqwest::Method::POST, &warehouse, &format!("/v1/part-requests/{request}/deliver"), serde_json::json!({}))
+        .await;
     assert_eq!(status, 404, "delivery is the engineer's to confirm, not the warehouse's: {reply}");
     device.act_on_part_request(&request, PartAction::Receive).await.unwrap();
     let serials = PartAction::RecordSerials {
@@ -133,8 +118,14 @@ async fn a_part_request_goes_through_the_warehouse_and_its_serials_come_back() {
     let back = PartAction::SendBack { tracking: Some("RET-77".into()) };
     device.act_on_part_request(&request, back).await.unwrap();
     sync_until_ok(&device, 3).await;
-    let (status, reply) =
-        post(&desk, &warehouse, &format!("/v1/part-requests/{request}/receive-return"), serde_json::json!({})).await;
+    let (status, reply) = desk
+        .call(
+            reqwest::Method::POST,
+            &warehouse,
+            &format!("/v1/part-requests/{request}/receive-return"),
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{reply}");
     sync_until_ok(&device, 3).await;
     let mine = device.my_part_requests().await.unwrap();
@@ -156,14 +147,15 @@ async fn the_desk_cancelling_while_the_engineer_is_on_site_is_explained_and_the_
     device.act(&ticket, TicketAction::EnRoute).await.unwrap();
     device.act(&ticket, TicketAction::Arrive { coordinates: None }).await.unwrap();
     device.act(&ticket, TicketAction::AddNote { text: "customer says it is fine now".into() }).await.unwrap();
-    let dispatcher = api_token(&desk, Role::Dispatcher).await;
-    let (status, reply) = post(
-        &desk,
-        &dispatcher,
-        &format!("/v1/tickets/{ticket}/status"),
-        serde_json::json!({ "to": "cancelled", "reason": "duplicate" }),
-    )
-    .await;
+    let dispatcher = desk.api_token(Role::Dispatcher).await;
+    let (status, reply) = desk
+        .call(
+            reqwest::Method::POST,
+            &dispatcher,
+            &format!("/v1/tickets/{ticket}/status"),
+            serde_json::json!({ "to": "cancelled", "reason": "duplicate" }),
+        )
+        .await;
     assert_eq!(status, 200, "{reply}");
     sync_until_ok(&device, 3).await;
     let detail = device.ticket(&ticket).await.unwrap();

@@ -166,6 +166,30 @@ impl Desk {
         .await;
     }
 
+    /// An API token of a new person of the service company in `role`.
+    pub async fn api_token(&self, role: Role) -> String {
+        let user = accounts::create_user(&self.db.pool, self.service, &format!("{role:?}"), role, T0).await.unwrap();
+        accounts::issue_api_token(&self.db.pool, user, "test", T0, None).await.unwrap()
+    }
+
+    /// Calls the desk's REST API; the status and the JSON answer (null if none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut request =
+            reqwest::Client::new().request(method.clone(), format!("{}{path}", self.url())).bearer_auth(token);
+        if method != reqwest::Method::GET {
+            request = request.json(&body);
+        }
+        let reply = request.send().await.unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     pub async fn audit_count(&self) -> i64 {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.db.pool).await.unwrap();
         n
