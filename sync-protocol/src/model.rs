@@ -296,6 +296,33 @@ impl Document {
     }
 }
 
+/// A document in JSON as it reads, typed: ids as strings, text as text,
+/// with its `kind` beside its fields.
+impl Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value = match self {
+            Self::Ticket(t) => serde_json::to_value(t),
+            Self::Equipment(e) => serde_json::to_value(e),
+            Self::PartRequest(p) => serde_json::to_value(p),
+            Self::Client(c) => serde_json::to_value(c),
+            Self::Site(s) => serde_json::to_value(s),
+            Self::ChecklistTemplate(t) => serde_json::to_value(t),
+            Self::KbArticle(a) => serde_json::to_value(a),
+            Self::Directory(d) => serde_json::to_value(d),
+        };
+        let mut value = value.map_err(serde::ser::Error::custom)?;
+        if let serde_json::Value::Object(fields) = &mut value {
+            fields.insert("kind".into(), self.kind().as_str().into());
+        }
+        value.serialize(serializer)
+    }
+}
+
+/// Text people write, in JSON as the plain string it reads.
+fn text_as_str<S: serde::Serializer>(text: &autosurgeon::Text, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(text.as_str())
+}
+
 /// Creates the automerge document for a new entity, with `actor` as its author.
 pub fn new_document(document: &Document, actor: automerge::ActorId) -> Result<AutoCommit, SchemaError> {
     let mut doc = AutoCommit::new().with_actor(actor);

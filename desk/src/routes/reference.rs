@@ -144,11 +144,9 @@ async fn list(
     let mut records = Vec::with_capacity(ids.len());
     for (id,) in ids {
         let id: DocId = id.parse().map_err(|_| ApiError::Internal(format!("bad stored id {id}")))?;
-        if let Some(stored) = store::load(&mut tx, id).await? {
-            let doc = automerge::AutoCommit::load(&stored.bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let mut record = serde_json::to_value(automerge::AutoSerde::from(&doc))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            if let Ok(Document::Client(client)) = Document::hydrate_as(&doc, id, DocKind::Client) {
+        if let Some(document) = store::read(&mut tx, id, kind).await? {
+            let mut record = serde_json::to_value(&document).map_err(|e| ApiError::Internal(e.to_string()))?;
+            if let Document::Client(client) = &document {
                 // The flag a dispatcher acts on: prepaid points running out.
                 record["low_points_balance"] =
                     client.points_balance.is_some_and(|left| left < crate::reactions::LOW_BALANCE).into();

@@ -213,22 +213,18 @@ async fn show(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     desk_caller(&state, &headers, false).await?;
     let id = parse_doc_id(&id)?;
-    let mut tx = state.db.pool.begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let stored = store::load(&mut tx, id).await?.ok_or_else(|| ApiError::NotFound("no such ticket".into()))?;
-    let doc = automerge::AutoCommit::load(&stored.bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Ok(Document::Ticket(ticket)) = Document::hydrate_as(&doc, id, outpost_sync::model::DocKind::Ticket) else {
+    let mut tx = state.db.pool.begin().await?;
+    let Some(Document::Ticket(ticket)) = store::read(&mut tx, id, DocKind::Ticket).await? else {
         return Err(ApiError::NotFound("no such ticket".into()));
     };
     let state_of = fold_ticket(&ticket);
     let conflicts: Vec<String> = state_of.conflicts.iter().map(outpost_sync::workflow::Conflict::explain).collect();
-    let document =
-        serde_json::to_value(automerge::AutoSerde::from(&doc)).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(serde_json::json!({
         "id": id,
-        "status": outpost_sync::workflow::fold_ticket(&ticket).status.code(),
+        "status": state_of.status.code(),
         "assignee": state_of.assignee.map(|a| serde_json::json!({ "engineer": a.engineer, "partner_org": a.partner_org })),
         "conflicts": conflicts,
-        "document": document,
+        "document": Document::Ticket(ticket),
     })))
 }
 

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::Serialize;
 
 use super::SchemaError;
 use crate::ids::{DocId, EntryId, Timestamp};
 use crate::limits::FieldLimits;
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Equipment {
     pub id: DocId,
     pub serial: String,
@@ -25,6 +26,7 @@ pub struct Equipment {
     pub installed_parts: Vec<InstalledPart>,
     /// Tickets worked on this equipment, oldest first.
     pub service_history: Vec<DocId>,
+    #[serde(serialize_with = "super::text_as_str")]
     pub notes: Text,
     pub attributes: BTreeMap<String, String>,
     /// Parts taken out (faulty ones replaced), newest last. Added after the
@@ -33,7 +35,7 @@ pub struct Equipment {
     pub replaced_parts: Vec<ReplacedPart>,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct InstalledPart {
     #[key]
     pub id: EntryId,
@@ -45,7 +47,7 @@ pub struct InstalledPart {
 }
 
 /// A part taken out of the equipment.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ReplacedPart {
     #[key]
     pub id: EntryId,

@@ -8,7 +8,7 @@ use super::SchemaError;
 use crate::ids::{DocId, EntryId, OrgId, Timestamp};
 use crate::limits::FieldLimits;
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct PartRequest {
     pub id: DocId,
     pub ticket: DocId,
@@ -72,7 +72,7 @@ impl PartStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct PartTransition {
     #[key]
     pub id: EntryId,

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::Serialize;
 
 use super::common::{Coordinates, Role};
 use super::ticket::Points;
 use crate::ids::{DocId, OrgId, UserId};
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Client {
     pub id: DocId,
     pub name: String,
@@ -19,7 +20,7 @@ pub struct Client {
 }
 
 /// When the contract's clock runs, in the site's time zone.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct BusinessHours {
     pub always: bool,
     /// Weekly windows, Monday = 1 … Sunday = 7.
@@ -27,7 +28,7 @@ pub struct BusinessHours {
     pub holidays: Vec<Holiday>,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct WeeklyHours {
     pub weekday: u64,
     /// Minutes after local midnight.
@@ -35,14 +36,14 @@ pub struct WeeklyHours {
     pub closes: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Holiday {
     /// Local date, `YYYY-MM-DD`.
     pub date: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Site {
     pub id: DocId,
     pub client: DocId,
@@ -53,14 +54,14 @@ pub struct Site {
     pub coordinates: Option<Coordinates>,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ChecklistTemplate {
     pub id: DocId,
     pub name: String,
     pub items: Vec<ChecklistTemplateItem>,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ChecklistTemplateItem {
     /// Stable id, the key of the ticket's checklist map.
     #[key]
@@ -68,10 +69,11 @@ pub struct ChecklistTemplateItem {
     pub label: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct KbArticle {
     pub id: DocId,
     pub title: String,
+    #[serde(serialize_with = "super::text_as_str")]
     pub body: Text,
     pub tags: Vec<String>,
     pub language: String,
@@ -80,7 +82,7 @@ pub struct KbArticle {
 
 /// One company's people by name, so a device shows who did what by name,
 /// never by id. The desk keeps one per company, under [`Directory::id_for`].
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Directory {
     pub id: DocId,
     pub org: OrgId,
@@ -92,7 +94,7 @@ pub struct Directory {
     pub people: BTreeMap<String, Person>,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Person {
     pub name: String,
     pub role: Role,

@@ -10,7 +10,7 @@ use super::SchemaError;
 use crate::ids::{ContentHash, DocId, EntryId, OrgId, Timestamp, UserId};
 use crate::limits::FieldLimits;
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Ticket {
     pub id: DocId,
     pub created_by: Actor,
@@ -18,6 +18,7 @@ pub struct Ticket {
     /// Human-facing number, e.g. `T-2026-001234`.
     pub number: String,
     pub title: String,
+    #[serde(serialize_with = "super::text_as_str")]
     pub description: Text,
     pub client: DocId,
     pub contact: Contact,
@@ -44,14 +45,14 @@ pub struct Ticket {
     pub part_requests: Vec<DocId>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Contact {
     pub name: String,
     pub phone: String,
     pub email: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct SiteRef {
     pub site: Option<DocId>,
     pub address: String,
@@ -80,7 +81,7 @@ pub enum SupportLevel {
 }
 
 /// Deadlines and the moments that count against them; the desk's clock.
-#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Sla {
     pub reaction_due: Option<Timestamp>,
     pub resolution_due: Option<Timestamp>,
@@ -93,7 +94,7 @@ pub struct Sla {
 }
 
 /// Deadlines as they were until the desk changed them, and why.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct DeadlineChange {
     #[key]
     pub id: EntryId,
@@ -117,7 +118,7 @@ pub enum EntitlementKind {
     PerCall,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Entitlement {
     pub kind: EntitlementKind,
     pub contract: Option<String>,
@@ -166,7 +167,7 @@ pub struct Points {
     pub hundredths: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Billing {
     pub class: BillingClass,
     pub points_estimate: Option<Points>,
@@ -247,7 +248,7 @@ pub struct Assignee {
 }
 
 /// One step of the ticket's workflow as its author saw it.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Transition {
     #[key]
     pub id: EntryId,
@@ -261,7 +262,7 @@ pub struct Transition {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct WorkLogEntry {
     #[key]
     pub id: EntryId,
@@ -277,7 +278,7 @@ pub enum TimeKind {
 }
 
 /// A running or finished stretch of travel or work; `end` is set once, later.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct TimeEntry {
     #[key]
     pub id: EntryId,
@@ -288,7 +289,7 @@ pub struct TimeEntry {
 }
 
 /// An engineer's presence at the site; `left` is set once, later.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Visit {
     #[key]
     pub id: EntryId,
@@ -298,7 +299,7 @@ pub struct Visit {
     pub by: Actor,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ChecklistItemState {
     pub done: bool,
     pub by: Actor,
@@ -306,7 +307,7 @@ pub struct ChecklistItemState {
 }
 
 /// A photo or file; the bytes travel separately, addressed by their hash.
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Attachment {
     #[key]
     pub id: EntryId,
@@ -322,7 +323,7 @@ pub struct Attachment {
     pub by: Actor,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Signature {
     pub signer_name: String,
     pub at: Timestamp,
@@ -331,13 +332,14 @@ pub struct Signature {
     pub by: Actor,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Resolution {
     pub code: Option<String>,
+    #[serde(serialize_with = "super::text_as_str")]
     pub notes: Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Escalation {
     #[key]
     pub id: EntryId,
