@@ -44,19 +44,11 @@ pub struct DeviceStanding {
 }
 
 pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "admin",
-        Role::Dispatcher => "dispatcher",
-        Role::PartsDesk => "parts_desk",
-        Role::Engineer => "engineer",
-        Role::PartnerEngineer => "partner_engineer",
-    }
+    role.code()
 }
 
 pub fn parse_role(name: &str) -> Option<Role> {
-    [Role::Admin, Role::Dispatcher, Role::PartsDesk, Role::Engineer, Role::PartnerEngineer]
-        .into_iter()
-        .find(|role| role_name(*role) == name)
+    Role::parse(name)
 }
 
 /// A new random secret, hex-encoded: 32 bytes for tokens.

@@ -85,7 +85,7 @@ async fn readable_document_names(
             ("SELECT doc_id FROM blob_links WHERE hash = $1", "SELECT doc_id FROM blob_links WHERE hash = $1")
         }
     };
-    let row: Option<(i64,)> = if actor.role.is_field() {
+    let row: Option<(i64,)> = if !actor.role.reads_everything() {
         let (user, org) = crate::store::reader_keys(actor);
         sqlx::query_as(&format!(
             "SELECT 1 FROM document_readers r WHERE r.reader IN ($2, $3, 'all') AND r.doc_id IN ({field_docs}) LIMIT 1"

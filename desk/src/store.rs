@@ -401,7 +401,7 @@ async fn first_granted_to(tx: &mut Tx<'_>, id: &str, readers: [&str; 3]) -> Resu
 }
 
 async fn may_read(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<bool, StoreError> {
-    Ok(!actor.role.is_field() || first_granted(tx, actor, id).await?.is_some())
+    Ok(actor.role.reads_everything() || first_granted(tx, actor, id).await?.is_some())
 }
 
 /// Of `ids`, the documents `actor` may read, with their kinds.
@@ -455,7 +455,7 @@ pub async fn read_feed(
     let (latest,): (i64,) = sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(&mut **tx).await?;
     let after_seq = i64::try_from(after.0).unwrap_or(i64::MAX);
     let limit_rows = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows: Vec<(i64, String)> = if actor.role.is_field() {
+    let rows: Vec<(i64, String)> = if !actor.role.reads_everything() {
         let (user, org) = reader_keys(actor);
         sqlx::query_as(
             "SELECT f.seq, f.doc_id FROM feed f WHERE f.seq > $1 AND EXISTS (
@@ -484,7 +484,8 @@ pub async fn read_feed(
         }
         // A document the device gained after its cursor goes out whole:
         // the device has nothing of it, whatever changed since.
-        let gained = actor.role.is_field() && first_granted(tx, actor, id).await?.is_some_and(|at| at > after_seq);
+        let gained =
+            !actor.role.reads_everything() && first_granted(tx, actor, id).await?.is_some_and(|at| at > after_seq);
         let since = if gained { Cursor(0) } else { after };
         if let Some(entry) = feed_entry(tx, id, seq, since).await? {
             entries.push(entry);
@@ -504,7 +505,7 @@ pub async fn read_feed(
             }
         }
     }
-    let withdrawn = if actor.role.is_field() {
+    let withdrawn = if !actor.role.reads_everything() {
         let (user, org) = reader_keys(actor);
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT w.seq, w.doc_id FROM document_withdrawals w

@@ -347,7 +347,7 @@ impl MemoryDesk {
     }
 
     fn readable(&self, author: &Actor, document: &Document) -> bool {
-        !author.role.is_field() || self.first_granted(author, document.id()).is_some()
+        author.role.reads_everything() || self.first_granted(author, document.id()).is_some()
     }
 
     /// Runs one sync round: the request's bytes in, the response's bytes out.
@@ -420,7 +420,8 @@ impl MemoryDesk {
             }
             if self.readable(author, &self.docs[id].document) {
                 // Gained after the cursor: the device has nothing of it yet.
-                let gained = author.role.is_field() && self.first_granted(author, *id).is_some_and(|at| at > after.0);
+                let gained =
+                    !author.role.reads_everything() && self.first_granted(author, *id).is_some_and(|at| at > after.0);
                 entries.push(self.entry(*id, seq, if gained { Cursor(0) } else { after }));
             }
         }
@@ -437,7 +438,7 @@ impl MemoryDesk {
                 *seq > after.0
                     && *seq <= scanned_to.0
                     && keys.contains(reader)
-                    && author.role.is_field()
+                    && !author.role.reads_everything()
                     && self.first_granted(author, *doc).is_none()
             })
             .map(|(seq, doc, _)| Withdrawal { seq: *seq, doc: *doc })

@@ -309,7 +309,7 @@ async fn list(
     headers: HeaderMap,
     Params(query): Params<ListQuery>,
 ) -> Result<Json<Vec<EquipmentRow>>, ApiError> {
-    super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
+    super::desk_caller(&state, &headers, |role| role.reads_everything()).await?;
     let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
     type Row = (String, String, String, String, String, String, Option<String>, Option<i64>);
     let rows: Vec<Row> = sqlx::query_as(&format!(

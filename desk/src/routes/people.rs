@@ -89,7 +89,7 @@ async fn list_users(State(state): State<AppState>, headers: HeaderMap) -> Result
 struct NewUser {
     org: OrgId,
     name: String,
-    /// admin, dispatcher, parts_desk, engineer or partner_engineer.
+    /// admin, dispatcher, parts_desk, engineer, partner_engineer or partner_dispatcher.
     role: String,
 }
 
@@ -111,8 +111,8 @@ async fn add_user(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some((is_service,)) = org else { return Err(ApiError::BadRequest(format!("no company {}", new.org))) };
-    // Partners' people are partner engineers; the service company's are anything else.
-    if (is_service != 0) == (role == Role::PartnerEngineer) {
+    // Partners' people are partner engineers and dispatchers; the service company's anything else.
+    if (is_service != 0) == role.is_partner() {
         return Err(ApiError::BadRequest(format!("a {} cannot belong to that company", role.as_str())));
     }
     let at = now();
@@ -152,7 +152,7 @@ struct Team {
 }
 
 async fn list_teams(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<Team>>, ApiError> {
-    super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
+    super::desk_caller(&state, &headers, |role| role.reads_everything()).await?;
     let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, description FROM teams ORDER BY name")
         .fetch_all(&state.db.pool)
         .await

@@ -330,12 +330,16 @@ async fn timeline(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Timeline>, ApiError> {
-    super::desk_caller(&state, &headers, |role| !role.is_field()).await?;
+    let caller = super::desk_caller(&state, &headers, |role| {
+        role.reads_everything() || role == outpost_sync::model::Role::PartnerDispatcher
+    })
+    .await?;
     let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a ticket id")))?;
     let mut tx = state.db.pool.begin().await?;
     let Some(Document::Ticket(ticket)) = store::read(&mut tx, id, DocKind::Ticket).await? else {
         return Err(ApiError::NotFound("no such ticket".into()));
     };
+    super::tickets::in_scope(&caller, &ticket)?;
     let at = now();
     let mut hours_by_status: BTreeMap<&'static str, f64> = BTreeMap::new();
     let stretches = ticket_timeline(&ticket)

@@ -28,9 +28,38 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/tickets/{id}/status", post(move_status))
 }
 
-/// The desk's people may read tickets; admins and dispatchers may change them.
-async fn desk_caller(state: &AppState, headers: &HeaderMap, write: bool) -> Result<Caller, ApiError> {
-    super::desk_caller(state, headers, |role| if write { role.is_desk() } else { !role.is_field() }).await
+/// What a route does to tickets, for who may call it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The desk's people read every ticket; a partner's dispatcher its company's.
+    Read,
+    /// Assign and add notes: the desk; a partner's dispatcher within its company.
+    Route,
+    /// Everything else the desk changes: admins and dispatchers.
+    Write,
+}
+
+async fn desk_caller(state: &AppState, headers: &HeaderMap, access: Access) -> Result<Caller, ApiError> {
+    super::desk_caller(state, headers, |role| match access {
+        Access::Read => role.reads_everything() || role == Role::PartnerDispatcher,
+        Access::Route => role.is_desk() || role == Role::PartnerDispatcher,
+        Access::Write => role.is_desk(),
+    })
+    .await
+}
+
+/// A partner's dispatcher sees a ticket only while it is assigned to their
+/// company; to them any other ticket does not exist.
+pub(super) fn in_scope(caller: &Caller, ticket: &Ticket) -> Result<(), ApiError> {
+    if caller.actor.role.reads_everything() {
+        return Ok(());
+    }
+    let own = fold_ticket(ticket).assignee.is_some_and(|a| a.partner_org == Some(caller.actor.org));
+    if own {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("no such ticket".into()))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,7 +118,7 @@ async fn list(
     headers: HeaderMap,
     Params(query): Params<ListQuery>,
 ) -> Result<Json<Vec<TicketRow>>, ApiError> {
-    desk_caller(&state, &headers, false).await?;
+    let caller = desk_caller(&state, &headers, Access::Read).await?;
     let mut clauses: Vec<String> = Vec::new();
     let mut params: Vec<Param> = Vec::new();
     let mut push = |clause: &str, param: Param| {
@@ -116,6 +145,10 @@ async fn list(
     }
     if let Some(org) = query.partner_org {
         push("partner_org = ?", Param::Text(org.to_string()));
+    }
+    if !caller.actor.role.reads_everything() {
+        // A partner's dispatcher: their company's tickets only.
+        push("partner_org = ?", Param::Text(caller.actor.org.to_string()));
     }
     let at = now().0;
     if query.breached == Some(true) {
@@ -211,12 +244,13 @@ async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    desk_caller(&state, &headers, false).await?;
+    let caller = desk_caller(&state, &headers, Access::Read).await?;
     let id = parse_doc_id(&id)?;
     let mut tx = state.db.pool.begin().await?;
     let Some(Document::Ticket(ticket)) = store::read(&mut tx, id, DocKind::Ticket).await? else {
         return Err(ApiError::NotFound("no such ticket".into()));
     };
+    in_scope(&caller, &ticket)?;
     let state_of = fold_ticket(&ticket);
     let conflicts: Vec<String> = state_of.conflicts.iter().map(outpost_sync::workflow::Conflict::explain).collect();
     Ok(Json(serde_json::json!({
@@ -366,7 +400,7 @@ async fn create(
     headers: HeaderMap,
     Body(new): Body<NewTicket>,
 ) -> Result<Json<Created>, ApiError> {
-    let caller = desk_caller(&state, &headers, true).await?;
+    let caller = desk_caller(&state, &headers, Access::Write).await?;
     let title = new.title.trim().to_owned();
     if title.is_empty() {
         return Err(ApiError::BadRequest("a ticket needs a title".into()));
@@ -498,7 +532,7 @@ async fn update(
     Path(id): Path<String>,
     Body(update): Body<TicketUpdate>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = desk_caller(&state, &headers, true).await?;
+    let caller = desk_caller(&state, &headers, Access::Write).await?;
     let id = parse_doc_id(&id)?;
     let priority = update.priority.as_deref().map(|p| parse_priority(Some(p))).transpose()?;
     let level = update.support_level.as_deref().map(parse_level).transpose()?;
@@ -628,7 +662,7 @@ async fn add_note(
     Path(id): Path<String>,
     Body(note): Body<NewNote>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = desk_caller(&state, &headers, true).await?;
+    let caller = desk_caller(&state, &headers, Access::Route).await?;
     let id = parse_doc_id(&id)?;
     let text = note.text.trim().to_owned();
     if text.is_empty() {
@@ -640,6 +674,7 @@ async fn add_note(
     let mut tx = state.db.begin_write().await?;
     let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::Ticket(t) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        in_scope(&caller, t)?;
         t.work_log.push(WorkLogEntry { id: entry, at, by: caller.actor, text });
         document.validate(&fields).map_err(|e| ApiError::BadRequest(e.to_string()))
     })
@@ -667,7 +702,7 @@ async fn move_status(
     Path(id): Path<String>,
     Body(request): Body<StatusMove>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = desk_caller(&state, &headers, true).await?;
+    let caller = desk_caller(&state, &headers, Access::Write).await?;
     let id = parse_doc_id(&id)?;
     let to = match request.to.as_str() {
         "cancelled" => TicketStatus::Cancelled,
@@ -759,16 +794,22 @@ async fn assign(
     Path(id): Path<String>,
     Body(assignment): Body<Assignment>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = desk_caller(&state, &headers, true).await?;
+    let caller = desk_caller(&state, &headers, Access::Route).await?;
     let id = parse_doc_id(&id)?;
     if assignment.reason.as_deref().is_some_and(|r| r.len() > 500) {
         return Err(ApiError::BadRequest("a reason is at most 500 characters".into()));
     }
     let assignee = assignee_of(&state, &assignment).await?;
+    if caller.actor.role == Role::PartnerDispatcher
+        && (assignee.engineer.is_none() || assignee.partner_org != Some(caller.actor.org))
+    {
+        return Err(ApiError::BadRequest("a partner's dispatcher assigns their own company's engineers".into()));
+    }
     let at = now();
     let mut tx = state.db.begin_write().await?;
     let written = store::write_as_desk(&mut tx, id, &caller.actor, &state.sync.desk_actor, at, |document| {
         let Document::Ticket(ticket) = document else { return Err(ApiError::NotFound("no such ticket".into())) };
+        in_scope(&caller, ticket)?;
         if !ticket.entitlement.is_cleared() {
             return Err(ApiError::Conflict(
                 "nothing covers this work and it is not marked paid: mark it paid (PATCH paid) before assigning".into(),

@@ -44,7 +44,7 @@ pub struct PairingInfo {
     pub device_id: String,
     pub user_id: String,
     pub org_id: String,
-    #[ts(type = "\"Admin\" | \"Dispatcher\" | \"PartsDesk\" | \"Engineer\" | \"PartnerEngineer\"")]
+    #[ts(type = "\"engineer\" | \"partner_engineer\"")]
     pub role: Role,
 }
 

@@ -405,13 +405,14 @@ impl Ticket {
         }
     }
 
-    /// Everyone the desk ever assigned this ticket to, in log order: the
-    /// assignees of desk moves to `assigned`. Assignees named in other moves
-    /// (a crafted field move) grant nothing.
+    /// Everyone this ticket was ever assigned to, in log order: the
+    /// assignees of moves to `assigned` by the desk (or a partner's
+    /// dispatcher). Assignees named in other moves (a crafted field move)
+    /// grant nothing.
     pub fn assignments(&self) -> impl Iterator<Item = &Assignee> {
         self.transitions
             .iter()
-            .filter(|t| t.to == TicketStatus::Assigned && t.by.role.is_desk())
+            .filter(|t| t.to == TicketStatus::Assigned && t.by.role.assigns())
             .filter_map(|t| t.assignee.as_ref())
     }
 

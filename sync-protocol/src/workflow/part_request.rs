@@ -88,6 +88,7 @@ impl Rules for PartRules {
                     Err(MoveRefusal::NotFromStatus)
                 }
             }
+            Role::PartnerDispatcher => Err(MoveRefusal::RoleMayNot),
             Role::Engineer | Role::PartnerEngineer => {
                 if !is_field_target(step.to) {
                     Err(MoveRefusal::RoleMayNot)

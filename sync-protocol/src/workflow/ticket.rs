@@ -109,8 +109,15 @@ pub fn is_assigned_to(assignee: Option<&Assignee>, actor: &Actor) -> bool {
         Role::PartnerEngineer => {
             assignee.partner_org == Some(actor.org) && assignee.engineer.is_none_or(|engineer| engineer == actor.user)
         }
-        Role::Admin | Role::Dispatcher | Role::PartsDesk => false,
+        Role::Admin | Role::Dispatcher | Role::PartsDesk | Role::PartnerDispatcher => false,
     }
+}
+
+/// Whether a partner's dispatcher may hand a ticket assigned to `assignee`
+/// to `new_assignee`: both their own company's, naming one of its engineers.
+fn partner_routes_within(actor: &Actor, assignee: Option<&Assignee>, new_assignee: Option<&Assignee>) -> bool {
+    let own = |a: Option<&Assignee>| a.is_some_and(|a| a.partner_org == Some(actor.org));
+    own(assignee) && own(new_assignee) && new_assignee.is_some_and(|a| a.engineer.is_some())
 }
 
 fn is_field_move(from: TicketStatus, to: TicketStatus) -> bool {
@@ -183,6 +190,19 @@ impl Rules for TicketRules {
                     return Err(MoveRefusal::NotFromStatus);
                 }
                 Ok(())
+            }
+            Role::PartnerDispatcher => {
+                if step.to != TicketStatus::Assigned
+                    || self.status.is_terminal()
+                    || self.status == TicketStatus::Resolved
+                {
+                    return Err(MoveRefusal::RoleMayNot);
+                }
+                if partner_routes_within(&step.by, self.assignee.as_ref(), new_assignee.as_ref()) {
+                    Ok(())
+                } else {
+                    Err(MoveRefusal::OtherOrg)
+                }
             }
             Role::PartsDesk => Err(MoveRefusal::RoleMayNot),
         }
@@ -288,6 +308,31 @@ mod tests {
         );
         assert_eq!(timeline[1].assignee, to_engineer(e), "with whom");
         assert_eq!(timeline[3].millis(Timestamp(9000)), 7000, "the current stretch runs until now");
+    }
+
+    #[test]
+    fn a_partners_dispatcher_routes_within_the_company_only() {
+        let partner_desk = Actor { user: UserId::from_u128(300), org: PARTNER, role: Role::PartnerDispatcher };
+        let company = Some(Assignee { engineer: None, partner_org: Some(PARTNER) });
+        let ours = Some(Assignee { engineer: Some(UserId::from_u128(301)), partner_org: Some(PARTNER) });
+        let staff = to_engineer(engineer(1));
+        let route = |assignee: &Option<Assignee>, to: &Option<Assignee>| {
+            ticket_move_refusal(&partner_desk, Assigned, assignee.as_ref(), Assigned, to.as_ref())
+        };
+        assert_eq!(route(&company, &ours), None, "to its own engineer");
+        assert_eq!(route(&company, &company), Some(MoveRefusal::OtherOrg), "naming an engineer");
+        assert_eq!(route(&staff, &ours), Some(MoveRefusal::OtherOrg), "not a ticket of the company");
+        assert_eq!(route(&company, &staff), Some(MoveRefusal::OtherOrg), "not to another company's engineer");
+        assert_eq!(
+            ticket_move_refusal(&partner_desk, Assigned, company.as_ref(), Cancelled, None),
+            Some(MoveRefusal::RoleMayNot),
+            "routing is all it does"
+        );
+        let mut log = Log::new();
+        log.push(dispatcher(), New, Assigned, company).push(partner_desk, Assigned, Assigned, ours);
+        let state = log.fold();
+        assert_eq!((state.assignee, state.conflicts.len()), (ours, 0));
+        assert!(log.0.assignments().any(|a| a.engineer == Some(UserId::from_u128(301))), "the engineer may work it");
     }
 
     #[test]

@@ -9,11 +9,11 @@ describe("the api module", () => {
     const calls: [string, unknown][] = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
-      if (cmd === "pair") return { desk_url: "http://127.0.0.1:8710", device_id: "d", user_id: "u", org_id: "o", role: "Engineer" };
+      if (cmd === "pair") return { desk_url: "http://127.0.0.1:8710", device_id: "d", user_id: "u", org_id: "o", role: "engineer" };
       return null;
     });
     const paired = await device.pair("http://127.0.0.1:8710", "CODE", "tablet");
-    expect(paired.role).toBe("Engineer");
+    expect(paired.role).toBe("engineer");
     await tickets.act("t1", { type: "add_note", text: "hello" });
     expect(calls).toEqual([
       ["pair", { deskUrl: "http://127.0.0.1:8710", code: "CODE", deviceName: "tablet" }],

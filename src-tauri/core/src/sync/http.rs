@@ -88,10 +88,9 @@ async fn desk_error(response: reqwest::Response) -> CoreError {
 }
 
 fn parse_role(text: &str) -> CoreResult<Role> {
-    match text {
-        "engineer" => Ok(Role::Engineer),
-        "partner_engineer" => Ok(Role::PartnerEngineer),
-        other => Err(CoreError::Desk(format!("the desk paired this device for a {other:?}, not a field engineer"))),
+    match Role::parse(text) {
+        Some(role) if role.is_field() => Ok(role),
+        _ => Err(CoreError::Desk(format!("the desk paired this device for a {text:?}, not a field engineer"))),
     }
 }
 

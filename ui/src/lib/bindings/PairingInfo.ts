@@ -3,4 +3,4 @@
 /**
  * The pairing as shown to the user.
  */
-export type PairingInfo = { desk_url: string, device_id: string, user_id: string, org_id: string, role: "Admin" | "Dispatcher" | "PartsDesk" | "Engineer" | "PartnerEngineer", };
+export type PairingInfo = { desk_url: string, device_id: string, user_id: string, org_id: string, role: "engineer" | "partner_engineer", };
