@@ -47,7 +47,7 @@ pub fn desk_actor() -> automerge::ActorId {
 }
 
 pub fn app(state: AppState) -> Router {
-    routes::router().with_state(state)
+    routes::router(state.clone()).with_state(state)
 }
 
 /// The desk as a service for `axum::serve`, with each request's peer

@@ -21,7 +21,7 @@ use axum::Router;
 use crate::accounts::AuthError;
 use crate::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(sync::router())
@@ -33,7 +33,43 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(reference::router())
         .merge(reports::router())
+        .fallback(|| async { crate::ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async {
+            crate::ApiError::MethodNotAllowed("this route does not take that method".into())
+        })
+        .layer(axum::middleware::from_fn_with_state(state, authenticate))
         .layer(axum::middleware::from_fn(run_to_completion))
+}
+
+/// Checks the caller's token before anything reads the body: an unknown,
+/// expired or revoked token (a revoked device still gets through, to be told
+/// to wipe) is a 401 in the one JSON error shape. Sync rounds answer in
+/// their own format and check their token themselves; pairing spends a code.
+async fn authenticate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    if !path.starts_with("/v1/") || path == "/v1/devices/pair" || path == "/v1/sync" {
+        return next.run(request).await;
+    }
+    let known = match bearer(request.headers()) {
+        Err(err) => Err(err),
+        Ok(token) => {
+            let at = crate::now();
+            match crate::accounts::caller_by_api_token(&state.db.pool, token, at).await {
+                Err(AuthError::BadToken) => {
+                    crate::accounts::device_by_token(&state.db.pool, token, at).await.map(|_| ())
+                }
+                other => other.map(|_| ()),
+            }
+        }
+    };
+    match known {
+        Ok(()) => next.run(request).await,
+        Err(err) => crate::ApiError::from(err).into_response(),
+    }
 }
 
 /// Runs each request in a task of its own, so a client that hangs up cannot

@@ -266,7 +266,46 @@ async fn hostile_text_on_every_route_gets_a_4xx(desk: Desk) {
     assert!(body["message"].as_str().unwrap().contains("NUL"), "{body}");
 }
 
+/// Every refusal comes in the one JSON shape, and the token is checked
+/// before the body is read.
+async fn refusals_share_one_shape_and_the_token_comes_first(desk: Desk) {
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let token = desk.api_token(dispatcher.user).await;
+    let send = |method: reqwest::Method, path: &str, token: Option<&str>, content_type: &str, body: &'static str| {
+        let mut request = desk.http.request(method, desk.url(path)).header("content-type", content_type).body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let cases: Vec<(reqwest::Method, &str, Option<&str>, &str, &'static str, u16, &str)> = vec![
+        (reqwest::Method::POST, "/v1/tickets", None, "application/json", "{oops", 401, "unauthorized"),
+        (reqwest::Method::POST, "/v1/tickets", Some("wrong"), "text/plain", "x", 401, "unauthorized"),
+        (reqwest::Method::POST, "/v1/tickets", Some(&token), "application/json", "{oops", 400, "bad_request"),
+        (reqwest::Method::POST, "/v1/tickets", Some(&token), "text/plain", "{}", 415, "unsupported_media_type"),
+        (
+            reqwest::Method::POST,
+            "/v1/tickets",
+            Some(&token),
+            "application/json",
+            "{\"title\": 5}",
+            422,
+            "unprocessable",
+        ),
+        (reqwest::Method::GET, "/v1/no-such-route", Some(&token), "application/json", "", 404, "not_found"),
+        (reqwest::Method::DELETE, "/v1/tickets", Some(&token), "application/json", "", 405, "method_not_allowed"),
+    ];
+    for (method, path, token, content_type, body, status, kind) in cases {
+        let reply = send(method.clone(), path, token, content_type, body).await.unwrap();
+        assert_eq!(reply.status().as_u16(), status, "{method} {path} {body:?}");
+        let shape: serde_json::Value = reply.json().await.expect("a JSON body");
+        assert_eq!(shape["error"], kind, "{method} {path}: {shape}");
+        assert!(!shape["message"].as_str().unwrap_or("").is_empty(), "{method} {path} says what is wrong");
+    }
+}
+
 on_both_backends!(
+    refusals_share_one_shape_and_the_token_comes_first,
     hostile_text_on_every_route_gets_a_4xx,
     sync_requests_without_a_valid_token_or_body_are_refused,
     a_pairing_code_works_once_and_not_after_it_expires,

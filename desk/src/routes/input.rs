@@ -54,8 +54,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let Json(value) =
-            Json::<serde_json::Value>::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::from(rejection).into_response())?;
         check_strings(&value).map_err(IntoResponse::into_response)?;
         serde_json::from_value(value)
             .map(Self)

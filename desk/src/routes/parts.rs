@@ -131,12 +131,17 @@ async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    body: Option<Json<Action>>,
+    body: Result<Json<Action>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = super::desk_caller(&state, &headers, warehouse_role).await?;
     let to = target(&action)?;
     let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a part request id")))?;
-    let Json(details) = body.unwrap_or_default();
+    // A step with nothing to say may come without a body.
+    let details = match body {
+        Ok(Json(details)) => details,
+        Err(axum::extract::rejection::JsonRejection::MissingJsonContentType(_)) => Action::default(),
+        Err(rejection) => return Err(rejection.into()),
+    };
     let too_long = [&details.reason, &details.warehouse, &details.tracking_number]
         .iter()
         .any(|v| v.as_ref().is_some_and(|s| s.len() > 200));
