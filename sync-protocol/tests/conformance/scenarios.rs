@@ -667,24 +667,22 @@ pub fn an_installed_part_goes_on_its_equipment_record_and_only_there(mut desk: i
     };
 
     // The part travelled through the warehouse; the engineer installs it.
+    // A part the warehouse approved, picked and shipped for the ticket.
+    let shipped = |id: DocId| {
+        let mut request = PartRequest::new(id, ticket.id, cast.engineer, T0, "FUSER-1".into(), 1);
+        let moves = [
+            (PartStatus::Requested, PartStatus::Approved),
+            (PartStatus::Approved, PartStatus::Picked),
+            (PartStatus::Picked, PartStatus::Shipped),
+        ];
+        for (n, (from, to)) in moves.into_iter().enumerate() {
+            let id = EntryId::from_u128(10 + n as u128);
+            request.transitions.push(PartTransition { id, from, to, at: T0, by: cast.parts_desk, reason: None });
+        }
+        Document::PartRequest(request)
+    };
     let request_id = DocId::from_u128(0x9a);
-    let mut request = PartRequest::new(request_id, ticket.id, cast.engineer, T0, "FUSER-1".into(), 1);
-    let moves = [
-        (cast.parts_desk, PartStatus::Requested, PartStatus::Approved),
-        (cast.parts_desk, PartStatus::Approved, PartStatus::Picked),
-        (cast.parts_desk, PartStatus::Picked, PartStatus::Shipped),
-    ];
-    for (n, (by, from, to)) in moves.into_iter().enumerate() {
-        request.transitions.push(PartTransition {
-            id: EntryId::from_u128(10 + n as u128),
-            from,
-            to,
-            at: T0,
-            by,
-            reason: None,
-        });
-    }
-    desk.create(&Document::PartRequest(request));
+    desk.create(&shipped(request_id));
     sync_until_quiet(&mut engineer, &mut desk, T0, 20, 10);
     let install = |request: &mut PartRequest, installed: &str, equipment: Option<DocId>| {
         for (n, (from, to)) in
@@ -727,18 +725,7 @@ pub fn an_installed_part_goes_on_its_equipment_record_and_only_there(mut desk: i
 
     // A second request names a machine its ticket does not: nothing is written on it.
     let other_id = DocId::from_u128(0x9b);
-    let mut other = PartRequest::new(other_id, ticket.id, cast.engineer, T0, "FUSER-1".into(), 1);
-    for (n, (by, from, to)) in moves.into_iter().enumerate() {
-        other.transitions.push(PartTransition {
-            id: EntryId::from_u128(10 + n as u128),
-            from,
-            to,
-            at: T0,
-            by,
-            reason: None,
-        });
-    }
-    desk.create(&Document::PartRequest(other));
+    desk.create(&shipped(other_id));
     sync_until_quiet(&mut engineer, &mut desk, T0, 80, 10);
     let before = equipment(&desk, e2);
     engineer
