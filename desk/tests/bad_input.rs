@@ -278,24 +278,37 @@ async fn refusals_share_one_shape_and_the_token_comes_first(desk: Desk) {
         }
         request.send()
     };
-    let cases: Vec<(reqwest::Method, &str, Option<&str>, &str, &'static str, u16, &str)> = vec![
-        (reqwest::Method::POST, "/v1/tickets", None, "application/json", "{oops", 401, "unauthorized"),
-        (reqwest::Method::POST, "/v1/tickets", Some("wrong"), "text/plain", "x", 401, "unauthorized"),
-        (reqwest::Method::POST, "/v1/tickets", Some(&token), "application/json", "{oops", 400, "bad_request"),
-        (reqwest::Method::POST, "/v1/tickets", Some(&token), "text/plain", "{}", 415, "unsupported_media_type"),
-        (
-            reqwest::Method::POST,
-            "/v1/tickets",
-            Some(&token),
-            "application/json",
-            "{\"title\": 5}",
-            422,
-            "unprocessable",
-        ),
-        (reqwest::Method::GET, "/v1/no-such-route", Some(&token), "application/json", "", 404, "not_found"),
-        (reqwest::Method::DELETE, "/v1/tickets", Some(&token), "application/json", "", 405, "method_not_allowed"),
+    /// A request, and the status and error kind it must get.
+    struct Case<'a> {
+        method: reqwest::Method,
+        path: &'a str,
+        token: Option<&'a str>,
+        content_type: &'a str,
+        body: &'static str,
+        status: u16,
+        kind: &'a str,
+    }
+    let case = |method, path, token, content_type, body, status, kind| Case {
+        method,
+        path,
+        token,
+        content_type,
+        body,
+        status,
+        kind,
+    };
+    let (post, get, delete) = (reqwest::Method::POST, reqwest::Method::GET, reqwest::Method::DELETE);
+    let json = "application/json";
+    let cases = [
+        case(post.clone(), "/v1/tickets", None, json, "{oops", 401, "unauthorized"),
+        case(post.clone(), "/v1/tickets", Some("wrong"), "text/plain", "x", 401, "unauthorized"),
+        case(post.clone(), "/v1/tickets", Some(&token), json, "{oops", 400, "bad_request"),
+        case(post.clone(), "/v1/tickets", Some(&token), "text/plain", "{}", 415, "unsupported_media_type"),
+        case(post, "/v1/tickets", Some(&token), json, "{\"title\": 5}", 422, "unprocessable"),
+        case(get, "/v1/no-such-route", Some(&token), json, "", 404, "not_found"),
+        case(delete, "/v1/tickets", Some(&token), json, "", 405, "method_not_allowed"),
     ];
-    for (method, path, token, content_type, body, status, kind) in cases {
+    for Case { method, path, token, content_type, body, status, kind } in cases {
         let reply = send(method.clone(), path, token, content_type, body).await.unwrap();
         assert_eq!(reply.status().as_u16(), status, "{method} {path} {body:?}");
         let shape: serde_json::Value = reply.json().await.expect("a JSON body");
