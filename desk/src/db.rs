@@ -93,6 +93,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0011_reports.sql"),
         include_str!("../migrations/shared/0011_reports.sql"),
     ),
+    (
+        12,
+        "one_spelling",
+        include_str!("../migrations/shared/0012_one_spelling.sql"),
+        include_str!("../migrations/shared/0012_one_spelling.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.

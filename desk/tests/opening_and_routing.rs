@@ -93,8 +93,8 @@ async fn a_ticket_opened_with_its_links_reaches_the_engineer_whole(desk: Desk) {
                 "title": "Касса 3 не печатает чеки",
                 "description": "Принтер чеков молчит после обновления",
                 "client": w.client, "site": w.site, "equipment": [w.covered, w.uncovered, w.covered],
-                "checklist_template": w.template, "priority": "P2", "product_team": "POS",
-                "support_level": "L1Field", "billing_class": "ServiceRequest",
+                "checklist_template": w.template, "priority": "p2", "product_team": "POS",
+                "support_level": "l1_field", "billing_class": "service_request",
                 "points_estimate": 300, "estimate_accepted": true,
                 "contact_name": "Ирина Петрова", "contact_phone": "+7 913 000-00-00", "contact_email": "ip@example.org"
             }),
@@ -245,7 +245,8 @@ async fn the_queues_filter_by_team_and_level_and_an_escalation_moves_a_ticket_at
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let open = |title: &str, team: &str, level: &str| json!({ "title": title, "client": w.client, "product_team": team, "support_level": level });
     let mut ids = Vec::new();
-    for body in [open("pos-1", "POS", "L1Field"), open("pos-2", "POS", "L2Remote"), open("net-1", "Network", "L1Field")]
+    for body in
+        [open("pos-1", "POS", "l1_field"), open("pos-2", "POS", "l2_remote"), open("net-1", "Network", "l1_field")]
     {
         let (status, created) = desk.post_json("/v1/tickets", &token, body).await;
         assert_eq!(status, 200, "{created}");
@@ -263,8 +264,8 @@ async fn the_queues_filter_by_team_and_level_and_an_escalation_moves_a_ticket_at
             titles
         }
     };
-    assert_eq!(titles("team=POS&support_level=L1Field").await, vec!["pos-1"]);
-    assert_eq!(titles("support_level=L2Remote").await, vec!["pos-2"]);
+    assert_eq!(titles("team=POS&support_level=l1_field").await, vec!["pos-1"]);
+    assert_eq!(titles("support_level=l2_remote").await, vec!["pos-2"]);
     assert_eq!(desk.get_json("/v1/tickets?support_level=L4", &token).await.0, 400);
 
     // The engineer on pos-1 escalates it to remote support from the device.
@@ -287,7 +288,7 @@ async fn the_queues_filter_by_team_and_level_and_an_escalation_moves_a_ticket_at
         })
         .unwrap();
     device.sync(&desk).await;
-    assert_eq!(titles("support_level=L2Remote").await, vec!["pos-1", "pos-2"], "the queue moved at once");
+    assert_eq!(titles("support_level=l2_remote").await, vec!["pos-1", "pos-2"], "the queue moved at once");
     assert_eq!(ticket_of(device.local.document(ids[0])).support_level, SupportLevel::L2Remote, "the device agrees");
 
     // The desk sends it on to the experts; the log keeps who and why.
@@ -295,11 +296,11 @@ async fn the_queues_filter_by_team_and_level_and_an_escalation_moves_a_ticket_at
         .patch_json(
             &format!("/v1/tickets/{}", ids[0]),
             &token,
-            json!({ "support_level": "L3Expert", "reason": "firmware bug" }),
+            json!({ "support_level": "l3_expert", "reason": "firmware bug" }),
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(titles("support_level=L3Expert").await, vec!["pos-1"]);
+    assert_eq!(titles("support_level=l3_expert").await, vec!["pos-1"]);
     let ticket = ticket_of(desk.document(ids[0]).await);
     let last = ticket.escalations.last().unwrap();
     assert_eq!(

@@ -95,7 +95,7 @@ async fn a_partners_dispatcher_routes_its_own_tickets_and_sees_nothing_else(desk
 
     // Nothing else of the desk.
     assert_eq!(
-        desk.patch_json(&format!("/v1/tickets/{ours_id}"), &partner_desk, json!({ "priority": "P1" })).await.0,
+        desk.patch_json(&format!("/v1/tickets/{ours_id}"), &partner_desk, json!({ "priority": "p1" })).await.0,
         403
     );
     assert_eq!(desk.post_json("/v1/tickets", &partner_desk, json!({ "title": "x", "client": client })).await.0, 403);

@@ -26,11 +26,11 @@ async fn reports_measure_the_day(desk: Desk) {
     let token = desk.api_token(dispatcher.user).await;
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let open = |title: &str, priority: &str| {
-        json!({ "title": title, "client": client.id, "priority": priority, "billing_class": "ServiceRequest",
+        json!({ "title": title, "client": client.id, "priority": priority, "billing_class": "service_request",
                 "product_team": "POS", "region": "Perm" })
     };
     let mut ids = Vec::new();
-    for (title, priority) in [("worked", "P2"), ("waiting", "P1")] {
+    for (title, priority) in [("worked", "p2"), ("waiting", "p1")] {
         let (status, created) = desk.post_json("/v1/tickets", &token, open(title, priority)).await;
         assert_eq!(status, 200, "{created}");
         let id: DocId = created["id"].as_str().unwrap().parse().unwrap();

@@ -65,7 +65,7 @@ async fn a_dispatcher_creates_assigns_and_the_engineer_receives_it(desk: Desk) {
     let (status, created) = api
         .post(
             "/v1/tickets",
-            json!({ "title": "Массив: отказ диска", "client": client, "priority": "P1",
+            json!({ "title": "Массив: отказ диска", "client": client, "priority": "p1",
                     "product_team": "storage", "region": "Moscow", "description": "Диск 4 в полке 2" }),
         )
         .await;
@@ -223,7 +223,7 @@ async fn a_new_ticket_gets_deadlines_from_its_priority_and_contract(desk: Desk) 
     let client = client(&desk).await;
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let before = outpost_desk::now().0;
-    let (status, created) = api.post("/v1/tickets", json!({ "title": "P1", "client": client, "priority": "P1" })).await;
+    let (status, created) = api.post("/v1/tickets", json!({ "title": "p1", "client": client, "priority": "p1" })).await;
     assert_eq!(status, 200, "{created}");
     let id = created["id"].as_str().unwrap();
     let (_, shown) = api.get(&format!("/v1/tickets/{id}")).await;
@@ -257,19 +257,19 @@ async fn the_desk_updates_cancels_and_closes_tickets(desk: Desk) {
     let (status, body) = api
         .patch(
             &format!("/v1/tickets/{id}"),
-            json!({ "priority": "P1", "resolution_due": due, "billing_class": "ServiceRequest", "points_estimate": 350, "estimate_accepted": true, "support_level": "L2Remote" }),
+            json!({ "priority": "p1", "resolution_due": due, "billing_class": "service_request", "points_estimate": 350, "estimate_accepted": true, "support_level": "l2_remote" }),
         )
         .await;
     assert_eq!(status, 200, "{body}");
     let (_, shown) = api.get(&format!("/v1/tickets/{id}")).await;
-    assert_eq!(shown["document"]["priority"], "P1");
+    assert_eq!(shown["document"]["priority"], "p1");
     assert_eq!(shown["document"]["sla"]["resolution_due"], json!(due));
-    assert_eq!(shown["document"]["billing"]["class"], "ServiceRequest");
+    assert_eq!(shown["document"]["billing"]["class"], "service_request");
     assert_eq!(shown["document"]["billing"]["points_estimate"]["hundredths"], 350);
     assert_eq!(api.patch(&format!("/v1/tickets/{id}"), json!({ "priority": "P0" })).await.0, 400);
     assert_eq!(api.patch(&format!("/v1/tickets/{id}"), json!({ "title": " " })).await.0, 400);
     assert_eq!(api.patch(&format!("/v1/tickets/{id}"), json!({ "colour": "red" })).await.0, 422);
-    assert_eq!(api.patch(&format!("/v1/tickets/{}", DocId::from_u128(5)), json!({ "priority": "P2" })).await.0, 404);
+    assert_eq!(api.patch(&format!("/v1/tickets/{}", DocId::from_u128(5)), json!({ "priority": "p2" })).await.0, 404);
 
     assert_eq!(
         api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "closed" })).await.0,
@@ -287,7 +287,7 @@ async fn the_desk_updates_cancels_and_closes_tickets(desk: Desk) {
     );
     let engineer = desk.user(desk.service, Role::Engineer).await;
     let field = Api { desk: &desk, token: desk.api_token(engineer.user).await };
-    assert_eq!(field.patch(&format!("/v1/tickets/{id}"), json!({ "priority": "P4" })).await.0, 403);
+    assert_eq!(field.patch(&format!("/v1/tickets/{id}"), json!({ "priority": "p4" })).await.0, 403);
     assert_eq!(field.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "new" })).await.0, 403);
 }
 

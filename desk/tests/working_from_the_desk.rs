@@ -103,7 +103,7 @@ async fn a_new_priority_counts_the_deadlines_again_and_keeps_the_old_ones(desk: 
         .post_json(
             "/v1/tickets",
             &token,
-            json!({ "title": "Till", "client": client.id, "priority": "P4", "time_zone": "Europe/Moscow" }),
+            json!({ "title": "Till", "client": client.id, "priority": "p4", "time_zone": "Europe/Moscow" }),
         )
         .await;
     let id: DocId = created["id"].as_str().unwrap().parse().unwrap();
@@ -112,7 +112,7 @@ async fn a_new_priority_counts_the_deadlines_again_and_keeps_the_old_ones(desk: 
         .patch_json(
             &format!("/v1/tickets/{id}"),
             &token,
-            json!({ "priority": "P1", "reason": "the client's only till" }),
+            json!({ "priority": "p1", "reason": "the client's only till" }),
         )
         .await;
     assert_eq!(status, 200, "{reply}");
@@ -136,7 +136,7 @@ async fn a_new_priority_counts_the_deadlines_again_and_keeps_the_old_ones(desk: 
     let ticket = ticket_of(desk.document(id).await);
     assert_eq!(ticket.sla.resolution_due.map(|t| t.0), Some(by_hand));
     assert_eq!(ticket.sla.history.len(), 2, "every change of deadlines is kept");
-    desk.patch_json(&format!("/v1/tickets/{id}"), &token, json!({ "priority": "P1" })).await;
+    desk.patch_json(&format!("/v1/tickets/{id}"), &token, json!({ "priority": "p1" })).await;
     assert_eq!(ticket_of(desk.document(id).await).sla.history.len(), 2, "the same priority again changes nothing");
     let long = "x".repeat(501);
     assert_eq!(desk.patch_json(&format!("/v1/tickets/{id}"), &token, json!({ "reason": long })).await.0, 400);

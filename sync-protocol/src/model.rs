@@ -14,6 +14,36 @@
 //! to create the same list (which would make one of them win and drop the
 //! other's entries).
 
+/// Gives an enum its one spelling in data, `code` (the same as its JSON),
+/// and reads it back with `parse`, from that spelling or from the variant's
+/// name, the spelling used before.
+macro_rules! spelled {
+    ($name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($code | stringify!($variant) => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// Every spelling `parse` reads, for error messages.
+            pub fn codes() -> String {
+                [$($code),+].join(", ")
+            }
+        }
+    };
+}
+pub(crate) use spelled;
+
 mod common;
 mod equipment;
 mod part_request;
@@ -333,6 +363,26 @@ pub fn new_document(document: &Document, actor: automerge::ActorId) -> Result<Au
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_enum_has_one_spelling_in_json_and_reads_the_old_one() {
+        fn check<T: Copy + std::fmt::Debug + PartialEq + Serialize>(
+            all: &[T],
+            code: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for value in all {
+                assert_eq!(serde_json::to_value(value).unwrap(), code(*value), "{value:?}: JSON says its code");
+                assert_eq!(parse(code(*value)), Some(*value));
+                assert_eq!(parse(&format!("{value:?}")), Some(*value), "the old spelling still reads");
+            }
+        }
+        check(Priority::ALL, Priority::code, Priority::parse);
+        check(SupportLevel::ALL, SupportLevel::code, SupportLevel::parse);
+        check(BillingClass::ALL, BillingClass::code, BillingClass::parse);
+        check(EntitlementKind::ALL, EntitlementKind::code, EntitlementKind::parse);
+        assert_eq!(Priority::parse("P9"), None);
+    }
     use crate::ids::{ContentHash, Timestamp};
 
     fn ticket() -> Ticket {

@@ -89,13 +89,13 @@ async fn a_day_at_the_desk_with_a_partner_and_a_staff_engineer() {
     // Two tickets: one for the partner's engineer, one for staff.
     let open = |title: &str, class: &str| {
         json!({ "title": title, "client": client, "site": site, "equipment": [till], "checklist_template": template,
-                "priority": "P3", "product_team": "POS", "billing_class": class, "points_estimate": 100,
+                "priority": "p3", "product_team": "POS", "billing_class": class, "points_estimate": 100,
                 "estimate_accepted": true, "contact_name": "Ирина" })
     };
-    let created = ok(&desk, Method::POST, d, "/v1/tickets", open("Касса 3 не печатает", "ServiceRequest")).await;
+    let created = ok(&desk, Method::POST, d, "/v1/tickets", open("Касса 3 не печатает", "service_request")).await;
     assert_eq!(created["entitlement"], "prepaid");
     let ticket = created["id"].as_str().unwrap().to_owned();
-    let other = ok(&desk, Method::POST, d, "/v1/tickets", open("Плановое обслуживание", "Incident")).await["id"]
+    let other = ok(&desk, Method::POST, d, "/v1/tickets", open("Плановое обслуживание", "incident")).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -131,7 +131,7 @@ async fn a_day_at_the_desk_with_a_partner_and_a_staff_engineer() {
         Method::PATCH,
         d,
         &format!("/v1/tickets/{ticket}"),
-        json!({ "priority": "P2", "reason": "единственная касса" }),
+        json!({ "priority": "p2", "reason": "единственная касса" }),
     )
     .await;
     let w = warehouse.as_str();
@@ -141,7 +141,7 @@ async fn a_day_at_the_desk_with_a_partner_and_a_staff_engineer() {
     }
     sync_until_ok(tablet, 3).await;
     let detail = tablet.ticket(&ticket).await.unwrap();
-    assert_eq!(detail.priority, "P2");
+    assert_eq!(detail.priority, "p2");
     let authors: Vec<(&str, &str)> = detail.work_log.iter().map(|n| (n.by.as_str(), n.text.as_str())).collect();
     assert!(authors.contains(&("Пётр Волков", "Печатающая головка сгорела")), "{authors:?}");
     assert!(authors.contains(&("Анна Диспетчер", "Клиент просит до обеда")), "notes both ways, by name: {authors:?}");

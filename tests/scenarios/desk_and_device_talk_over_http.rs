@@ -181,7 +181,7 @@ async fn a_ticket_found_on_site_reaches_the_desk_and_gets_its_deadlines() {
         .create_ticket(NewTicketInput {
             title: "UPS battery swollen".into(),
             description: "Next to the array".into(),
-            priority: Some("P2".into()),
+            priority: Some("p2".into()),
             found_during: Some(job.ticket.to_string()),
             ..NewTicketInput::default()
         })

@@ -7,8 +7,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use outpost_sync::ids::{DocId, EntryId, OrgId, Timestamp, UserId};
 use outpost_sync::model::{
-    Assignee, Client, Contact, DeadlineChange, DocKind, Document, Entitlement, EntitlementKind, Equipment, Escalation,
-    Points, Priority, Role, Site, SiteRef, SupportLevel, Ticket, TicketStatus, Transition, WorkLogEntry,
+    Assignee, Client, Contact, DeadlineChange, DocKind, Document, Entitlement, Equipment, Escalation, Points, Priority,
+    Role, Site, SiteRef, SupportLevel, Ticket, TicketStatus, Transition, WorkLogEntry,
 };
 use outpost_sync::workflow::{fold_ticket, ticket_move_refusal};
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ pub(super) fn in_scope(caller: &Caller, ticket: &Ticket) -> Result<(), ApiError>
 struct ListQuery {
     status: Option<String>,
     team: Option<String>,
-    /// L1Field, L2Remote or L3Expert.
+    /// l1_field, l2_remote or l3_expert.
     support_level: Option<String>,
     region: Option<String>,
     assignee: Option<UserId>,
@@ -135,7 +135,7 @@ async fn list(
         push("product_team = ?", Param::Text(team));
     }
     if let Some(level) = query.support_level.as_deref() {
-        push("support_level = ?", Param::Text(format!("{:?}", parse_level(level)?)));
+        push("support_level = ?", Param::Text(parse_level(level)?.code().to_owned()));
     }
     if let Some(region) = query.region {
         push("region = ?", Param::Text(region));
@@ -278,16 +278,16 @@ struct NewTicket {
     #[serde(default)]
     equipment: Vec<DocId>,
     checklist_template: Option<DocId>,
-    /// P1 … P4; P3 if not given.
+    /// p1 … p4; p3 if not given.
     #[serde(default)]
     priority: Option<String>,
     #[serde(default)]
     category: String,
     #[serde(default)]
     product_team: String,
-    /// L1Field (the default), L2Remote or L3Expert.
+    /// l1_field (the default), l2_remote or l3_expert.
     support_level: Option<String>,
-    /// Incident (the default), UserCausedIncident or ServiceRequest.
+    /// incident (the default), user_caused_incident or service_request.
     billing_class: Option<String>,
     /// The points estimate the client accepted before work, in hundredths.
     points_estimate: Option<u64>,
@@ -317,13 +317,9 @@ struct Created {
 }
 
 fn parse_priority(text: Option<&str>) -> Result<Priority, ApiError> {
-    match text.unwrap_or("P3") {
-        "P1" => Ok(Priority::P1),
-        "P2" => Ok(Priority::P2),
-        "P3" => Ok(Priority::P3),
-        "P4" => Ok(Priority::P4),
-        other => Err(ApiError::BadRequest(format!("priority {other:?} is not one of P1, P2, P3, P4"))),
-    }
+    let Some(text) = text else { return Ok(Priority::P3) };
+    Priority::parse(text)
+        .ok_or_else(|| ApiError::BadRequest(format!("priority {text:?} is not one of {}", Priority::codes())))
 }
 
 /// Most equipment records one ticket names.
@@ -445,7 +441,7 @@ async fn create(
     }
     ticket.billing.points_estimate = new.points_estimate.map(|hundredths| Points { hundredths });
     ticket.billing.estimate_accepted = new.estimate_accepted;
-    let entitlement = entitlement_code(ticket.entitlement.kind);
+    let entitlement = ticket.entitlement.kind.code();
     let document = Document::Ticket(ticket.clone());
     document.validate(&state.sync.fields).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut doc = outpost_sync::model::new_document(&document, state.sync.desk_actor.clone())
@@ -455,15 +451,6 @@ async fn create(
     crate::reactions::record_service(&mut tx, &ticket, &state.sync.desk_actor, at).await?;
     tx.commit().await?;
     Ok(Json(Created { id, number, entitlement }))
-}
-
-fn entitlement_code(kind: EntitlementKind) -> &'static str {
-    match kind {
-        EntitlementKind::Contract => "contract",
-        EntitlementKind::Warranty => "warranty",
-        EntitlementKind::Prepaid => "prepaid",
-        EntitlementKind::PerCall => "per_call",
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -477,12 +464,12 @@ struct TicketUpdate {
     priority: Option<String>,
     category: Option<String>,
     product_team: Option<String>,
-    /// L1Field, L2Remote or L3Expert; recorded as an escalation by the desk.
+    /// l1_field, l2_remote or l3_expert; recorded as an escalation by the desk.
     support_level: Option<String>,
     /// Milliseconds since the epoch, UTC.
     reaction_due: Option<i64>,
     resolution_due: Option<i64>,
-    /// Incident, UserCausedIncident or ServiceRequest.
+    /// incident, user_caused_incident or service_request.
     billing_class: Option<String>,
     /// Hundredths of a point.
     points_estimate: Option<u64>,
@@ -498,26 +485,15 @@ struct TicketUpdate {
     reason: Option<String>,
 }
 
-fn parse_level(text: &str) -> Result<outpost_sync::model::SupportLevel, ApiError> {
-    use outpost_sync::model::SupportLevel;
-    match text {
-        "L1Field" => Ok(SupportLevel::L1Field),
-        "L2Remote" => Ok(SupportLevel::L2Remote),
-        "L3Expert" => Ok(SupportLevel::L3Expert),
-        other => Err(ApiError::BadRequest(format!("support_level {other:?} is not L1Field, L2Remote or L3Expert"))),
-    }
+fn parse_level(text: &str) -> Result<SupportLevel, ApiError> {
+    SupportLevel::parse(text)
+        .ok_or_else(|| ApiError::BadRequest(format!("support_level {text:?} is not one of {}", SupportLevel::codes())))
 }
 
 fn parse_billing(text: &str) -> Result<outpost_sync::model::BillingClass, ApiError> {
     use outpost_sync::model::BillingClass;
-    match text {
-        "Incident" => Ok(BillingClass::Incident),
-        "UserCausedIncident" => Ok(BillingClass::UserCausedIncident),
-        "ServiceRequest" => Ok(BillingClass::ServiceRequest),
-        other => Err(ApiError::BadRequest(format!(
-            "billing_class {other:?} is not Incident, UserCausedIncident or ServiceRequest"
-        ))),
-    }
+    BillingClass::parse(text)
+        .ok_or_else(|| ApiError::BadRequest(format!("billing_class {text:?} is not one of {}", BillingClass::codes())))
 }
 
 /// Changes what a ticket is about, its deadlines and its billing (the

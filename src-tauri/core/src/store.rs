@@ -23,7 +23,11 @@ use crate::error::{CoreError, CoreResult};
 /// Changes appended to a document before they are folded into its snapshot.
 const COMPACT_EVERY: i64 = 32;
 
-const MIGRATIONS: &[&str] = &[include_str!("store/0001_init.sql"), include_str!("store/0002_people.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("store/0001_init.sql"),
+    include_str!("store/0002_people.sql"),
+    include_str!("store/0003_one_spelling.sql"),
+];
 
 /// The file name of the store inside the data directory.
 pub const STORE_FILE: &str = "outpost.db";

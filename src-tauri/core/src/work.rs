@@ -127,6 +127,7 @@ impl From<Timer> for TimeKind {
 
 /// The levels a field engineer escalates to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum EscalationLevel {
     L2Remote,

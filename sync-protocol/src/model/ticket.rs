@@ -62,23 +62,36 @@ pub struct SiteRef {
     pub coordinates: Option<Coordinates>,
 }
 
+// In JSON each enum here has one spelling, its `code`; the aliases read
+// the variant names used before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum Priority {
+    #[serde(alias = "P1")]
     P1,
+    #[serde(alias = "P2")]
     P2,
+    #[serde(alias = "P3")]
     P3,
+    #[serde(alias = "P4")]
     P4,
 }
+super::spelled!(Priority { P1 => "p1", P2 => "p2", P3 => "p3", P4 => "p4" });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum SupportLevel {
     /// On-site field engineers.
+    #[serde(alias = "L1Field")]
     L1Field,
     /// Remote support.
+    #[serde(alias = "L2Remote")]
     L2Remote,
     /// Product experts.
+    #[serde(alias = "L3Expert")]
     L3Expert,
 }
+super::spelled!(SupportLevel { L1Field => "l1_field", L2Remote => "l2_remote", L3Expert => "l3_expert" });
 
 /// Deadlines and the moments that count against them; the desk's clock.
 #[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -107,16 +120,20 @@ pub struct DeadlineChange {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum EntitlementKind {
     /// The client's service contract covers the work.
+    #[serde(alias = "Contract")]
     Contract,
     /// The equipment's warranty covers it (`Equipment::covered_until`).
     Warranty,
     /// The client's prepaid points pay for it.
     Prepaid,
     /// Nothing covers it: paid per call, worked once a person marks it paid.
+    #[serde(alias = "PerCall")]
     PerCall,
 }
+super::spelled!(EntitlementKind { Contract => "contract", Warranty => "warranty", Prepaid => "prepaid", PerCall => "per_call" });
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Entitlement {
@@ -155,11 +172,20 @@ impl Entitlement {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum BillingClass {
+    #[serde(alias = "Incident")]
     Incident,
+    #[serde(alias = "UserCausedIncident")]
     UserCausedIncident,
+    #[serde(alias = "ServiceRequest")]
     ServiceRequest,
 }
+super::spelled!(BillingClass {
+    Incident => "incident",
+    UserCausedIncident => "user_caused_incident",
+    ServiceRequest => "service_request",
+});
 
 /// Prepaid points in hundredths (1 point = 1 person-hour = 100).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]

@@ -15,7 +15,7 @@ const row = (n: number, due: number | null): TicketRow => ({
   number: `T-2026-00000${n}`,
   title: `Ticket ${n}`,
   status: "assigned",
-  priority: "P2",
+  priority: "p2",
   client: "Уралтрансбанк",
   site: "DC",
   address: "",

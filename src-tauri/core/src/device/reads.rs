@@ -142,8 +142,8 @@ impl Device {
             title: t.title.clone(),
             description: t.description.as_str().to_owned(),
             status: state.status.code().to_owned(),
-            priority: format!("{:?}", t.priority),
-            support_level: format!("{:?}", t.escalations.last().map_or(t.support_level, |e| e.to)),
+            priority: t.priority.code().to_owned(),
+            support_level: t.escalations.last().map_or(t.support_level, |e| e.to).code().to_owned(),
             category: t.category.clone(),
             client: Reference {
                 id: t.client.to_string(),
@@ -225,8 +225,8 @@ impl Device {
                 .escalations
                 .iter()
                 .map(|e| EscalationView {
-                    from: format!("{:?}", e.from),
-                    to: format!("{:?}", e.to),
+                    from: e.from.code().to_owned(),
+                    to: e.to.code().to_owned(),
                     reason: e.reason.clone(),
                     at: e.at.0,
                 })

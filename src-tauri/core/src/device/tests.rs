@@ -178,7 +178,7 @@ async fn a_whole_visit_is_recorded_offline_and_survives_reopening() {
     assert_eq!(detail.signature.as_ref().unwrap().signer, "Ivan Petrov");
     assert_eq!(detail.part_requests.len(), 1);
     assert_eq!(detail.part_requests[0].id, part);
-    assert_eq!(detail.support_level, "L2Remote");
+    assert_eq!(detail.support_level, "l2_remote");
     assert_eq!(detail.client.name.as_deref(), Some("Уралтрансбанк"));
     assert!(detail.time_entries.iter().all(|e| e.end.is_some()));
     assert!(number.starts_with("F-"));
@@ -308,7 +308,7 @@ async fn tickets_are_listed_by_urgency_filtered_and_found_through_client_site_eq
     }
     let accepted = TicketFilter { statuses: vec!["accepted".into()], ..TicketFilter::default() };
     assert_eq!(d.tickets(&accepted).await.unwrap().len(), 1);
-    let p1 = TicketFilter { priority: Some("P1".into()), ..TicketFilter::default() };
+    let p1 = TicketFilter { priority: Some("p1".into()), ..TicketFilter::default() };
     assert!(d.tickets(&p1).await.unwrap().is_empty());
     d.act(&f.ticket, TicketAction::EnRoute).await.unwrap();
     d.act(&f.ticket, TicketAction::Arrive { coordinates: None }).await.unwrap();

@@ -224,12 +224,11 @@ impl Device {
         }
         let equipment =
             new.equipment.iter().map(|e| parse_doc_id("equipment", e)).collect::<CoreResult<Vec<DocId>>>()?;
-        let priority = match new.priority.as_deref().unwrap_or("P3") {
-            "P1" => outpost_sync::model::Priority::P1,
-            "P2" => outpost_sync::model::Priority::P2,
-            "P3" => outpost_sync::model::Priority::P3,
-            "P4" => outpost_sync::model::Priority::P4,
-            other => return Err(CoreError::Invalid(format!("priority {other:?} is not one of P1, P2, P3, P4"))),
+        use outpost_sync::model::Priority;
+        let priority = match new.priority.as_deref() {
+            None => Priority::P3,
+            Some(text) => Priority::parse(text)
+                .ok_or_else(|| CoreError::Invalid(format!("priority {text:?} is not one of {}", Priority::codes())))?,
         };
         let ctx = context(&pairing);
         let id = DocId::new_v7(ctx.now, fresh_random());

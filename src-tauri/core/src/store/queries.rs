@@ -13,7 +13,7 @@ use crate::views::{ArticleRow, EquipmentRow, Notice, PartRequestRow, TicketRow};
 pub struct TicketFilter {
     /// Status codes (`on_site`, …); empty means all open tickets and resolved ones.
     pub statuses: Vec<String>,
-    /// `P1` … `P4`.
+    /// `p1` … `p4`.
     pub priority: Option<String>,
     /// Only tickets with a visit starting in `[from, to)` (ms, UTC): the
     /// caller passes the user's local day.
@@ -77,7 +77,9 @@ pub(crate) async fn tickets(pool: &SqlitePool, filter: &TicketFilter) -> CoreRes
         q.push(")");
     }
     if let Some(priority) = &filter.priority {
-        q.push(" AND t.priority = ").push_bind(priority.clone());
+        // The one spelling; the old one (`P1`) is read too.
+        let code = outpost_sync::model::Priority::parse(priority).map_or(priority.as_str(), |p| p.code());
+        q.push(" AND t.priority = ").push_bind(code.to_owned());
     }
     if let Some((from, to)) = filter.visits_between {
         q.push(" AND t.id IN (SELECT ticket_id FROM ticket_visits WHERE arrived >= ")

@@ -3,4 +3,4 @@
 /**
  * The levels a field engineer escalates to.
  */
-export type EscalationLevel = "L2Remote" | "L3Expert";
+export type EscalationLevel = "l2_remote" | "l3_expert";

@@ -9,7 +9,7 @@ export type TicketFilter = {
  */
 statuses: Array<string>, 
 /**
- * `P1` … `P4`.
+ * `p1` … `p4`.
  */
 priority: string | null, 
 /**
