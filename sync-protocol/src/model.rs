@@ -55,7 +55,7 @@ use autosurgeon::{hydrate, reconcile, Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 pub use common::{Actor, Coordinates, Role};
-pub use equipment::{Equipment, InstalledPart, ReplacedPart};
+pub use equipment::{Equipment, InstalledPart, ReplacedPart, ServiceRecord};
 pub use part_request::{PartRequest, PartStatus, PartTransition};
 pub use reference::{
     BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Directory, Holiday, KbArticle, Person, Site,

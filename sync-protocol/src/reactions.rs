@@ -25,8 +25,8 @@
 
 use crate::ids::{DocId, EntryId, Timestamp};
 use crate::model::{
-    BillingClass, Client, Equipment, InstalledPart, PartRequest, PartStatus, Points, ReplacedPart, SupportLevel,
-    Ticket, TicketStatus, TimeKind,
+    BillingClass, Client, Equipment, InstalledPart, PartRequest, PartStatus, Points, ReplacedPart, ServiceRecord,
+    SupportLevel, Ticket, TicketStatus, TimeKind,
 };
 use crate::sla::{deadlines, Calendar};
 use crate::workflow::fold_part_request;
@@ -54,8 +54,9 @@ pub struct Reaction {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EquipmentUpdate {
     pub equipment: DocId,
-    /// A ticket to list in the service history.
+    /// A ticket to list in the service history, with its record as it is now.
     pub ticket: Option<DocId>,
+    pub record: Option<ServiceRecord>,
     pub installed: Option<InstalledPart>,
     /// The serial of the part taken out, and how it is remembered.
     pub removed: Option<ReplacedPart>,
@@ -65,6 +66,12 @@ impl EquipmentUpdate {
     pub fn apply(&self, equipment: &mut Equipment) {
         if let Some(ticket) = self.ticket.filter(|t| !equipment.service_history.contains(t)) {
             equipment.service_history.push(ticket);
+        }
+        if let Some(record) = &self.record {
+            match equipment.service_records.iter_mut().find(|r| r.id == record.id) {
+                Some(old) => *old = record.clone(),
+                None => equipment.service_records.push(record.clone()),
+            }
         }
         if let Some(part) = &self.removed {
             equipment.installed_parts.retain(|p| p.serial != part.serial);
@@ -76,13 +83,36 @@ impl EquipmentUpdate {
     }
 }
 
-/// The equipment records that do not list `ticket` in their service
-/// history yet, of those it names (`equipment`, as the desk has them).
+/// A ticket as an equipment record's service history shows it.
+pub fn service_record(ticket: &Ticket) -> ServiceRecord {
+    ServiceRecord {
+        id: EntryId(ticket.id.0),
+        ticket: ticket.id,
+        number: ticket.number.clone(),
+        status: crate::workflow::fold_ticket(ticket).status,
+        opened: ticket.created_at,
+        resolved_at: ticket.sla.resolved_at,
+        resolution_code: ticket.resolution.code.clone(),
+        visits: ticket.visits.iter().map(|v| v.arrived).collect(),
+    }
+}
+
+/// What the equipment `ticket` names (`equipment`, as the desk has it)
+/// lacks of it: the ticket in its service history, or the ticket's record
+/// as it reads now.
 pub fn service_history(ticket: &Ticket, equipment: &[Equipment]) -> Vec<EquipmentUpdate> {
+    let record = service_record(ticket);
     equipment
         .iter()
-        .filter(|e| ticket.equipment.contains(&e.id) && !e.service_history.contains(&ticket.id))
-        .map(|e| EquipmentUpdate { equipment: e.id, ticket: Some(ticket.id), installed: None, removed: None })
+        .filter(|e| ticket.equipment.contains(&e.id))
+        .filter(|e| !e.service_history.contains(&ticket.id) || !e.service_records.contains(&record))
+        .map(|e| EquipmentUpdate {
+            equipment: e.id,
+            ticket: Some(ticket.id),
+            record: Some(record.clone()),
+            installed: None,
+            removed: None,
+        })
         .collect()
 }
 
@@ -142,10 +172,12 @@ pub fn part_installed(
                 part_request: Some(request.id),
             }
         });
-    let ticket = Some(ticket.id).filter(|t| !record.service_history.contains(t));
-    (installed.is_some() || removed.is_some() || ticket.is_some()).then_some(EquipmentUpdate {
+    let history = service_record(ticket);
+    let listed = record.service_history.contains(&ticket.id) && record.service_records.contains(&history);
+    (installed.is_some() || removed.is_some() || !listed).then_some(EquipmentUpdate {
         equipment: target,
-        ticket,
+        ticket: Some(ticket.id),
+        record: Some(history),
         installed,
         removed,
     })

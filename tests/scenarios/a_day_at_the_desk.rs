@@ -209,8 +209,20 @@ async fn a_day_at_the_desk_with_a_partner_and_a_staff_engineer() {
     let timeline = ok(&desk, Method::GET, d, &format!("/v1/tickets/{ticket}/timeline"), Value::Null).await;
     assert_eq!(timeline["stretches"][1]["partner_org"], partner, "the timeline says with whom");
 
-    // And the staff engineer never saw any of it.
+    // And the staff engineer never saw any of it, but the till's history
+    // shows the partner's visit: when, how it ended, never what anyone wrote.
     sync_until_ok(&staff_tablet, 3).await;
     assert!(staff_tablet.ticket(&ticket).await.is_err());
     assert!(staff_tablet.ticket(&other).await.is_ok());
+    let history = staff_tablet.equipment(till.as_str().unwrap()).await.unwrap().service_history;
+    let theirs = history.iter().find(|h| h.ticket_id == ticket).expect("the partner's ticket is in the till's history");
+    assert_eq!(
+        (theirs.number.as_deref(), theirs.status.as_deref(), theirs.resolution_code.as_deref()),
+        (created["number"].as_str(), Some("resolved"), Some("HW-REPLACED"))
+    );
+    assert_eq!(theirs.title, None, "no text of another company's ticket");
+    assert_eq!(theirs.visits.len(), 1, "one visit");
+    let Document::Equipment(record) = desk.document(till_id).await else { panic!("the till") };
+    let text = serde_json::to_string(&record).unwrap();
+    assert!(!text.contains("Касса 3") && !text.contains("головка сгорела"), "the record holds no ticket text");
 }

@@ -718,7 +718,8 @@ async fn move_status(
     })
     .await?;
     let Some(Document::Ticket(ticket)) = written else { return Err(ApiError::NotFound("no such ticket".into())) };
-    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    crate::reactions::record_service(&mut tx, &ticket, &state.sync.desk_actor, at).await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "id": id, "status": outpost_sync::workflow::fold_ticket(&ticket).status.code() })))
 }
 
@@ -815,9 +816,8 @@ async fn assign(
         Ok(())
     })
     .await?;
-    if written.is_none() {
-        return Err(ApiError::NotFound("no such ticket".into()));
-    }
+    let Some(Document::Ticket(ticket)) = written else { return Err(ApiError::NotFound("no such ticket".into())) };
+    crate::reactions::record_service(&mut tx, &ticket, &state.sync.desk_actor, at).await?;
     tx.commit().await?;
     Ok(Json(serde_json::json!({
         "id": id,

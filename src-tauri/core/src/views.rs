@@ -245,6 +245,12 @@ pub struct HistoryEntry {
     pub status: Option<String>,
     #[ts(type = "number | null")]
     pub created_at: Option<i64>,
+    #[ts(type = "number | null")]
+    pub resolved_at: Option<i64>,
+    pub resolution_code: Option<String>,
+    /// When someone arrived on site for it.
+    #[ts(type = "number[]")]
+    pub visits: Vec<i64>,
 }
 
 #[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]

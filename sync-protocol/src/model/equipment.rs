@@ -33,6 +33,29 @@ pub struct Equipment {
     /// first release: documents written before lack it.
     #[autosurgeon(missing = "Default::default")]
     pub replaced_parts: Vec<ReplacedPart>,
+    /// Each ticket worked on it, as the desk last saw it, so a device shows
+    /// the whole history, tickets it does not hold included. Added after
+    /// the first release, like `replaced_parts`.
+    #[autosurgeon(missing = "Default::default")]
+    pub service_records: Vec<ServiceRecord>,
+}
+
+/// One ticket in an equipment record's service history. Whoever reads
+/// the equipment reads these, so they hold no text anyone wrote (no title,
+/// no notes, no people): the machine's history, not another company's work.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct ServiceRecord {
+    /// The ticket's id, as the entry's key.
+    #[key]
+    pub id: EntryId,
+    pub ticket: DocId,
+    pub number: String,
+    pub status: super::TicketStatus,
+    pub opened: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub resolution_code: Option<String>,
+    /// When someone arrived on site for it.
+    pub visits: Vec<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
@@ -76,6 +99,7 @@ impl Equipment {
             notes: Text::with_value(""),
             attributes: BTreeMap::new(),
             replaced_parts: Vec::new(),
+            service_records: Vec::new(),
         }
     }
 

@@ -5,9 +5,15 @@
 //! installed parts current; partner engineers only read equipment.
 
 use super::{rule, EntryChange, EntryKey, Keyed, RefusalReason, Reviewer, Verdict, WholeRefusal};
-use crate::model::{Actor, DocKind, Document, Equipment, InstalledPart, ReplacedPart, Role};
+use crate::model::{Actor, DocKind, Document, Equipment, InstalledPart, ReplacedPart, Role, ServiceRecord};
 
 impl Keyed for InstalledPart {
+    fn entry_key(&self) -> EntryKey {
+        EntryKey::Entry(self.id)
+    }
+}
+
+impl Keyed for ServiceRecord {
     fn entry_key(&self) -> EntryKey {
         EntryKey::Entry(self.id)
     }
@@ -61,6 +67,7 @@ pub(super) fn review(actor: &Actor, before: Option<&Equipment>, after: &Equipmen
         EntryChange::Added(_) => Ok(()),
         EntryChange::Amended { .. } | EntryChange::Removed => rule(warehouse, RefusalReason::DeskOnly),
     });
+    r.log("service_records", &before.service_records, &mut c.service_records, |_| rule(desk, RefusalReason::DeskOnly));
     r.log("service_history", &before.service_history, &mut c.service_history, |change| match change {
         EntryChange::Added(_) => Ok(()),
         EntryChange::Amended { .. } | EntryChange::Removed => rule(desk, RefusalReason::DeskOnly),

@@ -274,17 +274,22 @@ impl Device {
         ids.extend(local.into_iter().map(|r| r.0).filter(|t| !e.service_history.iter().any(|h| h.to_string() == *t)));
         let mut service_history = Vec::new();
         for ticket_id in ids {
+            // The ticket as this device has it, else as the desk recorded it on the equipment.
             let row: Option<(String, String, String, i64)> =
                 sqlx::query_as("SELECT number, title, status, created_at FROM tickets WHERE id = ?")
                     .bind(&ticket_id)
                     .fetch_optional(pool)
                     .await?;
+            let record = e.service_records.iter().find(|r| r.ticket.to_string() == ticket_id);
             service_history.push(HistoryEntry {
-                ticket_id,
-                number: row.as_ref().map(|r| r.0.clone()),
+                number: row.as_ref().map(|r| r.0.clone()).or_else(|| record.map(|r| r.number.clone())),
                 title: row.as_ref().map(|r| r.1.clone()),
-                status: row.as_ref().map(|r| r.2.clone()),
-                created_at: row.map(|r| r.3),
+                status: row.as_ref().map(|r| r.2.clone()).or_else(|| record.map(|r| r.status.code().to_owned())),
+                created_at: row.map(|r| r.3).or_else(|| record.map(|r| r.opened.0)),
+                resolved_at: record.and_then(|r| r.resolved_at).map(|t| t.0),
+                resolution_code: record.and_then(|r| r.resolution_code.clone()),
+                visits: record.map(|r| r.visits.iter().map(|v| v.0).collect()).unwrap_or_default(),
+                ticket_id,
             });
         }
         service_history.sort_by_key(|h| std::cmp::Reverse(h.created_at));
