@@ -13,14 +13,16 @@ use sqlx::{Any, Transaction};
 
 use crate::store::{self, StoreError};
 
-/// The desk itself, as the author of its own reactions (no person).
-const DESK: Actor = Actor {
+/// The desk itself, as the author of its own writes (no person).
+pub(crate) const DESK: Actor = Actor {
     user: outpost_sync::ids::UserId(uuid::Uuid::nil()),
     org: outpost_sync::ids::OrgId(uuid::Uuid::nil()),
     role: outpost_sync::model::Role::Admin,
 };
 
-/// Runs the desk's reactions to a ticket a device just wrote.
+/// Runs the desk's reactions to a ticket a device just wrote; the
+/// ticket's service records on its equipment follow the ticket as it reads
+/// after them.
 pub async fn react(
     tx: &mut Transaction<'_, Any>,
     ticket_id: DocId,
@@ -32,21 +34,36 @@ pub async fn react(
         Some(Document::Client(client)) => Some(client),
         _ => None,
     };
-    let equipment = equipment_of(tx, &ticket).await?;
-    for update in outpost_sync::reactions::service_history(&ticket, &equipment) {
-        update_equipment(tx, &update, desk_actor, now).await?;
-    }
-    let Some(reaction) = outpost_sync::reactions::react(&ticket, client.as_ref(), now) else { return Ok(()) };
-    store::write_as_desk(tx, ticket_id, &DESK, desk_actor, now, |document| {
+    let ticket = match outpost_sync::reactions::react(&ticket, client.as_ref(), now) {
+        Some(reaction) => apply(tx, ticket, &reaction, desk_actor, now).await?,
+        None => ticket,
+    };
+    record_service(tx, &ticket, desk_actor, now).await
+}
+
+/// Writes a reaction on the ticket (and a charge on its client, audited);
+/// returns the ticket as it then reads.
+async fn apply(
+    tx: &mut Transaction<'_, Any>,
+    ticket: Ticket,
+    reaction: &outpost_sync::reactions::Reaction,
+    desk_actor: &ActorId,
+    now: Timestamp,
+) -> Result<Ticket, StoreError> {
+    let written = store::write_as_desk(tx, ticket.id, &DESK, desk_actor, now, |document| {
         if let Document::Ticket(t) = document {
             reaction.apply_to_ticket(t);
         }
         Ok::<(), StoreError>(())
     })
     .await?;
-    let Some(points) = reaction.charge else { return Ok(()) };
+    let after = match written {
+        Some(Document::Ticket(after)) => after,
+        _ => ticket,
+    };
+    let Some(points) = reaction.charge else { return Ok(after) };
     let mut balance = None;
-    store::write_as_desk(tx, ticket.client, &DESK, desk_actor, now, |document| {
+    store::write_as_desk(tx, after.client, &DESK, desk_actor, now, |document| {
         if let Document::Client(c) = document {
             balance = reaction.charge_client(c);
         }
@@ -54,13 +71,13 @@ pub async fn react(
     })
     .await?;
     let hundredths = |p: outpost_sync::model::Points| p.hundredths as f64 / 100.0;
-    let detail = format!("charged {:.2} points for {}", hundredths(points), ticket.number);
-    store::audit(tx, now, None, None, Some(ticket_id), "points_charged", &detail).await?;
+    let detail = format!("charged {:.2} points for {}", hundredths(points), after.number);
+    store::audit(tx, now, None, None, Some(after.id), "points_charged", &detail).await?;
     if let Some(left) = balance.filter(|left| *left < LOW_BALANCE) {
         let detail = format!("client balance is {:.2} points, below {:.2}", hundredths(left), hundredths(LOW_BALANCE));
-        store::audit(tx, now, None, None, Some(ticket.client), "low_points_balance", &detail).await?;
+        store::audit(tx, now, None, None, Some(after.client), "low_points_balance", &detail).await?;
     }
-    Ok(())
+    Ok(after)
 }
 
 /// The equipment a ticket names, as the desk has it.

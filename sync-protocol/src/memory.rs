@@ -229,23 +229,26 @@ impl MemoryDesk {
             Some(Document::Client(client)) => Some(client.clone()),
             _ => None,
         };
-        for update in crate::reactions::service_history(&ticket, &self.equipment_of(&ticket)) {
-            self.update_equipment(&update);
-        }
-        let Some(reaction) = crate::reactions::react(&ticket, client.as_ref(), now) else { return };
-        let reacted = self.edit(ticket_id, |document| {
-            if let Document::Ticket(t) = document {
-                reaction.apply_to_ticket(t);
-            }
-        });
-        reacted.expect("the desk's reaction keeps the ticket valid");
-        if reaction.charge.is_some() && client.is_some() {
-            let charged = self.edit(ticket.client, |document| {
-                if let Document::Client(c) = document {
-                    reaction.charge_client(c);
+        if let Some(reaction) = crate::reactions::react(&ticket, client.as_ref(), now) {
+            let reacted = self.edit(ticket_id, |document| {
+                if let Document::Ticket(t) = document {
+                    reaction.apply_to_ticket(t);
                 }
             });
-            charged.expect("the desk's charge keeps the client valid");
+            reacted.expect("the desk's reaction keeps the ticket valid");
+            if reaction.charge.is_some() && client.is_some() {
+                let charged = self.edit(ticket.client, |document| {
+                    if let Document::Client(c) = document {
+                        reaction.charge_client(c);
+                    }
+                });
+                charged.expect("the desk's charge keeps the client valid");
+            }
+        }
+        // The service records follow the ticket as it reads after the reaction.
+        let Some(Document::Ticket(ticket)) = self.document(ticket_id).cloned() else { return };
+        for update in crate::reactions::service_history(&ticket, &self.equipment_of(&ticket)) {
+            self.update_equipment(&update);
         }
     }
 

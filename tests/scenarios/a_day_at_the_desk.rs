@@ -221,6 +221,7 @@ async fn a_day_at_the_desk_with_a_partner_and_a_staff_engineer() {
         (created["number"].as_str(), Some("resolved"), Some("HW-REPLACED"))
     );
     assert_eq!(theirs.title, None, "no text of another company's ticket");
+    assert!(theirs.resolved_at.is_some(), "the record follows the ticket as the desk's reactions left it");
     assert_eq!(theirs.visits.len(), 1, "one visit");
     let Document::Equipment(record) = desk.document(till_id).await else { panic!("the till") };
     let text = serde_json::to_string(&record).unwrap();
