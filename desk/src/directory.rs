@@ -10,14 +10,8 @@ use outpost_sync::model::{Directory, Document, Person};
 
 use crate::accounts::parse_role;
 use crate::db::Db;
+use crate::reactions::DESK;
 use crate::store::{self, StoreError};
-
-/// The desk itself, as the author of directories.
-const DESK: outpost_sync::model::Actor = outpost_sync::model::Actor {
-    user: outpost_sync::ids::UserId(uuid::Uuid::nil()),
-    org: outpost_sync::ids::OrgId(uuid::Uuid::nil()),
-    role: outpost_sync::model::Role::Admin,
-};
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 

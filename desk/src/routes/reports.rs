@@ -113,6 +113,7 @@ async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 /// their name; teams and regions are their own names.
 async fn names(state: &AppState, by: By, groups: &BTreeSet<String>) -> Result<BTreeMap<String, String>, ApiError> {
     let mut names = BTreeMap::new();
+    let mut tx = state.db.pool.begin().await?;
     for group in groups.iter().filter(|g| !g.is_empty()) {
         let name: Option<String> = match by {
             By::Team | By::Region => Some(group.clone()),
@@ -127,13 +128,10 @@ async fn names(state: &AppState, by: By, groups: &BTreeSet<String>) -> Result<BT
                 .await?
                 .map(|r| r.0),
             By::Client => match group.parse::<DocId>() {
-                Ok(id) => {
-                    let mut tx = state.db.pool.begin().await?;
-                    match store::read(&mut tx, id, DocKind::Client).await? {
-                        Some(Document::Client(client)) => Some(client.name),
-                        _ => None,
-                    }
-                }
+                Ok(id) => match store::read(&mut tx, id, DocKind::Client).await? {
+                    Some(Document::Client(client)) => Some(client.name),
+                    _ => None,
+                },
                 Err(_) => None,
             },
         };
