@@ -31,6 +31,10 @@ source scripts/test-postgres.sh
 
 echo "== tests"
 cargo test --workspace --locked
+echo "== the desk's API against its OpenAPI document (Schemathesis), on SQLite and PostgreSQL"
+scripts/schemathesis.sh
+"$PG_BIN/psql" "$OUTPOST_TEST_POSTGRES_URL" -qc "CREATE DATABASE schemathesis"
+scripts/schemathesis.sh "${OUTPOST_TEST_POSTGRES_URL%/postgres}/schemathesis"
 echo "== the UI's TypeScript bindings match the Rust types"
 git diff --exit-code -- ui/src/lib/bindings || {
   echo "ui/src/lib/bindings changed when the tests regenerated them: commit them" >&2

@@ -310,7 +310,7 @@ pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Res
 }
 
 /// What revoking a person took from them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Revoked {
     pub api_tokens: u64,
     /// Each is told to wipe its data at its next contact.

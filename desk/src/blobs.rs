@@ -34,9 +34,12 @@ pub enum BlobError {
     Sql(#[from] sqlx::Error),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// How much of a blob the desk holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct BlobStatus {
+    /// Bytes received so far: where the next chunk starts.
     pub received: i64,
+    /// Every byte is in and the hash checked.
     pub complete: bool,
 }
 

@@ -24,6 +24,8 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
     UnsupportedMediaType(String),
     /// Well-formed JSON of the wrong shape: unknown or missing fields, wrong types.
     #[error("{0}")]
@@ -34,10 +36,29 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: String,
+/// Every refusal's body, whatever the route: what kind of refusal, and why in words.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorKind,
+    pub message: String,
+}
+
+/// What kind of refusal, one per HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Unprocessable,
+    TooManyRequests,
+    Internal,
 }
 
 impl ApiError {
@@ -49,6 +70,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -56,18 +78,19 @@ impl ApiError {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::Conflict(_) => "conflict",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Unprocessable(_) => "unprocessable",
-            Self::TooManyRequests { .. } => "too_many_requests",
-            Self::Internal(_) => "internal",
+            Self::BadRequest(_) => ErrorKind::BadRequest,
+            Self::Unauthorized(_) => ErrorKind::Unauthorized,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::MethodNotAllowed(_) => ErrorKind::MethodNotAllowed,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::PayloadTooLarge(_) => ErrorKind::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorKind::UnsupportedMediaType,
+            Self::Unprocessable(_) => ErrorKind::Unprocessable,
+            Self::TooManyRequests { .. } => ErrorKind::TooManyRequests,
+            Self::Internal(_) => ErrorKind::Internal,
         }
     }
 }
@@ -118,10 +141,24 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         use axum::extract::rejection::JsonRejection;
         let message = rejection.body_text();
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::PayloadTooLarge(message);
+        }
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(message),
             JsonRejection::JsonDataError(_) => Self::Unprocessable(message),
             _ => Self::BadRequest(message),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        let message = rejection.body_text();
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge(message)
+        } else {
+            Self::BadRequest(message)
         }
     }
 }

@@ -1,271 +1,168 @@
-//! The OpenAPI document at `/api/openapi.json`, built from one table of
-//! routes. A test requests every documented route and fails if the router
-//! does not know it.
+//! The OpenAPI document at `/api/openapi.json`.
+//!
+//! Each handler's `#[utoipa::path]` attribute describes its route, its
+//! parameters, its body and its answers by the Rust types it reads and
+//! writes, and the router is built from those same attributes
+//! (`utoipa_axum::routes!`), so the document cannot list a route the desk
+//! does not serve, or miss one. What every route shares (which credential
+//! it takes, how its refusals look) is added here once, by the rule the
+//! router itself follows. No server address is written in: a client
+//! resolves paths against wherever it fetched the document from.
 
-use serde_json::{json, Map, Value};
+use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref};
+use utoipa::{Modify, OpenApi};
 
-/// How a route is authorised.
-#[derive(Clone, Copy)]
-pub(crate) enum Auth {
-    None,
-    ApiToken,
-    DeviceToken,
-    DeviceOrApiToken,
-    PairingCode,
+use crate::routes::Credential;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Outpost desk",
+        description = "The desk's API for its people and integrations: tickets, parts, equipment, reference data, \
+                       people and devices, reports. Devices sync through `POST /v1/sync` (binary outpost-sync \
+                       messages). Every refusal is a JSON `Error` with a kind and a message."
+    ),
+    components(schemas(crate::error::ErrorBody))
+)]
+pub(crate) struct Desk;
+
+/// The document, built once from the routes.
+pub(crate) fn document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, document) = crate::routes::router_and_document();
+        serde_json::to_value(document).expect("an OpenAPI document is JSON")
+    })
 }
 
-/// (method, path, summary, auth, request body media type)
-pub(crate) const ROUTES: &[(&str, &str, &str, Auth, Option<&str>)] = &[
-    ("get", "/healthz", "Liveness, with a database ping.", Auth::None, None),
-    ("get", "/metrics", "Prometheus metrics.", Auth::None, None),
-    ("get", "/api/openapi.json", "This document.", Auth::None, None),
-    (
-        "post",
-        "/v1/devices/pair",
-        "Spend a one-time pairing code on a new device; returns its token.",
-        Auth::PairingCode,
-        Some("application/json"),
-    ),
-    (
-        "post",
-        "/v1/sync",
-        "One sync round (binary outpost-sync messages).",
-        Auth::DeviceToken,
-        Some("application/x-outpost-sync"),
-    ),
-    (
-        "get",
-        "/v1/blobs/{hash}",
-        "Download a complete blob reachable through a readable document.",
-        Auth::DeviceOrApiToken,
-        None,
-    ),
-    (
-        "put",
-        "/v1/blobs/{hash}",
-        "Upload a chunk at ?offset=N; &last=true verifies the hash and completes.",
-        Auth::DeviceOrApiToken,
-        Some("application/octet-stream"),
-    ),
-    (
-        "get",
-        "/v1/blobs/{hash}/status",
-        "How much of a blob the desk holds, to resume an upload.",
-        Auth::DeviceOrApiToken,
-        None,
-    ),
-    (
-        "post",
-        "/v1/users/{id}/pairing-codes",
-        "Issue a pairing code for an engineer (admin, dispatcher).",
-        Auth::ApiToken,
-        None,
-    ),
-    ("get", "/v1/devices", "Paired devices (admin, dispatcher).", Auth::ApiToken, None),
-    (
-        "post",
-        "/v1/devices/{id}/revoke",
-        "Revoke a device; its next contact is told to wipe (admin, dispatcher).",
-        Auth::ApiToken,
-        None,
-    ),
-    ("get", "/v1/audit", "The audit log, newest first (admin, dispatcher).", Auth::ApiToken, None),
-    (
-        "get",
-        "/v1/tickets",
-        "Tickets: status, team, support_level, region, assignee, partner_org, breached, due_within_hours, q, limit, offset.",
-        Auth::ApiToken,
-        None,
-    ),
-    (
-        "post",
-        "/v1/tickets",
-        "Open a ticket with its client, site, contact, equipment, checklist template, priority, team, level and billing; SLA deadlines from priority and the client's contract hours; the entitlement decided.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "get",
-        "/v1/tickets/{id}",
-        "A ticket, its folded status and assignee, and its conflicts in words.",
-        Auth::ApiToken,
-        None,
-    ),
-    (
-        "patch",
-        "/v1/tickets/{id}",
-        "Change title, description (merged), priority (deadlines counted again, the old ones kept), category, team, support level (an escalation), deadlines, billing, paid, equipment, checklist template.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "post",
-        "/v1/tickets/{id}/status",
-        "Cancel, close, or take back (to: cancelled, closed, new).",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "post",
-        "/v1/tickets/{id}/assign",
-        "Assign to an engineer (a partner's engineer brings the partner) or a partner company; a per-call ticket must be paid first.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "get",
-        "/v1/tickets/{id}/timeline",
-        "Where a ticket's time went: each stretch of one status and assignee, hours per status, and how its deadlines went.",
-        Auth::ApiToken,
-        None,
-    ),
-    (
-        "get",
-        "/v1/reports/sla",
-        "SLA compliance of the tickets opened in [from, to) (ms), by client, team, region, partner or engineer; format json or csv.",
-        Auth::ApiToken,
-        None,
-    ),
-    (
-        "get",
-        "/v1/reports/labour",
-        "Travel and work hours in [from, to), by engineer (with utilisation over hours_per_day on weekdays), partner, client, team or region; format json or csv.",
-        Auth::ApiToken,
-        None,
-    ),
-    (
-        "get",
-        "/v1/reports/points",
-        "Per client: points charged by tickets resolved in [from, to), the balance now, low balances flagged; format json or csv.",
-        Auth::ApiToken,
-        None,
-    ),
-    (
-        "post",
-        "/v1/tickets/{id}/notes",
-        "Add the desk's note to the ticket's work log, beside the engineer's.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    ("get", "/v1/orgs", "Companies (admin, dispatcher).", Auth::ApiToken, None),
-    ("post", "/v1/orgs", "Add a service partner (admin).", Auth::ApiToken, Some("application/json")),
-    ("get", "/v1/users", "People (admin, dispatcher).", Auth::ApiToken, None),
-    (
-        "post",
-        "/v1/users",
-        "Add a person; returns an API token or a pairing code, once (admin).",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "post",
-        "/v1/users/{id}/revoke",
-        "Revoke everything a person holds: API tokens, devices (told to wipe), pairing codes (admin).",
-        Auth::ApiToken,
-        None,
-    ),
-    ("get", "/v1/teams", "Product teams.", Auth::ApiToken, None),
-    ("post", "/v1/teams", "Add a product team (admin, dispatcher).", Auth::ApiToken, Some("application/json")),
-    ("get", "/v1/clients", "Clients with contract hours and points (desk people).", Auth::ApiToken, None),
-    (
-        "post",
-        "/v1/clients",
-        "Add a client: always, or weekly windows; holidays; points (admin, dispatcher).",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "patch",
-        "/v1/clients/{id}",
-        "Change a client's name, contract or points balance.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    ("get", "/v1/sites", "Sites.", Auth::ApiToken, None),
-    ("post", "/v1/sites", "Add a site of a client, in its time zone.", Auth::ApiToken, Some("application/json")),
-    ("get", "/v1/kb-articles", "Knowledge-base articles.", Auth::ApiToken, None),
-    (
-        "post",
-        "/v1/kb-articles",
-        "Add an article; devices receive it for offline reading.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "patch",
-        "/v1/kb-articles/{id}",
-        "Change an article's title, body or tags.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    ("get", "/v1/checklist-templates", "Checklist templates.", Auth::ApiToken, None),
-    ("post", "/v1/checklist-templates", "Add a checklist template.", Auth::ApiToken, Some("application/json")),
-    ("get", "/v1/part-requests", "Part requests: status, ticket, limit.", Auth::ApiToken, None),
-    (
-        "post",
-        "/v1/part-requests/{id}/{action}",
-        "approve, reject, pick, ship (tracking_number), cancel or receive-return; the engineer confirms delivery.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    ("get", "/v1/equipment", "Equipment: serial, client, limit.", Auth::ApiToken, None),
-    ("post", "/v1/equipment", "Register equipment.", Auth::ApiToken, Some("application/json")),
-    (
-        "patch",
-        "/v1/equipment/{id}",
-        "Change model, vendor, class, site, location, coverage, attributes.",
-        Auth::ApiToken,
-        Some("application/json"),
-    ),
-    (
-        "post",
-        "/v1/equipment/import",
-        "Import equipment from CSV; returns a per-row error report.",
-        Auth::ApiToken,
-        Some("text/csv"),
-    ),
-];
+/// Credentials and refusals, added to every operation by its path once
+/// the routes are in.
+pub(crate) struct Shared;
 
-pub(crate) fn document() -> Value {
-    let mut paths = Map::new();
-    for (method, path, summary, auth, body) in ROUTES {
-        let parameters: Vec<Value> = path
-            .split('/')
-            .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        let security = match auth {
-            Auth::None | Auth::PairingCode => json!([]),
-            Auth::ApiToken => json!([{ "apiToken": [] }]),
-            Auth::DeviceToken => json!([{ "deviceToken": [] }]),
-            Auth::DeviceOrApiToken => json!([{ "deviceToken": [] }, { "apiToken": [] }]),
+const API_TOKEN: &str = "api_token";
+const DEVICE_TOKEN: &str = "device_token";
+
+impl Modify for Shared {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |description: &str| {
+            let mut http = Http::new(HttpAuthScheme::Bearer);
+            http.description = Some(description.to_owned());
+            SecurityScheme::Http(http)
         };
-        let mut operation = json!({
-            "summary": summary,
-            "parameters": parameters,
-            "security": security,
-            "responses": {
-                "200": { "description": "Done." },
-                "400": { "description": "Malformed input; the message says what." },
-                "401": { "description": "Missing, unknown, expired or revoked credentials." },
-                "403": { "description": "The caller's role may not do this." },
-                "404": { "description": "No such thing, or not the caller's to see." }
+        components.add_security_scheme(API_TOKEN, bearer("A desk user's API token (`outpost-desk user add`)."));
+        components.add_security_scheme(DEVICE_TOKEN, bearer("A paired device's token (`POST /v1/devices/pair`)."));
+        for (path, item) in &mut openapi.paths.paths {
+            let credential = Credential::of(path);
+            for (method, operation) in operations(item) {
+                operation.security = Some(security(credential));
+                for response in operation.responses.responses.values_mut() {
+                    if let utoipa::openapi::RefOr::T(response) = response {
+                        if response.description.is_empty() {
+                            "Done.".clone_into(&mut response.description);
+                        }
+                    }
+                }
+                for (status, why) in refusals(credential, path, method, operation) {
+                    operation.responses.responses.entry(status.to_string()).or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(why)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build(),
+                            )
+                            .build()
+                            .into()
+                    });
+                }
             }
-        });
-        if let Some(media) = body {
-            operation["requestBody"] = json!({ "required": true, "content": { (*media): {} } });
         }
-        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
-        entry[*method] = operation;
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Outpost desk", "version": env!("CARGO_PKG_VERSION") },
-        "servers": [{ "url": "http://127.0.0.1:8710" }],
-        "paths": paths,
-        "components": { "securitySchemes": {
-            "apiToken": { "type": "http", "scheme": "bearer", "description": "A desk user's API token." },
-            "deviceToken": { "type": "http", "scheme": "bearer", "description": "A paired device's token." }
-        } }
-    })
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (HttpMethod, &mut Operation)> {
+    [
+        (HttpMethod::Get, item.get.as_mut()),
+        (HttpMethod::Put, item.put.as_mut()),
+        (HttpMethod::Post, item.post.as_mut()),
+        (HttpMethod::Delete, item.delete.as_mut()),
+        (HttpMethod::Patch, item.patch.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.map(|o| (method, o)))
+}
+
+fn security(credential: Credential) -> Vec<SecurityRequirement> {
+    let one = |name: &str| SecurityRequirement::new::<_, [&str; 0], &str>(name, []);
+    match credential {
+        Credential::None | Credential::PairingCode => vec![SecurityRequirement::default()],
+        Credential::ApiToken => vec![one(API_TOKEN)],
+        Credential::DeviceToken => vec![one(DEVICE_TOKEN)],
+        Credential::DeviceOrApiToken => vec![one(DEVICE_TOKEN), one(API_TOKEN)],
+    }
+}
+
+/// The refusals an operation may answer with, by what it takes.
+fn refusals(credential: Credential, path: &str, method: HttpMethod, operation: &Operation) -> Vec<(u16, &'static str)> {
+    let mut refusals = Vec::new();
+    if credential == Credential::None {
+        return refusals;
+    }
+    refusals.push((400, "Malformed input: a path, query or body value the desk cannot take; the message says which."));
+    match credential {
+        Credential::PairingCode => {
+            refusals.push((401, "The pairing code is unknown, spent or expired."));
+            refusals.push((429, "Too many failed pairings from this address; `Retry-After` says when to try again."));
+        }
+        _ => {
+            refusals.push((401, "Missing, unknown, expired or revoked credentials."));
+            refusals.push((403, "The caller's role may not do this."));
+        }
+    }
+    if path.contains('{') {
+        refusals.push((404, "No such thing, or not the caller's to see."));
+    }
+    if method != HttpMethod::Get {
+        refusals.push((409, "The thing is not in a state that allows this; the message says why."));
+    }
+    if operation.request_body.is_some() {
+        refusals.push((413, "The body is larger than this route takes."));
+        refusals.push((415, "The body is not of the media type this route takes."));
+        refusals.push((422, "Well-formed JSON of the wrong shape: unknown or missing fields, wrong types."));
+    }
+    refusals
+}
+
+#[cfg(test)]
+mod tests {
+
+    #[test]
+    fn the_document_names_no_server_and_describes_every_answer() {
+        let (_, document) = crate::routes::router_and_document();
+        let json = serde_json::to_value(&document).unwrap();
+        assert!(json.get("servers").is_none(), "no server address is written in");
+        let paths = json["paths"].as_object().unwrap();
+        assert!(paths.len() >= 30, "every route is described: {}", paths.len());
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().unwrap() {
+                let responses = operation["responses"].as_object().unwrap();
+                let ok = responses.keys().find(|s| s.starts_with('2'));
+                assert!(ok.is_some(), "{method} {path} documents its answer");
+                if path.starts_with("/v1/") {
+                    assert!(responses.contains_key("401"), "{method} {path} documents its 401");
+                    assert!(responses.contains_key("400"), "{method} {path} documents its 400");
+                }
+                if path.contains('{') {
+                    assert!(responses.contains_key("404"), "{method} {path} documents its 404");
+                }
+            }
+        }
+        let ticket = &json["components"]["schemas"]["Ticket"];
+        assert_eq!(ticket["type"], "object", "the ticket document's schema comes from the Rust type");
+        let status = &json["components"]["schemas"]["TicketStatus"]["enum"];
+        assert!(status.as_array().unwrap().contains(&"en_route".into()), "enums in their one spelling: {status}");
+    }
 }

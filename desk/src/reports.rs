@@ -56,7 +56,8 @@ impl Period {
 }
 
 /// How one deadline went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Met,
     Missed,
@@ -85,7 +86,7 @@ pub struct SlaTicket {
     pub resolved_at: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SlaRow {
     pub group: String,
     pub name: String,
@@ -140,7 +141,7 @@ pub struct LabourEntry {
     pub end: Timestamp,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LabourRow {
     pub group: String,
     pub name: String,
@@ -177,7 +178,7 @@ pub fn labour(entries: &[LabourEntry], period: Period, available: impl Fn(&str) 
         .collect()
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PointsRow {
     pub client: String,
     pub name: String,

@@ -17,12 +17,15 @@ pub use sync::SYNC_CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::Router;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::accounts::AuthError;
 use crate::AppState;
 
-pub(crate) fn router(state: AppState) -> Router<AppState> {
-    Router::new()
+/// Every route, and the OpenAPI document built from the same attributes.
+pub(crate) fn router_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = OpenApiRouter::with_openapi(crate::openapi::Desk::openapi())
         .merge(health::router())
         .merge(sync::router())
         .merge(devices::router())
@@ -33,6 +36,41 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .merge(people::router())
         .merge(reference::router())
         .merge(reports::router())
+        .split_for_parts();
+    crate::openapi::Shared.modify(&mut document);
+    (router, document)
+}
+
+/// What a route takes as its caller's credential, by its path: the one
+/// rule the authentication below and the OpenAPI document follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Credential {
+    None,
+    PairingCode,
+    DeviceToken,
+    DeviceOrApiToken,
+    ApiToken,
+}
+
+impl Credential {
+    pub(crate) fn of(path: &str) -> Self {
+        if !path.starts_with("/v1/") {
+            Self::None
+        } else if path == "/v1/devices/pair" {
+            Self::PairingCode
+        } else if path == "/v1/sync" {
+            Self::DeviceToken
+        } else if path.starts_with("/v1/blobs/") {
+            Self::DeviceOrApiToken
+        } else {
+            Self::ApiToken
+        }
+    }
+}
+
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    router_and_document()
+        .0
         .fallback(|| async { crate::ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             crate::ApiError::MethodNotAllowed("this route does not take that method".into())
@@ -50,8 +88,7 @@ async fn authenticate(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let path = request.uri().path();
-    if !path.starts_with("/v1/") || path == "/v1/devices/pair" || path == "/v1/sync" {
+    if !matches!(Credential::of(request.uri().path()), Credential::ApiToken | Credential::DeviceOrApiToken) {
         return next.run(request).await;
     }
     let known = match bearer(request.headers()) {
@@ -107,4 +144,10 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, AuthError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::MissingToken)
+}
+
+/// The answer to a write that made or changed one document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Written {
+    pub id: outpost_sync::ids::DocId,
 }

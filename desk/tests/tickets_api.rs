@@ -276,7 +276,7 @@ async fn the_desk_updates_cancels_and_closes_tickets(desk: Desk) {
         409,
         "only a resolved ticket closes"
     );
-    assert_eq!(api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "flying" })).await.0, 400);
+    assert_eq!(api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "flying" })).await.0, 422);
     let (status, moved) =
         api.post(&format!("/v1/tickets/{id}/status"), json!({ "to": "cancelled", "reason": "duplicate" })).await;
     assert_eq!((status, moved["status"].as_str()), (200, Some("cancelled")));

@@ -16,6 +16,7 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -91,6 +92,7 @@ uuid_id!(
 /// Stored as an automerge timestamp scalar. Device clocks are wrong in the
 /// field, so a timestamp says what its writer's clock read, nothing more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -132,6 +134,7 @@ impl Hydrate for Timestamp {
 
 /// SHA-256 of an attachment's bytes, as 64 lowercase hex digits.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, pattern = "^[0-9a-f]{64}$"))]
 #[serde(transparent)]
 pub struct ContentHash(pub String);
 

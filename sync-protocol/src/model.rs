@@ -75,15 +75,25 @@ use crate::limits::FieldLimits;
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// What an automerge document holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum DocKind {
+    #[serde(alias = "Ticket")]
     Ticket,
+    #[serde(alias = "Equipment")]
     Equipment,
+    #[serde(alias = "PartRequest")]
     PartRequest,
+    #[serde(alias = "Client")]
     Client,
+    #[serde(alias = "Site")]
     Site,
+    #[serde(alias = "ChecklistTemplate")]
     ChecklistTemplate,
+    #[serde(alias = "KbArticle")]
     KbArticle,
+    #[serde(alias = "Directory")]
     Directory,
 }
 

@@ -2,27 +2,30 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use outpost_sync::ids::UserId;
+use outpost_sync::model::Role;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::input::{Body, Params};
-use crate::accounts::{self, caller_by_api_token, role_name};
+use crate::accounts::{self, caller_by_api_token};
 use crate::error::ApiError;
 use crate::{now, AppState};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/devices/pair", post(pair))
-        .route("/v1/users/{id}/pairing-codes", post(issue_code))
-        .route("/v1/devices/{id}/revoke", post(revoke))
-        .route("/v1/devices", axum::routing::get(list))
-        .route("/v1/audit", axum::routing::get(audit))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pair))
+        .routes(routes!(issue_code))
+        .routes(routes!(revoke))
+        .routes(routes!(list))
+        .routes(routes!(audit))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeviceRow {
     id: String,
     user_id: String,
@@ -32,6 +35,8 @@ struct DeviceRow {
     revoked_at: Option<i64>,
 }
 
+/// Paired devices with when they last synced (admin, dispatcher).
+#[utoipa::path(get, path = "/v1/devices", tag = "devices", responses((status = 200, body = Vec<DeviceRow>)))]
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<DeviceRow>>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     type Row = (String, String, String, i64, Option<i64>, Option<i64>);
@@ -55,7 +60,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AuditRow {
     at: i64,
     user_id: Option<String>,
@@ -65,20 +70,26 @@ struct AuditRow {
     detail: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
+    /// At most this many entries; 100 if not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
-/// The newest audit entries first: refused changes and what the desk did about them.
+/// The newest audit entries first: refused changes and what the desk did
+/// about them (admin, dispatcher).
+#[utoipa::path(get, path = "/v1/audit", tag = "devices", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditRow>)))]
 async fn audit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Params(query): Params<AuditQuery>,
 ) -> Result<Json<Vec<AuditRow>>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
-    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
+    let limit = super::input::page_size(query.limit, 100, 1_000)?;
     type Row = (i64, Option<String>, Option<String>, Option<String>, String, String);
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT at, user_id, device_id, doc_id, action, detail FROM audit_log ORDER BY id DESC LIMIT {limit}"
@@ -93,22 +104,30 @@ async fn audit(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PairRequest {
+    /// The one-time code the desk issued for the engineer.
     code: String,
+    /// What the engineer calls this device.
+    #[schema(min_length = 1, max_length = 200)]
     device_name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Paired {
     device_id: Uuid,
+    /// The device's token for sync rounds and blobs; shown once.
     token: String,
-    user_id: String,
-    org_id: String,
-    role: &'static str,
+    user_id: UserId,
+    org_id: outpost_sync::ids::OrgId,
+    role: Role,
 }
 
+/// Spends a one-time pairing code on a new device and answers with the
+/// device's token. Failed attempts are throttled per address.
+#[utoipa::path(post, path = "/v1/devices/pair", tag = "devices", request_body = PairRequest,
+    responses((status = 200, body = Paired)))]
 #[tracing::instrument(skip_all)]
 async fn pair(
     State(state): State<AppState>,
@@ -134,18 +153,24 @@ async fn pair(
     Ok(Json(Paired {
         device_id: paired.id,
         token: paired.token,
-        user_id: paired.actor.user.to_string(),
-        org_id: paired.actor.org.to_string(),
-        role: role_name(paired.actor.role),
+        user_id: paired.actor.user,
+        org_id: paired.actor.org,
+        role: paired.actor.role,
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PairingCode {
     code: String,
+    /// Milliseconds since the epoch, UTC.
     expires_at: i64,
 }
 
+/// Issues a one-time pairing code for a field user's new device (admin,
+/// dispatcher).
+#[utoipa::path(post, path = "/v1/users/{id}/pairing-codes", tag = "devices",
+    params(("id" = UserId, Path, description = "The engineer's user id.")),
+    responses((status = 200, body = PairingCode)))]
 #[tracing::instrument(skip_all)]
 async fn issue_code(
     State(state): State<AppState>,
@@ -167,12 +192,21 @@ async fn issue_code(
     Ok(Json(PairingCode { code, expires_at: at.0 + state.pairing_ttl_ms }))
 }
 
+#[derive(Serialize, ToSchema)]
+struct DeviceRevoked {
+    revoked: Uuid,
+}
+
+/// Revokes a device; its next contact is told to wipe (admin, dispatcher).
+#[utoipa::path(post, path = "/v1/devices/{id}/revoke", tag = "devices",
+    params(("id" = Uuid, Path, description = "The device id.")),
+    responses((status = 200, body = DeviceRevoked)))]
 #[tracing::instrument(skip_all)]
 async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(device): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DeviceRevoked>, ApiError> {
     let at = now();
     let caller = caller_by_api_token(&state.db.pool, super::bearer(&headers)?, at).await?;
     if !caller.actor.role.is_desk() {
@@ -182,5 +216,5 @@ async fn revoke(
     if !accounts::revoke_device(&state.db.pool, device, at).await? {
         return Err(ApiError::NotFound("no such device, or already revoked".into()));
     }
-    Ok(Json(serde_json::json!({ "revoked": device })))
+    Ok(Json(DeviceRevoked { revoked: device }))
 }

@@ -3,18 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::model::{new_document, DocKind, Document, Equipment};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Transaction};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::input::{Body, Params};
+use super::Written;
 use crate::accounts::new_id;
 use crate::error::ApiError;
 use crate::store;
@@ -23,24 +25,30 @@ use crate::{now, AppState};
 /// Largest CSV import, in bytes (about 100,000 rows).
 const MAX_IMPORT: usize = 16 * 1024 * 1024;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/equipment", get(list).post(create))
-        .route("/v1/equipment/{id}", axum::routing::patch(update))
-        .route("/v1/equipment/import", post(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update))
+        .routes(routes!(import).layer(DefaultBodyLimit::max(MAX_IMPORT)))
 }
 
 /// One equipment record as the API and the CSV columns describe it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewEquipment {
+    /// Unique.
+    #[schema(min_length = 1, max_length = 100)]
     serial: String,
+    #[schema(min_length = 1)]
     model: String,
     #[serde(default)]
     vendor: String,
     #[serde(default)]
     class: String,
+    /// The client's id.
+    #[schema(value_type = DocId)]
     client: String,
+    /// The site's id, if any.
     #[serde(default)]
     site: String,
     #[serde(default)]
@@ -135,21 +143,24 @@ async fn insert(
     Ok(Ok(document.id()))
 }
 
+/// Registers one equipment record (admin, dispatcher).
+#[utoipa::path(post, path = "/v1/equipment", tag = "equipment", request_body = NewEquipment,
+    responses((status = 200, body = Written)))]
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     Body(new): Body<NewEquipment>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Written>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let mut tx = state.db.begin_write().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let equipment = build(&mut tx, new, &mut BTreeSet::new()).await?.map_err(ApiError::BadRequest)?;
     let id = insert(&state, &mut tx, equipment, now()).await?.map_err(ApiError::BadRequest)?;
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id })))
+    Ok(Json(Written { id }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EquipmentUpdate {
     model: Option<String>,
@@ -164,14 +175,18 @@ struct EquipmentUpdate {
     attributes: std::collections::BTreeMap<String, String>,
 }
 
-/// Changes an equipment record's desk-side fields.
+/// Changes an equipment record's desk-side fields: model, vendor, class,
+/// site, location, coverage, attributes (admin, dispatcher).
+#[utoipa::path(patch, path = "/v1/equipment/{id}", tag = "equipment",
+    params(("id" = DocId, Path, description = "The equipment record's id.")),
+    request_body = EquipmentUpdate, responses((status = 200, body = Written)))]
 #[tracing::instrument(skip_all)]
 async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
     Body(update): Body<EquipmentUpdate>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Written>, ApiError> {
     let caller = super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not an equipment id")))?;
     let covered_until = match update.covered_until.as_deref() {
@@ -220,28 +235,33 @@ async fn update(
         return Err(ApiError::NotFound("no such equipment".into()));
     }
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id })))
+    Ok(Json(Written { id }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct RowError {
     line: u64,
     message: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ImportReport {
     imported: usize,
     errors: Vec<RowError>,
 }
 
 /// Imports a CSV with a header row naming the fields of `NewEquipment`.
-/// Good rows go in, each bad row is reported with its line and reason.
+/// Good rows go in, each bad row is reported with its line and reason
+/// (admin, dispatcher).
+#[utoipa::path(post, path = "/v1/equipment/import", tag = "equipment",
+    request_body(content = String, content_type = "text/csv",
+        description = "A header row naming serial, model and client, and any other field of NewEquipment."),
+    responses((status = 200, body = ImportReport)))]
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 async fn import(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    super::input::RawBody(body): super::input::RawBody,
 ) -> Result<Json<ImportReport>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -284,15 +304,19 @@ async fn import(
     Ok(Json(report))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// The exact serial.
     serial: Option<String>,
     client: Option<DocId>,
+    /// At most this many; 100 if not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EquipmentRow {
     id: String,
     serial: String,
@@ -304,13 +328,16 @@ struct EquipmentRow {
     covered_until: Option<i64>,
 }
 
+/// The equipment registry, by serial.
+#[utoipa::path(get, path = "/v1/equipment", tag = "equipment", params(ListQuery),
+    responses((status = 200, body = Vec<EquipmentRow>)))]
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     Params(query): Params<ListQuery>,
 ) -> Result<Json<Vec<EquipmentRow>>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.reads_everything()).await?;
-    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
+    let limit = super::input::page_size(query.limit, 100, 1_000)?;
     type Row = (String, String, String, String, String, String, Option<String>, Option<i64>);
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT id, serial, model, vendor, class, client_id, site_id, covered_until FROM equipment

@@ -1,25 +1,37 @@
-//! Liveness: the process answers and the database too.
+//! Liveness, metrics and the API's own description.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
+use axum::Json;
 use sqlx::Executor;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(|| async { axum::Json(crate::openapi::document()) }))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(metrics)).routes(routes!(openapi))
 }
 
+/// Liveness, with a database ping.
+#[utoipa::path(get, path = "/healthz", tag = "desk",
+    responses((status = 200, description = "The desk and its database answer.", body = String, content_type = "text/plain"),
+              (status = 500, description = "The database does not answer.", body = crate::error::ErrorBody)))]
 async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.db.pool.execute("SELECT 1").await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok("ok")
 }
 
+/// Prometheus metrics: sync rounds, refusals, timings.
+#[utoipa::path(get, path = "/metrics", tag = "desk",
+    responses((status = 200, description = "The Prometheus text format.", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "desk",
+    responses((status = 200, description = "The OpenAPI document.", body = Object)))]
+async fn openapi() -> Json<&'static serde_json::Value> {
+    Json(crate::openapi::document())
 }

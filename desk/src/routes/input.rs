@@ -14,6 +14,15 @@ use crate::ApiError;
 /// The longest query value: filters and search words, never documents.
 pub(super) const MAX_QUERY_VALUE: usize = 1_000;
 
+/// A list's page size: `default` if not given, else 1 to `max`, as the
+/// route's OpenAPI parameter says.
+pub(super) fn page_size(given: Option<u32>, default: u32, max: u32) -> Result<i64, ApiError> {
+    match given.unwrap_or(default) {
+        size if (1..=max).contains(&size) => Ok(i64::from(size)),
+        size => Err(ApiError::BadRequest(format!("limit {size} is not from 1 to {max}"))),
+    }
+}
+
 /// Refuses text the desk could not store as given.
 pub(super) fn plain_text(what: &str, text: &str) -> Result<(), ApiError> {
     if text.contains('\0') {
@@ -61,6 +70,37 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         serde_json::from_value(value)
             .map(Self)
             .map_err(|err| ApiError::Unprocessable(format!("the body does not fit: {err}")).into_response())
+    }
+}
+
+/// A JSON body that may be left out: a request with no body and no content
+/// type reads as `None`; anything sent is read as [`Body`] reads it.
+pub(super) struct OptionalBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let untyped = !request.headers().contains_key(axum::http::header::CONTENT_TYPE);
+        let empty =
+            request.headers().get(axum::http::header::CONTENT_LENGTH).is_none_or(|length| length.as_bytes() == b"0");
+        if untyped && empty {
+            return Ok(Self(None));
+        }
+        // `null` says "nothing", as no body does.
+        Body::<Option<T>>::from_request(request, state).await.map(|Body(value)| Self(value))
+    }
+}
+
+/// A body read whole as bytes (sync rounds, blob chunks, CSV): a body over
+/// the route's limit or cut short is refused in the one JSON error shape.
+pub(super) struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(Self(axum::body::Bytes::from_request(request, state).await?))
     }
 }
 

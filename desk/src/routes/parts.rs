@@ -5,36 +5,42 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use outpost_sync::ids::{DocId, EntryId};
 use outpost_sync::model::{Document, PartStatus, PartTransition, Role};
 use outpost_sync::workflow::{fold_part_request, part_move_refusal};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::input::Params;
+use super::input::{OptionalBody, Params};
 use crate::accounts::new_id;
 use crate::error::ApiError;
 use crate::store;
 use crate::{now, AppState};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/v1/part-requests", get(list)).route("/v1/part-requests/{id}/{action}", post(act))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(act))
 }
 
 fn warehouse_role(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Dispatcher | Role::PartsDesk)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    #[param(value_type = Option<PartStatus>)]
     status: Option<String>,
     ticket: Option<DocId>,
+    /// At most this many; 200 if not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PartRow {
     id: String,
     ticket_id: String,
@@ -42,6 +48,7 @@ struct PartRow {
     part_number: String,
     description: String,
     quantity: i64,
+    #[schema(value_type = PartStatus)]
     status: String,
     warehouse: Option<String>,
     tracking_number: Option<String>,
@@ -61,6 +68,9 @@ const STATUSES: [PartStatus; 10] = [
     PartStatus::Returned,
 ];
 
+/// Part requests, oldest first: the parts desk's board (admin, dispatcher, parts desk).
+#[utoipa::path(get, path = "/v1/part-requests", tag = "parts", params(ListQuery),
+    responses((status = 200, body = Vec<PartRow>)))]
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -72,7 +82,7 @@ async fn list(
             return Err(ApiError::BadRequest(format!("unknown status {status:?}")));
         }
     }
-    let limit = i64::from(query.limit.unwrap_or(200).clamp(1, 1_000));
+    let limit = super::input::page_size(query.limit, 200, 1_000)?;
     type Row = (String, String, String, String, String, i64, String, Option<String>, Option<String>, i64);
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT id, ticket_id, org_id, part_number, description, quantity, status, warehouse, tracking_number, requested_at
@@ -102,12 +112,35 @@ async fn list(
     ))
 }
 
-#[derive(Deserialize, Default)]
+/// What a warehouse step says, all of it optional; at most 200 characters each.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Action {
+    #[schema(max_length = 200)]
     reason: Option<String>,
+    #[schema(max_length = 200)]
     warehouse: Option<String>,
+    /// Required to ship.
+    #[schema(max_length = 200)]
     tracking_number: Option<String>,
+}
+
+/// The warehouse's steps, by name in the path.
+#[derive(ToSchema)]
+#[allow(dead_code)] // the schema of the path's `action`, read by name in `target`
+enum PartActionName {
+    #[schema(rename = "approve")]
+    Approve,
+    #[schema(rename = "reject")]
+    Reject,
+    #[schema(rename = "pick")]
+    Pick,
+    #[schema(rename = "ship")]
+    Ship,
+    #[schema(rename = "cancel")]
+    Cancel,
+    #[schema(rename = "receive-return")]
+    ReceiveReturn,
 }
 
 fn target(action: &str) -> Result<PartStatus, ApiError> {
@@ -126,22 +159,32 @@ fn target(action: &str) -> Result<PartStatus, ApiError> {
     })
 }
 
+#[derive(Serialize, ToSchema)]
+struct PartMoved {
+    id: DocId,
+    status: PartStatus,
+}
+
+/// Moves a part request one warehouse step: approve, reject, pick, ship
+/// (with a tracking number), cancel, or receive a return. Delivery,
+/// installation and sending back are the engineer's, from the device.
+#[utoipa::path(post, path = "/v1/part-requests/{id}/{action}", tag = "parts",
+    params(("id" = DocId, Path, description = "The part request's id."),
+           ("action" = inline(PartActionName), Path, description = "The step.")),
+    request_body(content = Option<Action>, description = "A step with nothing to say may come without a body."),
+    responses((status = 200, body = PartMoved)))]
 #[tracing::instrument(skip_all)]
 async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    body: Result<Json<Action>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    OptionalBody(details): OptionalBody<Action>,
+) -> Result<Json<PartMoved>, ApiError> {
     let caller = super::desk_caller(&state, &headers, warehouse_role).await?;
     let to = target(&action)?;
     let id: DocId = id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a part request id")))?;
     // A step with nothing to say may come without a body.
-    let details = match body {
-        Ok(Json(details)) => details,
-        Err(axum::extract::rejection::JsonRejection::MissingJsonContentType(_)) => Action::default(),
-        Err(rejection) => return Err(rejection.into()),
-    };
+    let details = details.unwrap_or_default();
     let too_long = [&details.reason, &details.warehouse, &details.tracking_number]
         .iter()
         .any(|v| v.as_ref().is_some_and(|s| s.len() > 200));
@@ -182,5 +225,5 @@ async fn act(
         return Err(ApiError::NotFound("no such part request".into()));
     };
     tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(serde_json::json!({ "id": id, "status": fold_part_request(&request).status.as_str() })))
+    Ok(Json(PartMoved { id, status: fold_part_request(&request).status }))
 }

@@ -9,50 +9,61 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use outpost_sync::ids::{DocId, Timestamp};
-use outpost_sync::model::{DocKind, Document};
+use outpost_sync::model::{DocKind, Document, TicketStatus};
 use outpost_sync::workflow::ticket_timeline;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::input::Params;
 use crate::error::ApiError;
-use crate::reports::{self, Columns, LabourEntry, Period, PointsRow, SlaTicket};
+use crate::reports::{self, Columns, LabourEntry, LabourRow, Period, PointsRow, SlaRow, SlaTicket};
 use crate::{now, store, AppState};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/reports/sla", get(sla))
-        .route("/v1/reports/labour", get(labour))
-        .route("/v1/reports/points", get(points))
-        .route("/v1/tickets/{id}/timeline", get(timeline))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sla)).routes(routes!(labour)).routes(routes!(points)).routes(routes!(timeline))
 }
 
 /// The longest period one report covers.
 const MAX_DAYS: i64 = 366;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ReportQuery {
-    /// Milliseconds since the epoch, UTC; the period is `[from, to)`.
+    /// Milliseconds since the epoch, UTC; the period is `[from, to)`, at most 366 days.
     from: i64,
     to: i64,
-    /// client, team, region, partner or engineer.
-    by: Option<String>,
-    /// json (the default) or csv.
-    format: Option<String>,
+    /// What the rows are per; the points report is per client only.
+    #[param(inline)]
+    by: Option<By>,
+    /// json if not given.
+    #[param(inline)]
+    format: Option<Format>,
     /// For labour: an engineer's working hours per weekday (8 if not given).
     hours_per_day: Option<f64>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What a report's rows are per.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 enum By {
     Client,
     Team,
     Region,
     Partner,
     Engineer,
+}
+
+/// How a report answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Format {
+    Json,
+    Csv,
 }
 
 impl ReportQuery {
@@ -66,28 +77,12 @@ impl ReportQuery {
         Ok(Period { from: Timestamp(self.from), to: Timestamp(self.to) })
     }
 
-    fn by(&self, default: By) -> Result<By, ApiError> {
-        Ok(match self.by.as_deref() {
-            None => default,
-            Some("client") => By::Client,
-            Some("team") => By::Team,
-            Some("region") => By::Region,
-            Some("partner") => By::Partner,
-            Some("engineer") => By::Engineer,
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "by {other:?} is not one of client, team, region, partner, engineer"
-                )))
-            }
-        })
+    fn by(&self, default: By) -> By {
+        self.by.unwrap_or(default)
     }
 
-    fn csv(&self) -> Result<bool, ApiError> {
-        match self.format.as_deref() {
-            None | Some("json") => Ok(false),
-            Some("csv") => Ok(true),
-            Some(other) => Err(ApiError::BadRequest(format!("format {other:?} is not json or csv"))),
-        }
+    fn csv(&self) -> bool {
+        self.format == Some(Format::Csv)
     }
 }
 
@@ -142,7 +137,11 @@ async fn names(state: &AppState, by: By, groups: &BTreeSet<String>) -> Result<BT
     Ok(names)
 }
 
-/// SLA compliance of the tickets opened in the period, per group.
+/// SLA compliance of the tickets opened in the period, per client (the
+/// default), team, region, partner or engineer (admin, dispatcher).
+#[utoipa::path(get, path = "/v1/reports/sla", tag = "reports", params(ReportQuery),
+    responses((status = 200, description = "The rows as JSON, or as a CSV download with format=csv.",
+        content((Vec<SlaRow> = "application/json"), (String = "text/csv")))))]
 #[tracing::instrument(skip_all)]
 async fn sla(
     State(state): State<AppState>,
@@ -150,7 +149,7 @@ async fn sla(
     Params(query): Params<ReportQuery>,
 ) -> Result<Response, ApiError> {
     reader(&state, &headers).await?;
-    let (period, by, csv) = (query.period()?, query.by(By::Client)?, query.csv()?);
+    let (period, by, csv) = (query.period()?, query.by(By::Client), query.csv());
     if query.hours_per_day.is_some() {
         return Err(ApiError::BadRequest("hours_per_day is for the labour report".into()));
     }
@@ -191,7 +190,11 @@ async fn sla(
 }
 
 /// Hours of travel and work recorded in the period, per group; for
-/// engineers, their utilisation.
+/// engineers (the default), their utilisation over `hours_per_day` on
+/// weekdays (admin, dispatcher).
+#[utoipa::path(get, path = "/v1/reports/labour", tag = "reports", params(ReportQuery),
+    responses((status = 200, description = "The rows as JSON, or as a CSV download with format=csv.",
+        content((Vec<LabourRow> = "application/json"), (String = "text/csv")))))]
 #[tracing::instrument(skip_all)]
 async fn labour(
     State(state): State<AppState>,
@@ -199,7 +202,7 @@ async fn labour(
     Params(query): Params<ReportQuery>,
 ) -> Result<Response, ApiError> {
     reader(&state, &headers).await?;
-    let (period, by, csv) = (query.period()?, query.by(By::Engineer)?, query.csv()?);
+    let (period, by, csv) = (query.period()?, query.by(By::Engineer), query.csv());
     let hours_per_day = query.hours_per_day.unwrap_or(8.0);
     if !(hours_per_day > 0.0 && hours_per_day <= 24.0) {
         return Err(ApiError::BadRequest("hours_per_day is more than 0 and at most 24".into()));
@@ -232,7 +235,11 @@ async fn labour(
     Ok(answer(rows, csv, "labour"))
 }
 
-/// Per client: points charged by tickets resolved in the period, and the balance now.
+/// Per client: points charged by tickets resolved in the period, the
+/// balance now, low balances flagged (admin, dispatcher).
+#[utoipa::path(get, path = "/v1/reports/points", tag = "reports", params(ReportQuery),
+    responses((status = 200, description = "The rows as JSON, or as a CSV download with format=csv.",
+        content((Vec<PointsRow> = "application/json"), (String = "text/csv")))))]
 #[tracing::instrument(skip_all)]
 async fn points(
     State(state): State<AppState>,
@@ -240,8 +247,8 @@ async fn points(
     Params(query): Params<ReportQuery>,
 ) -> Result<Response, ApiError> {
     reader(&state, &headers).await?;
-    let (period, csv) = (query.period()?, query.csv()?);
-    if query.by.as_deref().is_some_and(|by| by != "client") || query.hours_per_day.is_some() {
+    let (period, csv) = (query.period()?, query.csv());
+    if query.by.is_some_and(|by| by != By::Client) || query.hours_per_day.is_some() {
         return Err(ApiError::BadRequest("the points report is per client, with no other parameters".into()));
     }
     let charged: Vec<(String, i64, i64)> = sqlx::query_as(
@@ -281,9 +288,9 @@ async fn points(
     Ok(answer(rows.into_values().collect(), csv, "points"))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct StretchView {
-    status: &'static str,
+    status: TicketStatus,
     engineer: Option<String>,
     partner_org: Option<String>,
     from: i64,
@@ -291,37 +298,35 @@ struct StretchView {
     hours: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeadlineView {
     due: Option<i64>,
     /// When it was answered (the first response, the resolution).
     at: Option<i64>,
-    /// met, missed or open; `None` with no deadline.
-    verdict: Option<&'static str>,
+    /// `None` with no deadline.
+    verdict: Option<reports::Verdict>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Timeline {
     id: DocId,
     number: String,
     stretches: Vec<StretchView>,
-    /// Hours in each status, in total.
+    /// Hours in each status, in total, by status.
     hours_by_status: BTreeMap<&'static str, f64>,
     reaction: DeadlineView,
     resolution: DeadlineView,
 }
 
 fn deadline(due: Option<Timestamp>, at: Option<Timestamp>, now: Timestamp) -> DeadlineView {
-    let verdict = reports::verdict(due, at, now).map(|v| match v {
-        reports::Verdict::Met => "met",
-        reports::Verdict::Missed => "missed",
-        reports::Verdict::Open => "open",
-    });
-    DeadlineView { due: due.map(|t| t.0), at: at.map(|t| t.0), verdict }
+    DeadlineView { due: due.map(|t| t.0), at: at.map(|t| t.0), verdict: reports::verdict(due, at, now) }
 }
 
 /// Where a ticket's time went, with whom, and how its deadlines went: why
 /// one was missed, in figures.
+#[utoipa::path(get, path = "/v1/tickets/{id}/timeline", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    responses((status = 200, body = Timeline)))]
 #[tracing::instrument(skip_all)]
 async fn timeline(
     State(state): State<AppState>,
@@ -346,7 +351,7 @@ async fn timeline(
             let hours = s.millis(at) as f64 / 3_600_000.0;
             *hours_by_status.entry(s.status.code()).or_default() += hours;
             StretchView {
-                status: s.status.code(),
+                status: s.status,
                 engineer: s.assignee.and_then(|a| a.engineer).map(|u| u.to_string()),
                 partner_org: s.assignee.and_then(|a| a.partner_org).map(|o| o.to_string()),
                 from: s.from.0,

@@ -1,13 +1,12 @@
 //! `POST /v1/sync`: one sync round, binary in and out.
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
 use outpost_sync::session::error_reply;
 use outpost_sync::wire::ErrorCode;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::accounts::device_by_token;
 use crate::error::ApiError;
@@ -17,21 +16,43 @@ use crate::{now, AppState};
 
 pub const SYNC_CONTENT_TYPE: &str = "application/x-outpost-sync";
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     // The wire limit plus room for HTTP framing; larger bodies get 413 before any work.
     let limit = outpost_sync::limits::WireLimits::default().max_message;
-    Router::new().route("/v1/sync", post(sync).layer(DefaultBodyLimit::max(limit)))
+    OpenApiRouter::new().routes(routes!(sync).layer(DefaultBodyLimit::max(limit)))
 }
 
+/// Bytes of the outpost-sync wire format (see `outpost_sync::wire`).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // a schema only: the handler reads the bytes whole
+pub(super) struct SyncMessage(Vec<u8>);
+
+/// One sync round: the device's request (its changes and what it has) in,
+/// the desk's answer (acknowledgements, refusals, what the device lacks)
+/// out. A refused round answers in the same format, with an error code.
+#[utoipa::path(post, path = "/v1/sync", tag = "sync",
+    request_body(content((SyncMessage = "application/x-outpost-sync"), (SyncMessage = "application/octet-stream"))),
+    responses(
+        (status = 200, description = "The round's answer.", body = SyncMessage, content_type = "application/x-outpost-sync"),
+        (status = 400, description = "A malformed or refused round, in words, in the wire format.", body = SyncMessage, content_type = "application/x-outpost-sync"),
+        (status = 401, description = "An unknown or expired device token (wire format), or none at all (JSON).",
+            content((SyncMessage = "application/x-outpost-sync"), (crate::error::ErrorBody = "application/json"))),
+    ))]
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
-async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    super::input::RawBody(body): super::input::RawBody,
+) -> Result<Response, ApiError> {
+    // Who asks first: a caller without a token learns nothing else.
+    let token = super::bearer(&headers).map_err(ApiError::from)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type != SYNC_CONTENT_TYPE && content_type != "application/octet-stream" {
         return Err(ApiError::UnsupportedMediaType(format!(
             "sync messages are {SYNC_CONTENT_TYPE}, not {content_type:?}"
         )));
     }
-    let token = super::bearer(&headers).map_err(ApiError::from)?;
     let at = now();
     let device = match device_by_token(&state.db.pool, token, at).await {
         Ok(device) => device,

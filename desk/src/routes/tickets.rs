@@ -3,29 +3,33 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use outpost_sync::ids::{DocId, EntryId, OrgId, Timestamp, UserId};
 use outpost_sync::model::{
-    Assignee, Client, Contact, DeadlineChange, DocKind, Document, Entitlement, Equipment, Escalation, Points, Priority,
-    Role, Site, SiteRef, SupportLevel, Ticket, TicketStatus, Transition, WorkLogEntry,
+    Assignee, BillingClass, Client, Contact, DeadlineChange, DocKind, Document, Entitlement, EntitlementKind,
+    Equipment, Escalation, Points, Priority, Role, Site, SiteRef, SupportLevel, Ticket, TicketStatus, Transition,
+    WorkLogEntry,
 };
 use outpost_sync::workflow::{fold_ticket, ticket_move_refusal};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::input::{Body, Params};
+use super::Written;
 use crate::accounts::{self, new_id, Caller};
 use crate::error::ApiError;
 use crate::store;
 use crate::{now, AppState};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tickets", get(list).post(create))
-        .route("/v1/tickets/{id}", get(show).patch(update))
-        .route("/v1/tickets/{id}/assign", post(assign))
-        .route("/v1/tickets/{id}/notes", post(add_note))
-        .route("/v1/tickets/{id}/status", post(move_status))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
+        .routes(routes!(assign))
+        .routes(routes!(add_note))
+        .routes(routes!(move_status))
 }
 
 /// What a route does to tickets, for who may call it.
@@ -62,12 +66,15 @@ pub(super) fn in_scope(caller: &Caller, ticket: &Ticket) -> Result<(), ApiError>
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    #[param(value_type = Option<TicketStatus>)]
     status: Option<String>,
+    /// The product team.
     team: Option<String>,
-    /// l1_field, l2_remote or l3_expert.
+    #[param(value_type = Option<SupportLevel>)]
     support_level: Option<String>,
     region: Option<String>,
     assignee: Option<UserId>,
@@ -75,26 +82,39 @@ struct ListQuery {
     /// Only tickets past their resolution deadline and not yet resolved.
     breached: Option<bool>,
     /// Only open tickets whose resolution falls due within this many hours.
+    #[param(maximum = 8784)]
     due_within_hours: Option<u32>,
-    /// Words that must all appear in the ticket's text.
+    /// Words that must all appear in the ticket's text (at most 200 characters).
     q: Option<String>,
+    /// At most this many, soonest due first; 100 if not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    #[param(maximum = 1000000)]
     offset: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+/// The deepest page of a queue anyone reads.
+const MAX_OFFSET: i64 = 1_000_000;
+/// The furthest ahead "due within" looks: a leap year, in hours.
+const MAX_DUE_WITHIN_HOURS: u32 = 8_784;
+
+#[derive(Debug, Serialize, ToSchema)]
 struct TicketRow {
     id: String,
     number: String,
     title: String,
+    #[schema(value_type = TicketStatus)]
     status: String,
+    #[schema(value_type = Priority)]
     priority: String,
+    #[schema(value_type = SupportLevel)]
     support_level: String,
     product_team: String,
     region: String,
     client_id: String,
     assignee_user: Option<String>,
     partner_org: Option<String>,
+    /// Milliseconds since the epoch, UTC, as every time here.
     reaction_due: Option<i64>,
     resolution_due: Option<i64>,
     resolved_at: Option<i64>,
@@ -112,6 +132,11 @@ enum Param {
     Int(i64),
 }
 
+/// The queues: tickets filtered by status, team, support level, region,
+/// assignee, partner and urgency, or found by words; soonest due first.
+/// A partner's dispatcher sees their company's tickets only.
+#[utoipa::path(get, path = "/v1/tickets", tag = "tickets", params(ListQuery),
+    responses((status = 200, body = Vec<TicketRow>)))]
 #[tracing::instrument(skip_all)]
 async fn list(
     State(state): State<AppState>,
@@ -155,6 +180,9 @@ async fn list(
         push(&format!("{OPEN} AND resolution_due < ?"), Param::Int(at));
     }
     if let Some(hours) = query.due_within_hours {
+        if hours > MAX_DUE_WITHIN_HOURS {
+            return Err(ApiError::BadRequest(format!("due_within_hours is at most {MAX_DUE_WITHIN_HOURS}")));
+        }
         push(&format!("{OPEN} AND resolution_due >= ?"), Param::Int(at));
         push("resolution_due <= ?", Param::Int(at + i64::from(hours) * 3_600_000));
     }
@@ -177,8 +205,11 @@ async fn list(
             }
         }
     }
-    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1_000));
+    let limit = super::input::page_size(query.limit, 100, 1_000)?;
     let offset = i64::from(query.offset.unwrap_or(0));
+    if offset > MAX_OFFSET {
+        return Err(ApiError::BadRequest(format!("offset is at most {MAX_OFFSET}")));
+    }
     let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
     let sql = format!(
         "SELECT id, number, title, status, priority, support_level, product_team, region, client_id, assignee_user,
@@ -238,12 +269,36 @@ fn parse_doc_id(id: &str) -> Result<DocId, ApiError> {
     id.parse().map_err(|_| ApiError::BadRequest(format!("{id:?} is not a ticket id")))
 }
 
+/// Who holds a ticket now, as its transitions fold.
+#[derive(Serialize, ToSchema)]
+struct AssigneeView {
+    engineer: Option<UserId>,
+    partner_org: Option<OrgId>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TicketView {
+    id: DocId,
+    status: TicketStatus,
+    assignee: Option<AssigneeView>,
+    /// Concurrent moves the fold resolved, in words.
+    conflicts: Vec<String>,
+    /// The ticket's document as engineers' devices hold it.
+    #[schema(value_type = Ticket)]
+    document: Document,
+}
+
+/// A ticket: its document, its folded status and assignee, and the
+/// conflicts the fold resolved, in words.
+#[utoipa::path(get, path = "/v1/tickets/{id}", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    responses((status = 200, body = TicketView)))]
 #[tracing::instrument(skip_all)]
 async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TicketView>, ApiError> {
     let caller = desk_caller(&state, &headers, Access::Read).await?;
     let id = parse_doc_id(&id)?;
     let mut tx = state.db.pool.begin().await?;
@@ -253,20 +308,21 @@ async fn show(
     in_scope(&caller, &ticket)?;
     let state_of = fold_ticket(&ticket);
     let conflicts: Vec<String> = state_of.conflicts.iter().map(outpost_sync::workflow::Conflict::explain).collect();
-    Ok(Json(serde_json::json!({
-        "id": id,
-        "status": state_of.status.code(),
-        "assignee": state_of.assignee.map(|a| serde_json::json!({ "engineer": a.engineer, "partner_org": a.partner_org })),
-        "conflicts": conflicts,
-        "document": Document::Ticket(ticket),
-    })))
+    Ok(Json(TicketView {
+        id,
+        status: state_of.status,
+        assignee: state_of.assignee.map(|a| AssigneeView { engineer: a.engineer, partner_org: a.partner_org }),
+        conflicts,
+        document: Document::Ticket(ticket),
+    }))
 }
 
 /// A new ticket and everything it is tied to. Each reference must name a
 /// document of its kind: the site and equipment the client's own.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTicket {
+    #[schema(min_length = 1)]
     title: String,
     #[serde(default)]
     description: String,
@@ -276,18 +332,22 @@ struct NewTicket {
     site: Option<DocId>,
     /// The client's equipment the work is on.
     #[serde(default)]
+    #[schema(max_items = 50)]
     equipment: Vec<DocId>,
     checklist_template: Option<DocId>,
-    /// p1 … p4; p3 if not given.
+    /// p3 if not given.
     #[serde(default)]
+    #[schema(value_type = Option<Priority>)]
     priority: Option<String>,
     #[serde(default)]
     category: String,
     #[serde(default)]
     product_team: String,
-    /// l1_field (the default), l2_remote or l3_expert.
+    /// l1_field if not given.
+    #[schema(value_type = Option<SupportLevel>)]
     support_level: Option<String>,
-    /// incident (the default), user_caused_incident or service_request.
+    /// incident if not given.
+    #[schema(value_type = Option<BillingClass>)]
     billing_class: Option<String>,
     /// The points estimate the client accepted before work, in hundredths.
     points_estimate: Option<u64>,
@@ -308,12 +368,12 @@ struct NewTicket {
     contact_email: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Created {
     id: DocId,
     number: String,
-    /// contract, warranty, prepaid or per_call: what pays for the work.
-    entitlement: &'static str,
+    /// What pays for the work.
+    entitlement: EntitlementKind,
 }
 
 fn parse_priority(text: Option<&str>) -> Result<Priority, ApiError> {
@@ -390,6 +450,8 @@ async fn checklist_template(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: DocId
 /// priority and the client's contract hours in the site's time zone, and
 /// the entitlement decided from the contract, the equipment's warranty and
 /// the client's points.
+#[utoipa::path(post, path = "/v1/tickets", tag = "tickets", request_body = NewTicket,
+    responses((status = 200, body = Created)))]
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
@@ -441,7 +503,7 @@ async fn create(
     }
     ticket.billing.points_estimate = new.points_estimate.map(|hundredths| Points { hundredths });
     ticket.billing.estimate_accepted = new.estimate_accepted;
-    let entitlement = ticket.entitlement.kind.code();
+    let entitlement = ticket.entitlement.kind;
     let document = Document::Ticket(ticket.clone());
     document.validate(&state.sync.fields).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut doc = outpost_sync::model::new_document(&document, state.sync.desk_actor.clone())
@@ -453,23 +515,26 @@ async fn create(
     Ok(Json(Created { id, number, entitlement }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TicketUpdate {
+    #[schema(min_length = 1)]
     title: Option<String>,
     /// The whole new text; it is merged as an edit, so what an engineer
     /// writes meanwhile stays.
     description: Option<String>,
-    /// A new priority counts the deadlines again (see `update`).
+    /// A new priority counts the deadlines again.
+    #[schema(value_type = Option<Priority>)]
     priority: Option<String>,
     category: Option<String>,
     product_team: Option<String>,
-    /// l1_field, l2_remote or l3_expert; recorded as an escalation by the desk.
+    /// Recorded as an escalation by the desk.
+    #[schema(value_type = Option<SupportLevel>)]
     support_level: Option<String>,
     /// Milliseconds since the epoch, UTC.
     reaction_due: Option<i64>,
     resolution_due: Option<i64>,
-    /// incident, user_caused_incident or service_request.
+    #[schema(value_type = Option<BillingClass>)]
     billing_class: Option<String>,
     /// Hundredths of a point.
     points_estimate: Option<u64>,
@@ -482,6 +547,7 @@ struct TicketUpdate {
     equipment: Option<Vec<DocId>>,
     checklist_template: Option<DocId>,
     /// Why, for the deadline history and the escalations log.
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -490,8 +556,7 @@ fn parse_level(text: &str) -> Result<SupportLevel, ApiError> {
         .ok_or_else(|| ApiError::BadRequest(format!("support_level {text:?} is not one of {}", SupportLevel::codes())))
 }
 
-fn parse_billing(text: &str) -> Result<outpost_sync::model::BillingClass, ApiError> {
-    use outpost_sync::model::BillingClass;
+fn parse_billing(text: &str) -> Result<BillingClass, ApiError> {
     BillingClass::parse(text)
         .ok_or_else(|| ApiError::BadRequest(format!("billing_class {text:?} is not one of {}", BillingClass::codes())))
 }
@@ -501,13 +566,16 @@ fn parse_billing(text: &str) -> Result<outpost_sync::model::BillingClass, ApiErr
 /// ticket was opened, in the client's contract hours in the site's time
 /// zone; deadlines set by hand replace them. Either way the deadlines they
 /// replace go to the ticket's deadline history, with who and why.
+#[utoipa::path(patch, path = "/v1/tickets/{id}", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    request_body = TicketUpdate, responses((status = 200, body = Written)))]
 #[tracing::instrument(skip_all)]
 async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(update): Body<TicketUpdate>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Written>, ApiError> {
     let caller = desk_caller(&state, &headers, Access::Write).await?;
     let id = parse_doc_id(&id)?;
     let priority = update.priority.as_deref().map(|p| parse_priority(Some(p))).transpose()?;
@@ -621,23 +689,36 @@ async fn update(
         crate::reactions::record_service(&mut tx, ticket, &state.sync.desk_actor, at).await?;
     }
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id })))
+    Ok(Json(Written { id }))
 }
 
 /// A note from the desk in the ticket's work log, beside the engineer's.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewNote {
+    #[schema(min_length = 1)]
     text: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct NoteAdded {
+    id: DocId,
+    /// The note's entry in the work log.
+    note: EntryId,
+}
+
+/// Adds the desk's note to the ticket's work log, beside the engineer's,
+/// under the caller's name.
+#[utoipa::path(post, path = "/v1/tickets/{id}/notes", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    request_body = NewNote, responses((status = 200, body = NoteAdded)))]
 #[tracing::instrument(skip_all)]
 async fn add_note(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(note): Body<NewNote>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<NoteAdded>, ApiError> {
     let caller = desk_caller(&state, &headers, Access::Route).await?;
     let id = parse_doc_id(&id)?;
     let text = note.text.trim().to_owned();
@@ -659,36 +740,50 @@ async fn add_note(
         return Err(ApiError::NotFound("no such ticket".into()));
     }
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id, "note": entry })))
+    Ok(Json(NoteAdded { id, note: entry }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusMove {
-    /// cancelled, closed or new (take the ticket back from its assignee).
-    to: String,
+    to: DeskMove,
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
+/// The moves the desk makes besides assigning.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum DeskMove {
+    Cancelled,
+    Closed,
+    /// Take the ticket back from its assignee.
+    New,
+}
+
+#[derive(Serialize, ToSchema)]
+struct StatusMoved {
+    id: DocId,
+    status: TicketStatus,
+}
+
 /// The desk's status moves other than assignment: cancel, close, take back.
+#[utoipa::path(post, path = "/v1/tickets/{id}/status", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    request_body = StatusMove, responses((status = 200, body = StatusMoved)))]
 #[tracing::instrument(skip_all)]
 async fn move_status(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(request): Body<StatusMove>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StatusMoved>, ApiError> {
     let caller = desk_caller(&state, &headers, Access::Write).await?;
     let id = parse_doc_id(&id)?;
-    let to = match request.to.as_str() {
-        "cancelled" => TicketStatus::Cancelled,
-        "closed" => TicketStatus::Closed,
-        "new" => TicketStatus::New,
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "the desk moves tickets to cancelled, closed or new, not {other:?}"
-            )))
-        }
+    let to = match request.to {
+        DeskMove::Cancelled => TicketStatus::Cancelled,
+        DeskMove::Closed => TicketStatus::Closed,
+        DeskMove::New => TicketStatus::New,
     };
     if request.reason.as_deref().is_some_and(|r| r.len() > 500) {
         return Err(ApiError::BadRequest("a reason is at most 500 characters".into()));
@@ -720,16 +815,17 @@ async fn move_status(
     let Some(Document::Ticket(ticket)) = written else { return Err(ApiError::NotFound("no such ticket".into())) };
     crate::reactions::record_service(&mut tx, &ticket, &state.sync.desk_actor, at).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id, "status": outpost_sync::workflow::fold_ticket(&ticket).status.code() })))
+    Ok(Json(StatusMoved { id, status: fold_ticket(&ticket).status }))
 }
 
 /// Who gets the ticket: an engineer (a partner's engineer brings their
 /// company along), or a partner company alone, whose people then see it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Assignment {
     engineer: Option<UserId>,
     partner_org: Option<OrgId>,
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -764,13 +860,27 @@ async fn assignee_of(state: &AppState, assignment: &Assignment) -> Result<Assign
     Ok(Assignee { engineer: assignment.engineer, partner_org })
 }
 
+#[derive(Serialize, ToSchema)]
+struct Assigned {
+    id: DocId,
+    status: TicketStatus,
+    engineer: Option<UserId>,
+    partner_org: Option<OrgId>,
+}
+
+/// Assigns a ticket to an engineer (a partner's engineer brings their
+/// company) or to a partner company alone; a partner's dispatcher assigns
+/// their own engineers. A per-call ticket must be marked paid first.
+#[utoipa::path(post, path = "/v1/tickets/{id}/assign", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    request_body = Assignment, responses((status = 200, body = Assigned)))]
 #[tracing::instrument(skip_all)]
 async fn assign(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(assignment): Body<Assignment>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Assigned>, ApiError> {
     let caller = desk_caller(&state, &headers, Access::Route).await?;
     let id = parse_doc_id(&id)?;
     if assignment.reason.as_deref().is_some_and(|r| r.len() > 500) {
@@ -819,10 +929,10 @@ async fn assign(
     let Some(Document::Ticket(ticket)) = written else { return Err(ApiError::NotFound("no such ticket".into())) };
     crate::reactions::record_service(&mut tx, &ticket, &state.sync.desk_actor, at).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({
-        "id": id,
-        "status": "assigned",
-        "engineer": assignee.engineer,
-        "partner_org": assignee.partner_org,
-    })))
+    Ok(Json(Assigned {
+        id,
+        status: TicketStatus::Assigned,
+        engineer: assignee.engineer,
+        partner_org: assignee.partner_org,
+    }))
 }

@@ -110,6 +110,7 @@ impl From<Location> for Coordinates {
 
 /// What a timer counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Timer {
     Travel,

@@ -7,6 +7,7 @@ use crate::ids::{OrgId, UserId};
 
 /// What a person may do, by the job they hold. In JSON, the one spelling
 /// [`Role::code`] gives.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 // The aliases read what devices stored before the one spelling (a pairing).
@@ -96,6 +97,7 @@ impl Role {
 ///
 /// The desk checks that every entry a device appends names the device's own
 /// user, so an entry's author cannot be forged.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Actor {
     pub user: UserId,
@@ -104,6 +106,7 @@ pub struct Actor {
 }
 
 /// A place on Earth, WGS 84 degrees.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Coordinates {
     pub lat: f64,

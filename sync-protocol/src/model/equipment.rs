@@ -9,6 +9,7 @@ use super::SchemaError;
 use crate::ids::{DocId, EntryId, Timestamp};
 use crate::limits::FieldLimits;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Equipment {
     pub id: DocId,
@@ -27,6 +28,7 @@ pub struct Equipment {
     /// Tickets worked on this equipment, oldest first.
     pub service_history: Vec<DocId>,
     #[serde(serialize_with = "super::text_as_str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub notes: Text,
     pub attributes: BTreeMap<String, String>,
     /// Parts taken out (faulty ones replaced), newest last. Added after the
@@ -43,6 +45,7 @@ pub struct Equipment {
 /// One ticket in an equipment record's service history. Whoever reads
 /// the equipment reads these, so they hold no text anyone wrote (no title,
 /// no notes, no people): the machine's history, not another company's work.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ServiceRecord {
     /// The ticket's id, as the entry's key.
@@ -58,6 +61,7 @@ pub struct ServiceRecord {
     pub visits: Vec<Timestamp>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct InstalledPart {
     #[key]
@@ -70,6 +74,7 @@ pub struct InstalledPart {
 }
 
 /// A part taken out of the equipment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ReplacedPart {
     #[key]

@@ -8,6 +8,7 @@ use super::SchemaError;
 use crate::ids::{DocId, EntryId, OrgId, Timestamp};
 use crate::limits::FieldLimits;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct PartRequest {
     pub id: DocId,
@@ -35,19 +36,31 @@ pub struct PartRequest {
     pub return_tracking: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum PartStatus {
+    #[serde(alias = "Requested")]
     Requested,
+    #[serde(alias = "Approved")]
     Approved,
+    #[serde(alias = "Picked")]
     Picked,
+    #[serde(alias = "Shipped")]
     Shipped,
+    #[serde(alias = "Delivered")]
     Delivered,
+    #[serde(alias = "Installed")]
     Installed,
+    #[serde(alias = "Rejected")]
     Rejected,
+    #[serde(alias = "Cancelled")]
     Cancelled,
     /// Received back at the warehouse: a faulty part removed, or one not used.
+    #[serde(alias = "Returned")]
     Returned,
     /// On its way back to the warehouse.
+    #[serde(alias = "ReturnSent")]
     ReturnSent,
 }
 
@@ -72,6 +85,7 @@ impl PartStatus {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct PartTransition {
     #[key]

@@ -9,6 +9,7 @@ use super::common::{Coordinates, Role};
 use super::ticket::Points;
 use crate::ids::{DocId, OrgId, UserId};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Client {
     pub id: DocId,
@@ -20,6 +21,7 @@ pub struct Client {
 }
 
 /// When the contract's clock runs, in the site's time zone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct BusinessHours {
     pub always: bool,
@@ -28,6 +30,7 @@ pub struct BusinessHours {
     pub holidays: Vec<Holiday>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct WeeklyHours {
     pub weekday: u64,
@@ -36,6 +39,7 @@ pub struct WeeklyHours {
     pub closes: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Holiday {
     /// Local date, `YYYY-MM-DD`.
@@ -43,6 +47,7 @@ pub struct Holiday {
     pub name: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Site {
     pub id: DocId,
@@ -54,6 +59,7 @@ pub struct Site {
     pub coordinates: Option<Coordinates>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ChecklistTemplate {
     pub id: DocId,
@@ -61,6 +67,7 @@ pub struct ChecklistTemplate {
     pub items: Vec<ChecklistTemplateItem>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ChecklistTemplateItem {
     /// Stable id, the key of the ticket's checklist map.
@@ -69,11 +76,13 @@ pub struct ChecklistTemplateItem {
     pub label: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct KbArticle {
     pub id: DocId,
     pub title: String,
     #[serde(serialize_with = "super::text_as_str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub body: Text,
     pub tags: Vec<String>,
     pub language: String,
@@ -82,6 +91,7 @@ pub struct KbArticle {
 
 /// One company's people by name, so a device shows who did what by name,
 /// never by id. The desk keeps one per company, under [`Directory::id_for`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Directory {
     pub id: DocId,
@@ -94,6 +104,7 @@ pub struct Directory {
     pub people: BTreeMap<String, Person>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Person {
     pub name: String,

@@ -10,6 +10,7 @@ use super::SchemaError;
 use crate::ids::{ContentHash, DocId, EntryId, OrgId, Timestamp, UserId};
 use crate::limits::FieldLimits;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Ticket {
     pub id: DocId,
@@ -19,6 +20,7 @@ pub struct Ticket {
     pub number: String,
     pub title: String,
     #[serde(serialize_with = "super::text_as_str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub description: Text,
     pub client: DocId,
     pub contact: Contact,
@@ -45,6 +47,7 @@ pub struct Ticket {
     pub part_requests: Vec<DocId>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Contact {
     pub name: String,
@@ -52,6 +55,7 @@ pub struct Contact {
     pub email: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct SiteRef {
     pub site: Option<DocId>,
@@ -64,6 +68,7 @@ pub struct SiteRef {
 
 // In JSON each enum here has one spelling, its `code`; the aliases read
 // the variant names used before.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
@@ -78,6 +83,7 @@ pub enum Priority {
 }
 super::spelled!(Priority { P1 => "p1", P2 => "p2", P3 => "p3", P4 => "p4" });
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum SupportLevel {
@@ -94,6 +100,7 @@ pub enum SupportLevel {
 super::spelled!(SupportLevel { L1Field => "l1_field", L2Remote => "l2_remote", L3Expert => "l3_expert" });
 
 /// Deadlines and the moments that count against them; the desk's clock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Sla {
     pub reaction_due: Option<Timestamp>,
@@ -107,6 +114,7 @@ pub struct Sla {
 }
 
 /// Deadlines as they were until the desk changed them, and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct DeadlineChange {
     #[key]
@@ -119,6 +127,7 @@ pub struct DeadlineChange {
     pub reason: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum EntitlementKind {
@@ -135,6 +144,7 @@ pub enum EntitlementKind {
 }
 super::spelled!(EntitlementKind { Contract => "contract", Warranty => "warranty", Prepaid => "prepaid", PerCall => "per_call" });
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Entitlement {
     pub kind: EntitlementKind,
@@ -171,6 +181,7 @@ impl Entitlement {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingClass {
@@ -188,11 +199,13 @@ super::spelled!(BillingClass {
 });
 
 /// Prepaid points in hundredths (1 point = 1 person-hour = 100).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Points {
     pub hundredths: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Billing {
     pub class: BillingClass,
@@ -201,16 +214,27 @@ pub struct Billing {
     pub points_charged: Option<Points>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
+    #[serde(alias = "New")]
     New,
+    #[serde(alias = "Assigned")]
     Assigned,
+    #[serde(alias = "Accepted")]
     Accepted,
+    #[serde(alias = "EnRoute")]
     EnRoute,
+    #[serde(alias = "OnSite")]
     OnSite,
+    #[serde(alias = "WaitingParts")]
     WaitingParts,
+    #[serde(alias = "Resolved")]
     Resolved,
+    #[serde(alias = "Closed")]
     Closed,
+    #[serde(alias = "Cancelled")]
     Cancelled,
 }
 
@@ -267,6 +291,7 @@ impl TicketStatus {
 
 /// Who a ticket is assigned to: a staff engineer, a partner company, or a
 /// partner company's named engineer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
 pub struct Assignee {
     pub engineer: Option<UserId>,
@@ -274,6 +299,7 @@ pub struct Assignee {
 }
 
 /// One step of the ticket's workflow as its author saw it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Transition {
     #[key]
@@ -288,6 +314,7 @@ pub struct Transition {
     pub reason: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct WorkLogEntry {
     #[key]
@@ -297,13 +324,18 @@ pub struct WorkLogEntry {
     pub text: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(rename_all = "snake_case")]
 pub enum TimeKind {
+    #[serde(alias = "Travel")]
     Travel,
+    #[serde(alias = "Work")]
     Work,
 }
 
 /// A running or finished stretch of travel or work; `end` is set once, later.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct TimeEntry {
     #[key]
@@ -315,6 +347,7 @@ pub struct TimeEntry {
 }
 
 /// An engineer's presence at the site; `left` is set once, later.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Visit {
     #[key]
@@ -325,6 +358,7 @@ pub struct Visit {
     pub by: Actor,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct ChecklistItemState {
     pub done: bool,
@@ -333,6 +367,7 @@ pub struct ChecklistItemState {
 }
 
 /// A photo or file; the bytes travel separately, addressed by their hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Attachment {
     #[key]
@@ -349,6 +384,7 @@ pub struct Attachment {
     pub by: Actor,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Signature {
     pub signer_name: String,
@@ -358,13 +394,16 @@ pub struct Signature {
     pub by: Actor,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Resolution {
     pub code: Option<String>,
     #[serde(serialize_with = "super::text_as_str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub notes: Text,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
 pub struct Escalation {
     #[key]

@@ -3,4 +3,4 @@
 /**
  * What a timer counts.
  */
-export type Timer = "Travel" | "Work";
+export type Timer = "travel" | "work";
