@@ -121,6 +121,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_page_size_is_taken_in_range_and_refused_outside_it() {
+        assert_eq!(page_size(None, 100, 1_000).unwrap(), 100);
+        assert_eq!(page_size(Some(1), 100, 1_000).unwrap(), 1);
+        assert_eq!(page_size(Some(1_000), 100, 1_000).unwrap(), 1_000);
+        assert!(page_size(Some(0), 100, 1_000).is_err());
+        assert!(page_size(Some(1_001), 100, 1_000).is_err());
+    }
+
+    #[test]
     fn nul_characters_are_refused_at_any_depth() {
         let deep = serde_json::json!({ "a": [{ "b": "fine" }, { "c": "not\u{0}fine" }] });
         assert!(check_strings(&deep).is_err());
