@@ -12,7 +12,9 @@
 # request the schema allows to succeed, while the desk refuses, with a 4xx
 # and a message, what no schema can say (a client id that names no client,
 # a period whose end is before its start, a shipment without a tracking
-# number).
+# number). `max_response_time` is left out too: it is a timed assertion
+# (10 s by default) that a loaded 2-core CI machine can trip; the desk's
+# speed is measured by its benchmarks instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,7 +50,7 @@ status=0
 (cd "$WORK" && "$SCHEMATHESIS" run "http://127.0.0.1:$PORT/api/openapi.json" \
   --wait-for-schema 60 \
   --header "Authorization: Bearer $TOKEN" \
-  --checks all --exclude-checks positive_data_acceptance \
+  --checks all --exclude-checks positive_data_acceptance,max_response_time \
   --max-examples "${OUTPOST_SCHEMATHESIS_EXAMPLES:-50}" \
   --seed "${OUTPOST_SCHEMATHESIS_SEED:-20261202}" \
   --generation-database none \
