@@ -99,6 +99,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0012_one_spelling.sql"),
         include_str!("../migrations/shared/0012_one_spelling.sql"),
     ),
+    (
+        13,
+        "ticket_search_rows",
+        include_str!("../migrations/sqlite/0013_ticket_search_rows.sql"),
+        include_str!("../migrations/postgres/0013_ticket_search_rows.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.

@@ -30,12 +30,15 @@ pub async fn receive_from_desk(device: &Device, documents: &[Document]) -> CoreR
     let at = now();
     for batch in documents.chunks(500) {
         let mut tx = device.store().begin_write().await?;
+        let mut rows = store::Batch::default();
         for document in batch {
             let mut doc = new_document(document, desk.clone())?;
             let heads = doc.get_heads();
             let bytes = doc.save();
-            crate::sync::apply_update(&mut tx, document.id(), document.kind(), &bytes, &heads, at).await?;
+            let (id, kind) = (document.id(), document.kind());
+            crate::sync::apply_update(&mut tx, &mut rows, id, kind, &bytes, &heads, at, None).await?;
         }
+        rows.write(&mut tx).await?;
         tx.commit().await?;
     }
     Ok(())

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0001_init.sql"),
     include_str!("store/0002_people.sql"),
     include_str!("store/0003_one_spelling.sql"),
+    include_str!("store/0004_search_rows.sql"),
 ];
 
 /// The file name of the store inside the data directory.
@@ -172,53 +173,133 @@ pub(crate) async fn save(
     bookkeeping: Bookkeeping<'_>,
     now: Timestamp,
 ) -> CoreResult<()> {
-    let id = document.id().to_string();
-    match heads_before {
-        None => {
-            sqlx::query(
-                "INSERT INTO documents (id, kind, snapshot, change_count, acked, dirty, updated_at)
-                 VALUES (?, ?, ?, 0, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(document.kind().as_str())
-            .bind(outpost_sync::session::stored_form(doc))
-            .bind(heads_to_bytes(bookkeeping.acked))
-            .bind(i64::from(bookkeeping.dirty))
-            .bind(now.0)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Some(before) => {
-            let changes = doc.save_after(before);
-            let (count,): (i64,) = sqlx::query_as("SELECT change_count FROM documents WHERE id = ?")
-                .bind(&id)
-                .fetch_one(&mut **tx)
-                .await?;
-            if changes.is_empty() {
-                // Only the bookkeeping moved.
-            } else if count + 1 >= COMPACT_EVERY {
-                sqlx::query("DELETE FROM document_changes WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
-                sqlx::query("UPDATE documents SET snapshot = ?, change_count = 0 WHERE id = ?")
-                    .bind(outpost_sync::session::stored_form(doc))
-                    .bind(&id)
-                    .execute(&mut **tx)
-                    .await?;
-            } else {
-                sqlx::query("INSERT INTO document_changes (doc_id, bytes) VALUES (?, ?)")
-                    .bind(&id)
-                    .bind(changes)
-                    .execute(&mut **tx)
-                    .await?;
-                sqlx::query("UPDATE documents SET change_count = change_count + 1 WHERE id = ?")
-                    .bind(&id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            set_bookkeeping(tx, document.id(), bookkeeping, now).await?;
-        }
-    }
-    projection::project(tx, document).await
+    let mut batch = Batch::default();
+    batch.save(tx, doc, heads_before, document, bookkeeping, now).await?;
+    batch.write(tx).await
 }
+
+/// Documents saved in one transaction whose rows are written together: new
+/// documents and every projection wait in the batch until `write`, so a
+/// page of hundreds of documents takes a few statements per table.
+/// Whatever reads the store inside the same transaction comes after `write`.
+#[derive(Default)]
+pub(crate) struct Batch {
+    new: Vec<NewDocument>,
+    ids: std::collections::BTreeSet<DocId>,
+    rows: projection::Rows,
+}
+
+struct NewDocument {
+    id: String,
+    kind: &'static str,
+    snapshot: Vec<u8>,
+    acked: Vec<u8>,
+    dirty: bool,
+    at: i64,
+}
+
+impl Batch {
+    /// Whether `id` waits in this batch (write it before reading that document).
+    pub(crate) fn holds(&self, id: DocId) -> bool {
+        self.ids.contains(&id)
+    }
+
+    /// Saves a document as `save` does; a new one, and the projection, are written by `write`.
+    pub(crate) async fn save(
+        &mut self,
+        tx: &mut WriteTx,
+        doc: &mut AutoCommit,
+        heads_before: Option<&[ChangeHash]>,
+        document: &Document,
+        bookkeeping: Bookkeeping<'_>,
+        now: Timestamp,
+    ) -> CoreResult<()> {
+        if !self.ids.insert(document.id()) {
+            return Err(CoreError::Damaged(format!("document {} saved twice in one batch", document.id())));
+        }
+        let id = document.id().to_string();
+        match heads_before {
+            None => self.new.push(NewDocument {
+                id,
+                kind: document.kind().as_str(),
+                snapshot: outpost_sync::session::stored_form(doc),
+                acked: heads_to_bytes(bookkeeping.acked),
+                dirty: bookkeeping.dirty,
+                at: now.0,
+            }),
+            Some(before) => {
+                let changes = doc.save_after(before);
+                let (count,): (i64,) = sqlx::query_as("SELECT change_count FROM documents WHERE id = ?")
+                    .bind(&id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if changes.is_empty() {
+                    // Only the bookkeeping moved.
+                } else if count + 1 >= COMPACT_EVERY {
+                    sqlx::query("DELETE FROM document_changes WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
+                    sqlx::query("UPDATE documents SET snapshot = ?, change_count = 0 WHERE id = ?")
+                        .bind(outpost_sync::session::stored_form(doc))
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await?;
+                } else {
+                    sqlx::query("INSERT INTO document_changes (doc_id, bytes) VALUES (?, ?)")
+                        .bind(&id)
+                        .bind(changes)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query("UPDATE documents SET change_count = change_count + 1 WHERE id = ?")
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                set_bookkeeping(tx, document.id(), bookkeeping, now).await?;
+            }
+        }
+        self.rows.add(document);
+        Ok(())
+    }
+
+    /// Writes what waits: the new documents, then every projection.
+    pub(crate) async fn write(&mut self, tx: &mut WriteTx) -> CoreResult<()> {
+        let batch = std::mem::take(self);
+        // Seven values a row: far under SQLite's limit on bound values.
+        for chunk in batch.new.chunks(1_000) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO documents (id, kind, snapshot, change_count, acked, dirty, updated_at) ",
+            );
+            q.push_values(chunk, |mut row, d| {
+                row.push_bind(d.id.as_str())
+                    .push_bind(d.kind)
+                    .push_bind(d.snapshot.as_slice())
+                    .push_bind(0_i64)
+                    .push_bind(d.acked.as_slice())
+                    .push_bind(i64::from(d.dirty))
+                    .push_bind(d.at);
+            });
+            q.build().execute(&mut **tx).await?;
+        }
+        batch.rows.write(tx).await
+    }
+}
+
+/// Which of `ids` the store holds.
+pub(crate) async fn existing(tx: &mut WriteTx, ids: &[DocId]) -> CoreResult<std::collections::HashSet<DocId>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(MAX_IDS) {
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT id FROM documents WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.to_string());
+        }
+        let rows: Vec<(String,)> = q.push(")").build_query_as().fetch_all(&mut **tx).await?;
+        found.extend(rows.into_iter().filter_map(|(id,)| id.parse::<DocId>().ok()));
+    }
+    Ok(found)
+}
+
+/// Ids listed in one statement: far under SQLite's limit on bound values.
+const MAX_IDS: usize = 8_000;
 
 /// Records what the desk has of a document, its content unchanged (so its projection stands).
 pub(crate) async fn set_bookkeeping(
@@ -249,7 +330,7 @@ const DOCUMENT_TABLES: &[(&str, &str)] = &[
     ("equipment", "id"),
     ("part_requests", "id"),
     ("reference", "id"),
-    ("search", "doc_id"),
+    ("search_rows", "doc_id"),
     ("notices", "doc_id"),
     ("blobs", "doc_id"),
     ("people", "doc_id"),
@@ -340,6 +421,43 @@ mod tests {
         let store = Store::open(dir.path()).await.unwrap();
         let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(store.pool()).await.unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    /// A store from before search rows had a table of their own keeps its
+    /// index, and replacing a document's row leaves no stale words behind.
+    #[tokio::test]
+    async fn the_search_index_moves_to_its_rows_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::from_str("sqlite://").unwrap().filename(dir.path().join(STORE_FILE));
+        let pool = SqlitePoolOptions::new().connect_with(options.create_if_missing(true)).await.unwrap();
+        for sql in &MIGRATIONS[..3] {
+            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+        }
+        sqlx::query("PRAGMA user_version = 3").execute(&pool).await.unwrap();
+        sqlx::query("INSERT INTO search (doc_id, kind, title, body) VALUES ('a', 'client', 'Северсталь', 'pumps')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let store = Store::open(dir.path()).await.unwrap();
+        let find = |word: &'static str| {
+            let pool = store.pool().clone();
+            async move {
+                let rows: Vec<(String,)> = sqlx::query_as("SELECT doc_id FROM search WHERE search MATCH ?")
+                    .bind(word)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(find("северсталь").await, ["a"], "the old index is carried over");
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("UPDATE search_rows SET body = 'valves' WHERE doc_id = 'a'").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(find("pumps").await.is_empty(), "replaced words are gone from the index");
+        assert_eq!(find("valves").await, ["a"]);
+        sqlx::query("INSERT INTO search (search) VALUES ('integrity-check')").execute(store.pool()).await.unwrap();
     }
 
     #[tokio::test]

@@ -1,71 +1,217 @@
 //! Plain tables the screens read, rewritten from a document in the same
 //! transaction that stores it.
 
-use outpost_sync::model::{Document, Equipment, KbArticle, PartRequest, Ticket, TicketStatus};
+use outpost_sync::model::{Document, Equipment, PartRequest, Ticket, TicketStatus};
 use outpost_sync::workflow::{fold_part_request, fold_ticket};
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::WriteTx;
 use crate::error::CoreResult;
 
-pub(super) async fn project(tx: &mut WriteTx, document: &Document) -> CoreResult<()> {
-    let id = document.id().to_string();
-    sqlx::query("DELETE FROM search WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
-    match document {
-        Document::Ticket(ticket) => project_ticket(tx, ticket).await,
-        Document::Equipment(equipment) => project_equipment(tx, equipment).await,
-        Document::PartRequest(request) => project_part_request(tx, request).await,
-        Document::Client(client) => {
-            reference(tx, &id, "client", &client.name, client.contract.as_deref().unwrap_or("")).await?;
-            index(tx, &id, "client", &client.name, "").await
-        }
-        Document::Site(site) => {
-            reference(tx, &id, "site", &site.name, &site.address).await?;
-            index(tx, &id, "site", &site.name, &format!("{} {}", site.address, site.region)).await
-        }
-        Document::ChecklistTemplate(template) => {
-            let labels: Vec<&str> = template.items.iter().map(|i| i.label.as_str()).collect();
-            reference(tx, &id, "checklist_template", &template.name, &labels.join("\n")).await
-        }
-        Document::KbArticle(article) => project_article(tx, article).await,
-        Document::Directory(directory) => {
-            sqlx::query("DELETE FROM people WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
-            for (user, person) in &directory.people {
-                sqlx::query("INSERT INTO people (doc_id, id, org_id, name, role) VALUES (?, ?, ?, ?, ?)")
-                    .bind(&id)
-                    .bind(user)
-                    .bind(directory.org.to_string())
-                    .bind(&person.name)
-                    .bind(person.role.as_str())
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            Ok(())
-        }
+/// Statements bind at most this many values: far under SQLite's limit
+/// (32,766), and a page of documents still takes a few statements per table.
+const MAX_BINDS: usize = 8_000;
+
+/// One value of a projected row.
+enum Cell {
+    Text(String),
+    MaybeText(Option<String>),
+    Int(i64),
+    MaybeInt(Option<i64>),
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
     }
 }
 
-async fn index(tx: &mut WriteTx, id: &str, kind: &str, title: &str, body: &str) -> CoreResult<()> {
-    sqlx::query("INSERT INTO search (doc_id, kind, title, body) VALUES (?, ?, ?, ?)")
-        .bind(id)
-        .bind(kind)
-        .bind(title)
-        .bind(body)
-        .execute(&mut **tx)
-        .await?;
+impl From<String> for Cell {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(text: Option<String>) -> Self {
+        Self::MaybeText(text)
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Self {
+        Self::Int(n)
+    }
+}
+
+impl From<Option<i64>> for Cell {
+    fn from(n: Option<i64>) -> Self {
+        Self::MaybeInt(n)
+    }
+}
+
+/// How rows go into one table: the statement's text before and after its values.
+struct Table {
+    head: &'static str,
+    tail: &'static str,
+}
+
+const TICKETS: Table = Table {
+    head: "INSERT INTO tickets (id, number, title, status, priority, support_level, assignee_user, assignee_org,
+            client_id, site_id, address, region, contact_name, contact_phone, created_at, reaction_due,
+            resolution_due, first_response_at, due_at, running_timer, conflicts) ",
+    tail: " ON CONFLICT (id) DO UPDATE SET number = excluded.number, title = excluded.title,
+            status = excluded.status, priority = excluded.priority, support_level = excluded.support_level,
+            assignee_user = excluded.assignee_user, assignee_org = excluded.assignee_org,
+            client_id = excluded.client_id, site_id = excluded.site_id, address = excluded.address,
+            region = excluded.region, contact_name = excluded.contact_name, contact_phone = excluded.contact_phone,
+            created_at = excluded.created_at, reaction_due = excluded.reaction_due,
+            resolution_due = excluded.resolution_due, first_response_at = excluded.first_response_at,
+            due_at = excluded.due_at, running_timer = excluded.running_timer, conflicts = excluded.conflicts",
+};
+const TICKET_EQUIPMENT: Table =
+    Table { head: "INSERT OR IGNORE INTO ticket_equipment (ticket_id, equipment_id) ", tail: "" };
+const TICKET_VISITS: Table = Table { head: "INSERT INTO ticket_visits (ticket_id, arrived, left_at) ", tail: "" };
+const CONFLICTS: Table =
+    Table { head: "INSERT OR REPLACE INTO conflicts (doc_id, entry_id, at, explanation) ", tail: "" };
+const EQUIPMENT: Table = Table {
+    head: "INSERT INTO equipment (id, serial, model, vendor, client_id, site_id, location_note, covered_until) ",
+    tail: " ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, model = excluded.model, vendor = excluded.vendor,
+            client_id = excluded.client_id, site_id = excluded.site_id, location_note = excluded.location_note,
+            covered_until = excluded.covered_until",
+};
+const PART_REQUESTS: Table = Table {
+    head: "INSERT INTO part_requests (id, ticket_id, part_number, description, quantity, status, requested_by,
+            requested_at, tracking_number, installed_serial, removed_serial) ",
+    tail: " ON CONFLICT (id) DO UPDATE SET description = excluded.description, quantity = excluded.quantity,
+            status = excluded.status, tracking_number = excluded.tracking_number,
+            installed_serial = excluded.installed_serial, removed_serial = excluded.removed_serial",
+};
+const REFERENCE: Table = Table {
+    head: "INSERT INTO reference (id, kind, name, detail) ",
+    tail: " ON CONFLICT (id) DO UPDATE SET name = excluded.name, detail = excluded.detail",
+};
+const PEOPLE: Table = Table { head: "INSERT INTO people (doc_id, id, org_id, name, role) ", tail: "" };
+const SEARCH: Table = Table { head: "INSERT INTO search_rows (doc_id, kind, title, body) ", tail: "" };
+
+/// The projected rows of a batch of documents, written a few statements
+/// per table instead of several per document: a page of a first sync is
+/// hundreds of documents, and each statement crosses to sqlx's SQLite
+/// thread and back.
+#[derive(Default)]
+pub(super) struct Rows {
+    /// Every document in the batch: its search row is replaced.
+    documents: Vec<String>,
+    /// Tickets: their equipment, visits and conflicts are replaced.
+    tickets: Vec<String>,
+    /// Directories: their people are replaced.
+    directories: Vec<String>,
+    inserts: Vec<(&'static Table, Vec<Cell>)>,
+}
+
+impl Rows {
+    fn insert(&mut self, table: &'static Table, row: Vec<Cell>) {
+        self.inserts.push((table, row));
+    }
+
+    fn index(&mut self, id: &str, kind: &str, title: &str, body: &str) {
+        self.insert(&SEARCH, vec![id.into(), kind.into(), title.into(), body.into()]);
+    }
+
+    fn reference(&mut self, id: &str, kind: &str, name: &str, detail: &str) {
+        self.insert(&REFERENCE, vec![id.into(), kind.into(), name.into(), detail.into()]);
+    }
+
+    /// Adds the rows made from `document`; a batch holds each document once.
+    pub(super) fn add(&mut self, document: &Document) {
+        let id = document.id().to_string();
+        self.documents.push(id.clone());
+        match document {
+            Document::Ticket(ticket) => self.ticket(ticket),
+            Document::Equipment(equipment) => self.equipment(equipment),
+            Document::PartRequest(request) => self.part_request(request),
+            Document::Client(client) => {
+                self.reference(&id, "client", &client.name, client.contract.as_deref().unwrap_or(""));
+                self.index(&id, "client", &client.name, "");
+            }
+            Document::Site(site) => {
+                self.reference(&id, "site", &site.name, &site.address);
+                self.index(&id, "site", &site.name, &format!("{} {}", site.address, site.region));
+            }
+            Document::ChecklistTemplate(template) => {
+                let labels: Vec<&str> = template.items.iter().map(|i| i.label.as_str()).collect();
+                self.reference(&id, "checklist_template", &template.name, &labels.join("\n"));
+            }
+            Document::KbArticle(article) => {
+                self.reference(&id, "kb_article", &article.title, &article.tags.join(", "));
+                let body = format!("{}\n{}", article.body.as_str(), article.tags.join(" "));
+                self.index(&id, "kb_article", &article.title, &body);
+            }
+            Document::Directory(directory) => {
+                self.directories.push(id.clone());
+                for (user, person) in &directory.people {
+                    let row = vec![
+                        id.as_str().into(),
+                        user.to_string().into(),
+                        directory.org.to_string().into(),
+                        person.name.as_str().into(),
+                        person.role.as_str().into(),
+                    ];
+                    self.insert(&PEOPLE, row);
+                }
+            }
+        }
+    }
+
+    /// Writes the batch: what the documents replace goes, then their rows.
+    pub(super) async fn write(self, tx: &mut WriteTx) -> CoreResult<()> {
+        delete(tx, "search_rows", "doc_id", &self.documents).await?;
+        delete(tx, "ticket_equipment", "ticket_id", &self.tickets).await?;
+        delete(tx, "ticket_visits", "ticket_id", &self.tickets).await?;
+        delete(tx, "conflicts", "doc_id", &self.tickets).await?;
+        delete(tx, "people", "doc_id", &self.directories).await?;
+        let mut by_table: Vec<(&'static Table, Vec<Vec<Cell>>)> = Vec::new();
+        for (table, row) in self.inserts {
+            match by_table.iter_mut().find(|(t, _)| std::ptr::eq(*t, table)) {
+                Some((_, rows)) => rows.push(row),
+                None => by_table.push((table, vec![row])),
+            }
+        }
+        for (table, rows) in &by_table {
+            insert(tx, table, rows).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn delete(tx: &mut WriteTx, table: &str, column: &str, ids: &[String]) -> CoreResult<()> {
+    for chunk in ids.chunks(MAX_BINDS) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} WHERE {column} IN ("));
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.as_str());
+        }
+        q.push(")").build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
-async fn reference(tx: &mut WriteTx, id: &str, kind: &str, name: &str, detail: &str) -> CoreResult<()> {
-    sqlx::query(
-        "INSERT INTO reference (id, kind, name, detail) VALUES (?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, detail = excluded.detail",
-    )
-    .bind(id)
-    .bind(kind)
-    .bind(name)
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
+async fn insert(tx: &mut WriteTx, table: &Table, rows: &[Vec<Cell>]) -> CoreResult<()> {
+    let columns = rows.first().map_or(1, Vec::len).max(1);
+    for chunk in rows.chunks((MAX_BINDS / columns).max(1)) {
+        let mut q = QueryBuilder::<Sqlite>::new(table.head);
+        q.push_values(chunk, |mut values, row| {
+            for cell in row {
+                match cell {
+                    Cell::Text(text) => values.push_bind(text.as_str()),
+                    Cell::MaybeText(text) => values.push_bind(text.as_deref()),
+                    Cell::Int(n) => values.push_bind(*n),
+                    Cell::MaybeInt(n) => values.push_bind(*n),
+                };
+            }
+        });
+        q.push(table.tail).build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -82,131 +228,96 @@ pub(crate) fn due_at(ticket: &Ticket, status: TicketStatus) -> Option<i64> {
     }
 }
 
-async fn project_ticket(tx: &mut WriteTx, t: &Ticket) -> CoreResult<()> {
-    let id = t.id.to_string();
-    let state = fold_ticket(t);
-    let running = t.time_entries.iter().any(|e| e.end.is_none());
-    sqlx::query(
-        "INSERT INTO tickets (id, number, title, status, priority, support_level, assignee_user, assignee_org,
-            client_id, site_id, address, region, contact_name, contact_phone, created_at, reaction_due,
-            resolution_due, first_response_at, due_at, running_timer, conflicts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET number = excluded.number, title = excluded.title,
-            status = excluded.status, priority = excluded.priority, support_level = excluded.support_level,
-            assignee_user = excluded.assignee_user, assignee_org = excluded.assignee_org,
-            client_id = excluded.client_id, site_id = excluded.site_id, address = excluded.address,
-            region = excluded.region, contact_name = excluded.contact_name, contact_phone = excluded.contact_phone,
-            created_at = excluded.created_at, reaction_due = excluded.reaction_due,
-            resolution_due = excluded.resolution_due, first_response_at = excluded.first_response_at,
-            due_at = excluded.due_at, running_timer = excluded.running_timer, conflicts = excluded.conflicts",
-    )
-    .bind(&id)
-    .bind(&t.number)
-    .bind(&t.title)
-    .bind(state.status.code())
-    .bind(t.priority.code())
-    .bind(t.support_level.code())
-    .bind(state.assignee.and_then(|a| a.engineer).map(|u| u.to_string()))
-    .bind(state.assignee.and_then(|a| a.partner_org).map(|o| o.to_string()))
-    .bind(t.client.to_string())
-    .bind(t.site.site.map(|s| s.to_string()))
-    .bind(&t.site.address)
-    .bind(&t.site.region)
-    .bind(&t.contact.name)
-    .bind(&t.contact.phone)
-    .bind(t.created_at.0)
-    .bind(t.sla.reaction_due.map(|d| d.0))
-    .bind(t.sla.resolution_due.map(|d| d.0))
-    .bind(t.sla.first_response_at.map(|d| d.0))
-    .bind(due_at(t, state.status))
-    .bind(i64::from(running))
-    .bind(state.conflicts.len() as i64)
-    .execute(&mut **tx)
-    .await?;
-
-    for table in ["ticket_equipment", "ticket_visits"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE ticket_id = ?")).bind(&id).execute(&mut **tx).await?;
+impl Rows {
+    fn ticket(&mut self, t: &Ticket) {
+        let id = t.id.to_string();
+        let state = fold_ticket(t);
+        let running = t.time_entries.iter().any(|e| e.end.is_none());
+        self.tickets.push(id.clone());
+        self.insert(
+            &TICKETS,
+            vec![
+                id.as_str().into(),
+                t.number.as_str().into(),
+                t.title.as_str().into(),
+                state.status.code().into(),
+                t.priority.code().into(),
+                t.support_level.code().into(),
+                state.assignee.and_then(|a| a.engineer).map(|u| u.to_string()).into(),
+                state.assignee.and_then(|a| a.partner_org).map(|o| o.to_string()).into(),
+                t.client.to_string().into(),
+                t.site.site.map(|s| s.to_string()).into(),
+                t.site.address.as_str().into(),
+                t.site.region.as_str().into(),
+                t.contact.name.as_str().into(),
+                t.contact.phone.as_str().into(),
+                t.created_at.0.into(),
+                t.sla.reaction_due.map(|d| d.0).into(),
+                t.sla.resolution_due.map(|d| d.0).into(),
+                t.sla.first_response_at.map(|d| d.0).into(),
+                due_at(t, state.status).into(),
+                i64::from(running).into(),
+                (state.conflicts.len() as i64).into(),
+            ],
+        );
+        for equipment in &t.equipment {
+            self.insert(&TICKET_EQUIPMENT, vec![id.as_str().into(), equipment.to_string().into()]);
+        }
+        for visit in &t.visits {
+            self.insert(
+                &TICKET_VISITS,
+                vec![id.as_str().into(), visit.arrived.0.into(), visit.left.map(|l| l.0).into()],
+            );
+        }
+        for conflict in &state.conflicts {
+            let row = vec![
+                id.as_str().into(),
+                conflict.entry.to_string().into(),
+                conflict.at.0.into(),
+                conflict.explain().into(),
+            ];
+            self.insert(&CONFLICTS, row);
+        }
+        let mut body = vec![t.description.as_str(), t.resolution.notes.as_str(), &t.category, &t.site.address];
+        body.extend(t.work_log.iter().map(|n| n.text.as_str()));
+        self.index(&id, "ticket", &format!("{} {}", t.number, t.title), &body.join("\n"));
     }
-    sqlx::query("DELETE FROM conflicts WHERE doc_id = ?").bind(&id).execute(&mut **tx).await?;
-    for equipment in &t.equipment {
-        sqlx::query("INSERT OR IGNORE INTO ticket_equipment (ticket_id, equipment_id) VALUES (?, ?)")
-            .bind(&id)
-            .bind(equipment.to_string())
-            .execute(&mut **tx)
-            .await?;
-    }
-    for visit in &t.visits {
-        sqlx::query("INSERT INTO ticket_visits (ticket_id, arrived, left_at) VALUES (?, ?, ?)")
-            .bind(&id)
-            .bind(visit.arrived.0)
-            .bind(visit.left.map(|l| l.0))
-            .execute(&mut **tx)
-            .await?;
-    }
-    for conflict in &state.conflicts {
-        sqlx::query("INSERT OR REPLACE INTO conflicts (doc_id, entry_id, at, explanation) VALUES (?, ?, ?, ?)")
-            .bind(&id)
-            .bind(conflict.entry.to_string())
-            .bind(conflict.at.0)
-            .bind(conflict.explain())
-            .execute(&mut **tx)
-            .await?;
-    }
-    let mut body = vec![t.description.as_str(), t.resolution.notes.as_str(), &t.category, &t.site.address];
-    body.extend(t.work_log.iter().map(|n| n.text.as_str()));
-    index(tx, &id, "ticket", &format!("{} {}", t.number, t.title), &body.join("\n")).await
-}
 
-async fn project_equipment(tx: &mut WriteTx, e: &Equipment) -> CoreResult<()> {
-    let id = e.id.to_string();
-    sqlx::query(
-        "INSERT INTO equipment (id, serial, model, vendor, client_id, site_id, location_note, covered_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET serial = excluded.serial, model = excluded.model, vendor = excluded.vendor,
-            client_id = excluded.client_id, site_id = excluded.site_id, location_note = excluded.location_note,
-            covered_until = excluded.covered_until",
-    )
-    .bind(&id)
-    .bind(&e.serial)
-    .bind(&e.model)
-    .bind(&e.vendor)
-    .bind(e.client.to_string())
-    .bind(e.site.map(|s| s.to_string()))
-    .bind(&e.location_note)
-    .bind(e.covered_until.map(|t| t.0))
-    .execute(&mut **tx)
-    .await?;
-    index(tx, &id, "equipment", &format!("{} {}", e.serial, e.model), &format!("{} {}", e.vendor, e.class)).await
-}
+    fn equipment(&mut self, e: &Equipment) {
+        let id = e.id.to_string();
+        self.insert(
+            &EQUIPMENT,
+            vec![
+                id.as_str().into(),
+                e.serial.as_str().into(),
+                e.model.as_str().into(),
+                e.vendor.as_str().into(),
+                e.client.to_string().into(),
+                e.site.map(|s| s.to_string()).into(),
+                e.location_note.as_str().into(),
+                e.covered_until.map(|t| t.0).into(),
+            ],
+        );
+        self.index(&id, "equipment", &format!("{} {}", e.serial, e.model), &format!("{} {}", e.vendor, e.class));
+    }
 
-async fn project_part_request(tx: &mut WriteTx, r: &PartRequest) -> CoreResult<()> {
-    let status = fold_part_request(r).status;
-    sqlx::query(
-        "INSERT INTO part_requests (id, ticket_id, part_number, description, quantity, status, requested_by,
-            requested_at, tracking_number, installed_serial, removed_serial)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET description = excluded.description, quantity = excluded.quantity,
-            status = excluded.status, tracking_number = excluded.tracking_number,
-            installed_serial = excluded.installed_serial, removed_serial = excluded.removed_serial",
-    )
-    .bind(r.id.to_string())
-    .bind(r.ticket.to_string())
-    .bind(&r.part_number)
-    .bind(&r.description)
-    .bind(r.quantity as i64)
-    .bind(status.as_str())
-    .bind(r.requested_by.user.to_string())
-    .bind(r.requested_at.0)
-    .bind(&r.tracking_number)
-    .bind(&r.installed_serial)
-    .bind(&r.removed_serial)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn project_article(tx: &mut WriteTx, a: &KbArticle) -> CoreResult<()> {
-    let id = a.id.to_string();
-    reference(tx, &id, "kb_article", &a.title, &a.tags.join(", ")).await?;
-    index(tx, &id, "kb_article", &a.title, &format!("{}\n{}", a.body.as_str(), a.tags.join(" "))).await
+    fn part_request(&mut self, r: &PartRequest) {
+        let status = fold_part_request(r).status;
+        self.insert(
+            &PART_REQUESTS,
+            vec![
+                r.id.to_string().into(),
+                r.ticket.to_string().into(),
+                r.part_number.as_str().into(),
+                r.description.as_str().into(),
+                (r.quantity as i64).into(),
+                status.as_str().into(),
+                r.requested_by.user.to_string().into(),
+                r.requested_at.0.into(),
+                r.tracking_number.clone().into(),
+                r.installed_serial.clone().into(),
+                r.removed_serial.clone().into(),
+            ],
+        );
+    }
 }
