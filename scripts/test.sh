@@ -35,6 +35,12 @@ echo "== the desk's API against its OpenAPI document (Schemathesis), on SQLite a
 scripts/schemathesis.sh
 "$PG_BIN/psql" "$OUTPOST_TEST_POSTGRES_URL" -qc "CREATE DATABASE schemathesis"
 scripts/schemathesis.sh "${OUTPOST_TEST_POSTGRES_URL%/postgres}/schemathesis"
+echo "== benchmarks at small sizes, so they keep working (the README's figures come from full runs)"
+npm ci --prefix bench/pouchdb --no-audit --no-fund --loglevel=error
+TICKETS=100 POUCHDB=required cargo bench --profile dev --locked -p outpost-scenarios --bench first_sync
+TICKETS=100 cargo bench --profile dev --locked -p outpost-sync --bench sync_bench
+DEVICES=20 cargo bench --profile dev --locked -p outpost-desk --bench devices
+TICKETS=50 EQUIPMENT=50 cargo bench --profile dev --locked -p outpost-core --features seeding --bench store_bench
 echo "== the UI's TypeScript bindings match the Rust types"
 git diff --exit-code -- ui/src/lib/bindings || {
   echo "ui/src/lib/bindings changed when the tests regenerated them: commit them" >&2

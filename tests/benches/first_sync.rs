@@ -6,7 +6,8 @@
 //! database in the same run, and the ratio is printed.
 //!
 //! Run: `cargo bench -p outpost-scenarios --bench first_sync`
-//! (`TICKETS=N`, 10,000 by default; `POUCHDB=0` skips the peer).
+//! (`TICKETS=N`, 10,000 by default; `POUCHDB=0` skips the peer,
+//! `POUCHDB=required` fails the run if the peer cannot run).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -41,7 +42,7 @@ async fn seed(desk: &Desk, engineer: Actor, n: u64) -> Vec<Document> {
 /// to an empty pouchdb-node database. `None` if it cannot run here.
 fn pouchdb(records: &[Document], dir: &Path) -> Option<Duration> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/pouchdb/first_sync.mjs");
-    if count("POUCHDB", 1) == 0 || !script.with_file_name("node_modules").exists() {
+    if std::env::var("POUCHDB").as_deref() == Ok("0") || !script.with_file_name("node_modules").exists() {
         println!("pouchdb: skipped (run `npm ci --prefix bench/pouchdb` to compare)");
         return None;
     }
@@ -89,7 +90,12 @@ async fn main() {
         ours.as_secs_f64(),
         p.documents_received as f64 / ours.as_secs_f64()
     );
-    if let Some(peer) = pouchdb(&records, dir.path()) {
+    let peer = pouchdb(&records, dir.path());
+    if peer.is_none() && std::env::var("POUCHDB").as_deref() == Ok("required") {
+        eprintln!("the PouchDB peer is required (POUCHDB=required) but did not run");
+        std::process::exit(1);
+    }
+    if let Some(peer) = peer {
         println!(
             "pouchdb replication: {n} records, {:.2} s; outpost / pouchdb = {:.2}",
             peer.as_secs_f64(),

@@ -97,7 +97,7 @@ fn twelve_megapixel_jpeg() -> Vec<u8> {
     let mut rng = Rng::new(12);
     let img = image::ImageBuffer::from_fn(4000, 3000, |x, y| {
         let noise = (rng.next_u64() % 24) as u8;
-        image::Rgb([(x / 16) as u8 ^ noise, (y / 12) as u8, ((x + y) / 28) as u8 + noise])
+        image::Rgb([(x / 16) as u8 ^ noise, (y / 12) as u8, (((x + y) / 28) as u8).wrapping_add(noise)])
     });
     let mut bytes = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 92);
