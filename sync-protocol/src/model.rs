@@ -46,6 +46,7 @@ pub(crate) use spelled;
 
 mod common;
 mod equipment;
+mod one_pass;
 mod part_request;
 mod reference;
 mod ticket;
@@ -210,6 +211,7 @@ impl Document {
 
     /// Reads a document as its declared kind, checking version, kind and id.
     pub fn hydrate(doc: &AutoCommit, expected: DocId) -> Result<Self, SchemaError> {
+        let doc = &one_pass::OnePass::new(doc);
         let header: Header = hydrate(doc)?;
         if header.schema > SCHEMA_VERSION {
             return Err(SchemaError::NewerSchema { found: header.schema, known: SCHEMA_VERSION });
