@@ -263,8 +263,7 @@ impl Batch {
     /// Writes what waits: the new documents, then every projection.
     pub(crate) async fn write(&mut self, tx: &mut WriteTx) -> CoreResult<()> {
         let batch = std::mem::take(self);
-        // Seven values a row: far under SQLite's limit on bound values.
-        for chunk in batch.new.chunks(1_000) {
+        for chunk in batch.new.chunks(MAX_BINDS / 7) {
             let mut q = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO documents (id, kind, snapshot, change_count, acked, dirty, updated_at) ",
             );
@@ -286,7 +285,7 @@ impl Batch {
 /// Which of `ids` the store holds.
 pub(crate) async fn existing(tx: &mut WriteTx, ids: &[DocId]) -> CoreResult<std::collections::HashSet<DocId>> {
     let mut found = std::collections::HashSet::new();
-    for chunk in ids.chunks(MAX_IDS) {
+    for chunk in ids.chunks(MAX_BINDS) {
         let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT id FROM documents WHERE id IN (");
         let mut list = q.separated(", ");
         for id in chunk {
@@ -298,8 +297,9 @@ pub(crate) async fn existing(tx: &mut WriteTx, ids: &[DocId]) -> CoreResult<std:
     Ok(found)
 }
 
-/// Ids listed in one statement: far under SQLite's limit on bound values.
-const MAX_IDS: usize = 8_000;
+/// Statements bind at most this many values: far under SQLite's limit
+/// (32,766), and a page of documents still takes a few statements per table.
+const MAX_BINDS: usize = 8_000;
 
 /// Records what the desk has of a document, its content unchanged (so its projection stands).
 pub(crate) async fn set_bookkeeping(

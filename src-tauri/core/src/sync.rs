@@ -312,7 +312,7 @@ fn random8() -> [u8; 8] {
     bytes
 }
 
-/// A document new to this device, merged from the desk's bytes and read.
+/// A document with the desk's changes merged in, and read.
 pub(crate) enum Merged {
     Complete(Box<(AutoCommit, Result<Document, outpost_sync::model::SchemaError>)>),
     /// The bytes build on history they do not carry.
@@ -320,8 +320,8 @@ pub(crate) enum Merged {
 }
 
 impl Merged {
-    fn new(id: DocId, kind: DocKind, changes: &[u8]) -> Self {
-        let mut doc = AutoCommit::new();
+    /// Merges `changes` into `doc` (empty for a new document) and reads it.
+    fn merge(mut doc: AutoCommit, id: DocId, kind: DocKind, changes: &[u8]) -> Self {
         if doc.load_incremental(changes).is_err() || !doc.get_missing_deps(&[]).is_empty() {
             return Self::Incomplete;
         }
@@ -360,7 +360,10 @@ async fn merge_new_documents(tx: &mut WriteTx, events: &[ClientEvent]) -> CoreRe
                 .chunks(per_thread)
                 .map(|chunk| {
                     scope.spawn(move || {
-                        chunk.iter().map(|(id, kind, bytes)| (*id, Merged::new(*id, *kind, bytes))).collect::<Vec<_>>()
+                        chunk
+                            .iter()
+                            .map(|(id, kind, bytes)| (*id, Merged::merge(AutoCommit::new(), *id, *kind, bytes)))
+                            .collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -390,24 +393,20 @@ pub(crate) async fn apply_update(
         Some(_) => None,
         None => store::load(tx, id).await?,
     };
-    let (mut doc, heads_before, acked, dirty, read) = match (existing, merged) {
-        (Some(loaded), _) => {
-            let mut doc = loaded.doc;
-            let heads = doc.get_heads();
-            if doc.load_incremental(changes).is_err() || !doc.get_missing_deps(&[]).is_empty() {
-                return Ok(false);
-            }
-            let read = Document::hydrate_as(&doc, id, kind);
-            (doc, Some(heads), loaded.acked, loaded.dirty, read)
+    let (heads_before, acked, dirty, merged) = match (existing, merged) {
+        (Some(mut loaded), _) => {
+            let heads = loaded.doc.get_heads();
+            (Some(heads), loaded.acked, loaded.dirty, Merged::merge(loaded.doc, id, kind, changes))
         }
-        (None, merged) => match merged.unwrap_or_else(|| Merged::new(id, kind, changes)) {
-            Merged::Complete(merged) => {
-                let (doc, read) = *merged;
-                (doc, None, Vec::new(), false, read)
-            }
-            Merged::Incomplete => return Ok(false),
-        },
+        (None, merged) => {
+            let merged = merged.unwrap_or_else(|| Merged::merge(AutoCommit::new(), id, kind, changes));
+            (None, Vec::new(), false, merged)
+        }
     };
+    let Merged::Complete(merged) = merged else {
+        return Ok(false);
+    };
+    let (mut doc, read) = *merged;
     let document = match read {
         Ok(document) => document,
         Err(err) => {

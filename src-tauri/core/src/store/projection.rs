@@ -5,12 +5,8 @@ use outpost_sync::model::{Document, Equipment, PartRequest, Ticket, TicketStatus
 use outpost_sync::workflow::{fold_part_request, fold_ticket};
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::WriteTx;
+use super::{WriteTx, MAX_BINDS};
 use crate::error::CoreResult;
-
-/// Statements bind at most this many values: far under SQLite's limit
-/// (32,766), and a page of documents still takes a few statements per table.
-const MAX_BINDS: usize = 8_000;
 
 /// One value of a projected row.
 enum Cell {
@@ -106,12 +102,16 @@ pub(super) struct Rows {
     tickets: Vec<String>,
     /// Directories: their people are replaced.
     directories: Vec<String>,
-    inserts: Vec<(&'static Table, Vec<Cell>)>,
+    /// Rows by table, tables in the order they first appear.
+    inserts: Vec<(&'static Table, Vec<Vec<Cell>>)>,
 }
 
 impl Rows {
     fn insert(&mut self, table: &'static Table, row: Vec<Cell>) {
-        self.inserts.push((table, row));
+        match self.inserts.iter_mut().find(|(t, _)| std::ptr::eq(*t, table)) {
+            Some((_, rows)) => rows.push(row),
+            None => self.inserts.push((table, vec![row])),
+        }
     }
 
     fn index(&mut self, id: &str, kind: &str, title: &str, body: &str) {
@@ -170,14 +170,7 @@ impl Rows {
         delete(tx, "ticket_visits", "ticket_id", &self.tickets).await?;
         delete(tx, "conflicts", "doc_id", &self.tickets).await?;
         delete(tx, "people", "doc_id", &self.directories).await?;
-        let mut by_table: Vec<(&'static Table, Vec<Vec<Cell>>)> = Vec::new();
-        for (table, row) in self.inserts {
-            match by_table.iter_mut().find(|(t, _)| std::ptr::eq(*t, table)) {
-                Some((_, rows)) => rows.push(row),
-                None => by_table.push((table, vec![row])),
-            }
-        }
-        for (table, rows) in &by_table {
+        for (table, rows) in &self.inserts {
             insert(tx, table, rows).await?;
         }
         Ok(())
