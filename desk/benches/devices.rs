@@ -4,93 +4,28 @@
 //!
 //! Run: `cargo bench -p outpost-desk --bench devices` (DEVICES=100,500,1000 to pick the counts).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use automerge::ActorId;
-use outpost_desk::accounts;
-use outpost_desk::{service, store, AppState, Db, SYNC_CONTENT_TYPE};
-use outpost_sync::ids::{EntryId, Timestamp};
-use outpost_sync::limits::WireLimits;
-use outpost_sync::memory::MemoryDevice;
-use outpost_sync::model::{new_document, Actor, Assignee, Document, Role, WorkLogEntry};
-use outpost_sync::sample::{worked_ticket, Cast, Rng};
-use outpost_sync::wire::RoundId;
+use outpost_desk::{service, AppState, Db};
+use outpost_sync::ids::EntryId;
+use outpost_sync::model::{Document, WorkLogEntry};
 use sqlx::Executor;
 
-const T0: Timestamp = Timestamp(1_790_000_000_000);
-
-struct BenchDevice {
-    token: String,
-    local: MemoryDevice,
-    ticket: outpost_sync::ids::DocId,
-    actor: Actor,
-}
-
-async fn round(http: &reqwest::Client, url: &str, device: &mut BenchDevice, n: u64) -> Duration {
-    let started = Instant::now();
-    let request = device.local.start_round(T0, RoundId(n)).expect("no round in flight");
-    let reply = http
-        .post(url)
-        .bearer_auth(&device.token)
-        .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
-        .body(request)
-        .send()
-        .await
-        .expect("the desk answers");
-    let bytes = reply.bytes().await.expect("a body");
-    device.local.handle_response(T0, &bytes).expect("a well-formed response");
-    started.elapsed()
-}
+mod fleet;
+use fleet::{first_contact, quantile_ms, round, T0};
 
 async fn run(url: &str, label: &str, devices: usize) {
     let db = Db::open(url).await.expect("database opens");
-    let org = accounts::create_org(&db.pool, &format!("Service {devices}"), true).await.unwrap();
-    let dispatcher = Actor {
-        user: accounts::create_user(&db.pool, org, "Dispatcher", Role::Dispatcher, T0).await.unwrap(),
-        org,
-        role: Role::Dispatcher,
-    };
+    let (org, dispatcher) = fleet::company(&db, &format!("Service {devices}")).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(db.clone());
-    let desk_actor = state.sync.desk_actor.clone();
     tokio::spawn(async move { axum::serve(listener, service(state)).await.unwrap() });
     let sync_url = format!("http://{addr}/v1/sync");
-
-    let mut rng = Rng::new(7);
-    let mut fleet = Vec::new();
-    for n in 0..devices {
-        let user = accounts::create_user(&db.pool, org, &format!("Engineer {n}"), Role::Engineer, T0).await.unwrap();
-        let actor = Actor { user, org, role: Role::Engineer };
-        let cast = Cast { dispatcher, engineer: actor, ..Cast::default() };
-        let mut ticket = worked_ticket(&mut rng, &cast, n as u64, T0);
-        ticket.transitions[0].assignee = Some(Assignee { engineer: Some(user), partner_org: None });
-        let document = Document::Ticket(ticket.clone());
-        let mut doc = new_document(&document, desk_actor.clone()).unwrap();
-        let mut tx = db.pool.begin().await.unwrap();
-        store::insert_new(&mut tx, &document, &mut doc, T0).await.unwrap();
-        tx.commit().await.unwrap();
-        let code = accounts::issue_pairing_code(&db.pool, user, outpost_desk::now(), 60_000).await.unwrap();
-        let paired = accounts::pair_device(&db.pool, &code, "bench", outpost_desk::now()).await.unwrap();
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&(n as u64 + 1).to_le_bytes());
-        fleet.push(BenchDevice {
-            token: paired.token,
-            local: MemoryDevice::new(actor, ActorId::from(id), WireLimits::default()),
-            ticket: ticket.id,
-            actor,
-        });
-    }
+    let mut fleet = fleet::fleet(&db, org, dispatcher, devices).await;
     let http = reqwest::Client::builder().pool_max_idle_per_host(devices).build().unwrap();
     // First contact, not measured: each device fetches its ticket.
-    for (n, device) in fleet.iter_mut().enumerate() {
-        for attempt in 0..5 {
-            round(&http, &sync_url, device, (n * 10 + attempt) as u64).await;
-            if device.local.document(device.ticket).is_some() {
-                break;
-            }
-        }
-    }
+    first_contact(&http, &sync_url, &mut fleet).await;
     // Everyone edits offline, then all sync at once.
     for (n, device) in fleet.iter_mut().enumerate() {
         let by = device.actor;
@@ -111,11 +46,10 @@ async fn run(url: &str, label: &str, devices: usize) {
     let started = Instant::now();
     let tasks: Vec<_> = fleet
         .into_iter()
-        .enumerate()
-        .map(|(n, mut device)| {
+        .map(|mut device| {
             let http = http.clone();
             let url = sync_url.clone();
-            tokio::spawn(async move { round(&http, &url, &mut device, 1_000_000 + n as u64).await })
+            tokio::spawn(async move { round(&http, &url, &mut device).await })
         })
         .collect();
     let mut latencies = Vec::new();
@@ -124,12 +58,11 @@ async fn run(url: &str, label: &str, devices: usize) {
     }
     let wall = started.elapsed();
     latencies.sort();
-    let pick = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     println!(
         "{label:<10} {devices:>5} devices  {:>8.1} rounds/s  p50 {:>8.1} ms  p99 {:>8.1} ms  (all done in {:.2} s)",
         devices as f64 / wall.as_secs_f64(),
-        pick(0.5).as_secs_f64() * 1000.0,
-        pick(0.99).as_secs_f64() * 1000.0,
+        quantile_ms(&latencies, 0.5),
+        quantile_ms(&latencies, 0.99),
         wall.as_secs_f64()
     );
     db.pool.close().await;

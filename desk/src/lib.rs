@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 mod error;
+pub mod live;
 pub mod metrics;
 mod openapi;
 mod projection;
@@ -31,13 +32,21 @@ pub use routes::SYNC_CONTENT_TYPE;
 pub struct AppState {
     pub db: Db,
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Open live channels and the feed follower that pokes them.
+    pub live: std::sync::Arc<live::Live>,
     pub sync: ServerConfig,
     pub pairing_ttl_ms: i64,
 }
 
 impl AppState {
     pub fn new(db: Db) -> Self {
-        Self { db, metrics: Default::default(), sync: ServerConfig::new(desk_actor()), pairing_ttl_ms: 24 * 3_600_000 }
+        Self {
+            db,
+            metrics: Default::default(),
+            live: Default::default(),
+            sync: ServerConfig::new(desk_actor()),
+            pairing_ttl_ms: 24 * 3_600_000,
+        }
     }
 }
 

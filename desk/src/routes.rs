@@ -58,7 +58,7 @@ impl Credential {
             Self::None
         } else if path == "/v1/devices/pair" {
             Self::PairingCode
-        } else if path == "/v1/sync" {
+        } else if path == "/v1/sync" || path == "/v1/sync/live" {
             Self::DeviceToken
         } else if path.starts_with("/v1/blobs/") {
             Self::DeviceOrApiToken
@@ -75,7 +75,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .method_not_allowed_fallback(|| async {
             crate::ApiError::MethodNotAllowed("this route does not take that method".into())
         })
-        .layer(axum::middleware::from_fn_with_state(state, authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(axum::middleware::from_fn_with_state(state, wake_live))
         .layer(axum::middleware::from_fn(run_to_completion))
 }
 
@@ -107,6 +108,21 @@ async fn authenticate(
         Ok(()) => next.run(request).await,
         Err(err) => crate::ApiError::from(err).into_response(),
     }
+}
+
+/// After a request that may have written, the live follower looks at the
+/// feed at once (it finds nothing new when nothing was written).
+async fn wake_live(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let reads_only = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let response = next.run(request).await;
+    if !reads_only {
+        state.live.wake();
+    }
+    response
 }
 
 /// Runs each request in a task of its own, so a client that hangs up cannot

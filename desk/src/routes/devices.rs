@@ -216,5 +216,7 @@ async fn revoke(
     if !accounts::revoke_device(&state.db.pool, device, at).await? {
         return Err(ApiError::NotFound("no such device, or already revoked".into()));
     }
+    // An online device hears of it now and wipes, rather than at its next tick.
+    state.live.poke_device(&device.to_string());
     Ok(Json(DeviceRevoked { revoked: device }))
 }

@@ -185,7 +185,9 @@ async fn revoke_person(
     if accounts::user_actor(&state.db.pool, user).await?.is_none() {
         return Err(ApiError::NotFound("no such user".into()));
     }
-    Ok(Json(accounts::revoke_person(&state.db.pool, user, now()).await?))
+    let revoked = accounts::revoke_person(&state.db.pool, user, now()).await?;
+    state.live.poke_user(user);
+    Ok(Json(revoked))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -19,8 +19,56 @@ pub const SYNC_CONTENT_TYPE: &str = "application/x-outpost-sync";
 pub(super) fn router() -> OpenApiRouter<AppState> {
     // The wire limit plus room for HTTP framing; larger bodies get 413 before any work.
     let limit = outpost_sync::limits::WireLimits::default().max_message;
-    OpenApiRouter::new().routes(routes!(sync).layer(DefaultBodyLimit::max(limit)))
+    OpenApiRouter::new().routes(routes!(sync).layer(DefaultBodyLimit::max(limit))).routes(routes!(live))
 }
+
+/// A poke on the live channel: the feed moved to `seq` for something this
+/// device may read (or, first on every channel, where the feed is now).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct Poke {
+    seq: u64,
+}
+
+/// The live channel (server-sent events): each `poke` event says the feed
+/// moved for something this device may read, so it should run a round;
+/// the first event says where the feed is. A `round` event asks for a
+/// round whatever the device's cursor (the desk has word for it outside
+/// the feed, such as its revocation). Comments keep the connection
+/// alive. The device polls as before when the channel is down.
+#[utoipa::path(get, path = "/v1/sync/live", tag = "sync",
+    responses(
+        (status = 200, description = "An event stream of `poke` events.", body = Poke, content_type = "text/event-stream"),
+        (status = 401, description = "An unknown or expired device token, or none.", body = crate::error::ErrorBody),
+        (status = 429, description = "The device holds too many live channels already.", body = crate::error::ErrorBody),
+    ))]
+async fn live(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    use crate::live::Signal;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let token = super::bearer(&headers)?;
+    let device = device_by_token(&state.db.pool, token, now()).await?;
+    let device_id = device.caller.device.map(|d| d.to_string()).unwrap_or_default();
+    let subscription =
+        state.live.subscribe(&device_id, &device.caller.actor).map_err(|err| ApiError::TooManyRequests {
+            message: err.to_string(),
+            retry_after_s: crate::live::FALLBACK_POLL.as_secs() as i64,
+        })?;
+    state.live.follow(&state.db);
+    let first = crate::live::Live::latest(&state.db).await.map_err(crate::store::StoreError::from)?;
+    let event = |seq: u64| Event::default().event("poke").json_data(Poke { seq }).map_err(axum::Error::new);
+    let pokes = futures_util::stream::unfold(subscription, move |subscription| async move {
+        let event = match subscription.channel.next().await {
+            Signal::Moved(seq) => event(seq),
+            Signal::Round => Ok(Event::default().event("round").data("{}")),
+        };
+        Some((event, subscription))
+    });
+    let stream = futures_util::StreamExt::chain(futures_util::stream::once(async move { event(first) }), pokes);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response())
+}
+
+/// How often an idle live channel sends a comment: under the idle timeouts
+/// of common proxies, and how soon a device notices a dead desk.
+pub(super) const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Bytes of the outpost-sync wire format (see `outpost_sync::wire`).
 #[derive(utoipa::ToSchema)]

@@ -178,7 +178,8 @@ pub(crate) enum Command {
     Article {
         id: String,
     },
-    /// Syncs with the desk once, or keeps syncing (--watch) until interrupted.
+    /// Syncs with the desk once, or keeps syncing (--watch) until interrupted:
+    /// at once when the desk's live channel says something changed, else every minute.
     Sync {
         #[arg(long)]
         watch: bool,
@@ -609,7 +610,7 @@ async fn watch(device: &Device, out: &Output) -> Result<(), CoreError> {
                     handle.stop().await;
                     return Err(CoreError::Wiped);
                 }
-                Ok(event @ (DeviceEvent::SyncProgress(_) | DeviceEvent::Connectivity { .. } | DeviceEvent::RemoteChange { .. })) => {
+                Ok(event @ (DeviceEvent::SyncProgress(_) | DeviceEvent::Connectivity { .. } | DeviceEvent::Live { .. } | DeviceEvent::RemoteChange { .. })) => {
                     out.show(&event, describe_event);
                 }
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
@@ -633,6 +634,8 @@ fn describe_event(event: &DeviceEvent) -> String {
         ),
         DeviceEvent::Connectivity { online: true } => "desk reachable".into(),
         DeviceEvent::Connectivity { online: false } => "desk unreachable; retrying with backoff".into(),
+        DeviceEvent::Live { connected: true } => "live: the desk's changes arrive at once".into(),
+        DeviceEvent::Live { connected: false } => "live channel closed; checking every minute".into(),
         DeviceEvent::RemoteChange { docs } => format!("{} documents changed at the desk", docs.len()),
         DeviceEvent::LocalChange { docs } => format!("{} documents changed here", docs.len()),
         DeviceEvent::Wiped => "this device was revoked; local data erased".into(),

@@ -65,6 +65,11 @@ pub enum DeviceEvent {
     Connectivity {
         online: bool,
     },
+    /// The desk's live channel opened or closed: while open, the desk's
+    /// changes arrive within a second instead of at the next periodic sync.
+    Live {
+        connected: bool,
+    },
     /// The desk revoked this device; its data is gone.
     Wiped,
 }
@@ -83,6 +88,15 @@ struct Inner {
     writer: Mutex<()>,
     events: broadcast::Sender<DeviceEvent>,
     http: reqwest::Client,
+    live: LiveState,
+}
+
+/// What the live channel knows, in memory: whether it is open, and the
+/// cursor of the last round (a poke at or below it brings nothing new).
+#[derive(Default)]
+pub(crate) struct LiveState {
+    pub(crate) connected: std::sync::atomic::AtomicBool,
+    pub(crate) cursor: std::sync::atomic::AtomicU64,
 }
 
 impl Device {
@@ -95,11 +109,15 @@ impl Device {
             .timeout(std::time::Duration::from_secs(120))
             .build()
             .map_err(|e| CoreError::Offline(e.to_string()))?;
-        Ok(Self { inner: Arc::new(Inner { store, writer: Mutex::new(()), events, http }) })
+        Ok(Self { inner: Arc::new(Inner { store, writer: Mutex::new(()), events, http, live: LiveState::default() }) })
     }
 
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub(crate) fn live_state(&self) -> &LiveState {
+        &self.inner.live
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {

@@ -9,6 +9,7 @@
 
 mod background;
 pub(crate) mod http;
+mod live;
 mod schedule;
 
 use std::collections::{BTreeSet, HashMap};
@@ -236,6 +237,7 @@ impl Device {
         let state = serde_json::to_string(session.state()).map_err(damaged)?;
         store::put_setting(&mut tx, STATE_KEY, &state).await?;
         tx.commit().await?;
+        self.live_state().cursor.store(session.state().cursor.0, std::sync::atomic::Ordering::Release);
         Ok(applied)
     }
 

@@ -11,11 +11,18 @@ export const live = $state({
   status: null as DeviceStatus | null,
   progress: null as SyncProgress | null,
   online: null as boolean | null,
+  /** The desk's live channel, as last heard; null until the core says. */
+  channel: null as boolean | null,
   /** Bumped when documents change here or at the desk: screens reload. */
   revision: 0,
   wiped: false,
   now: Date.now(),
 });
+
+/** Whether the desk's live channel is open: the latest event, else the status. */
+export function isLive(): boolean {
+  return live.channel ?? live.status?.live ?? false;
+}
 
 /** Whether the desk answered last time: the loop's latest word, else the store's. */
 export function isOnline(): boolean {
@@ -43,6 +50,9 @@ export async function startLive(): Promise<() => void> {
         break;
       case "connectivity":
         live.online = event.online;
+        break;
+      case "live":
+        live.channel = event.connected;
         break;
       case "wiped":
         live.wiped = true;

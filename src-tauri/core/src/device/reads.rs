@@ -36,6 +36,8 @@ pub struct DeviceStatus {
     pub last_sync_error: Option<String>,
     /// The last sync could not reach the desk.
     pub offline: bool,
+    /// The desk's live channel is open: its changes arrive at once.
+    pub live: bool,
     #[ts(type = "number")]
     pub storage_bytes: u64,
 }
@@ -73,6 +75,7 @@ impl Device {
             last_sync_at,
             last_sync_error,
             offline,
+            live: self.live_state().connected.load(std::sync::atomic::Ordering::Acquire),
             storage_bytes: self.store().size_on_disk(),
         })
     }

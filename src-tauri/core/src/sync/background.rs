@@ -1,12 +1,16 @@
-//! The background sync loop: after edits, periodically, on demand, and with
-//! backoff while the desk cannot be reached.
+//! The background sync loop: after edits, periodically, on demand, when the
+//! desk's live channel pokes, and with backoff while the desk cannot be
+//! reached.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 
+use super::live;
 use super::schedule::{retry_delay, Schedule};
 use crate::device::{Device, DeviceEvent};
 use crate::error::CoreError;
@@ -17,7 +21,7 @@ pub struct SyncLoop;
 pub struct SyncLoopHandle {
     wake: Arc<Notify>,
     stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    tasks: [JoinHandle<()>; 2],
 }
 
 impl SyncLoop {
@@ -25,8 +29,9 @@ impl SyncLoop {
     pub fn spawn(device: Device, schedule: Schedule) -> SyncLoopHandle {
         let wake = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(false);
+        let live = tokio::spawn(keep_live(device.clone(), schedule.clone(), Arc::clone(&wake), stopped.clone()));
         let task = tokio::spawn(run(device, schedule, Arc::clone(&wake), stopped));
-        SyncLoopHandle { wake, stop, task }
+        SyncLoopHandle { wake, stop, tasks: [task, live] }
     }
 }
 
@@ -43,7 +48,9 @@ impl SyncLoopHandle {
 
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }
 
@@ -89,6 +96,65 @@ async fn run(device: Device, schedule: Schedule, wake: Arc<Notify>, mut stopped:
                 tracing::info!(%err, failures, ?wait, "sync failed; retrying later");
                 next = Instant::now() + wait;
             }
+        }
+    }
+}
+
+/// How often an unpaired device looks again for a pairing to go live with.
+const UNPAIRED_WAIT: Duration = Duration::from_secs(5);
+
+/// Keeps the desk's live channel open while paired; a poke past the last
+/// round's cursor wakes the loop above. Reconnects with the same backoff as
+/// the loop when the desk cannot be reached.
+async fn keep_live(device: Device, schedule: Schedule, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    // No overall timeout here: the channel is meant to stay open; silence is
+    // caught by `live::SILENCE` instead.
+    let http = match reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).build() {
+        Ok(http) => http,
+        Err(err) => return tracing::warn!(%err, "no HTTP client for the live channel; polling only"),
+    };
+    let live = device.live_state();
+    let mut failures: u32 = 0;
+    loop {
+        let attempt = async {
+            let pairing = device.pairing().await?;
+            live::listen(&http, &pairing.desk_url, &pairing.token, |signal| {
+                if !live.connected.swap(true, Ordering::AcqRel) {
+                    device.announce(DeviceEvent::Live { connected: true });
+                }
+                let news = match signal {
+                    live::Signal::Moved(seq) => seq > live.cursor.load(Ordering::Acquire),
+                    live::Signal::Round => true,
+                };
+                if news {
+                    wake.notify_one();
+                }
+            })
+            .await
+        };
+        let result = tokio::select! {
+            result = attempt => result,
+            _ = stopped.changed() => Ok(()),
+        };
+        if live.connected.swap(false, Ordering::AcqRel) {
+            failures = 0;
+            device.announce(DeviceEvent::Live { connected: false });
+        }
+        let wait = match result {
+            Ok(()) | Err(CoreError::Wiped) => return,
+            Err(CoreError::NotPaired) => UNPAIRED_WAIT,
+            Err(err) => {
+                failures += 1;
+                let mut random = [0u8; 8];
+                getrandom::fill(&mut random).expect("the operating system provides randomness");
+                let wait = retry_delay(&schedule, failures, u64::from_le_bytes(random));
+                tracing::debug!(%err, ?wait, "the live channel is down; polling meanwhile");
+                wait
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => return,
         }
     }
 }

@@ -27,7 +27,7 @@ struct ErrorReply {
     message: String,
 }
 
-fn offline(err: &reqwest::Error) -> CoreError {
+pub(crate) fn offline(err: &reqwest::Error) -> CoreError {
     CoreError::Offline(err.without_url_string())
 }
 
@@ -77,7 +77,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(response: reqwest::Response, 
 }
 
 /// What the desk said when it refused a JSON request.
-async fn desk_error(response: reqwest::Response) -> CoreError {
+pub(crate) async fn desk_error(response: reqwest::Response) -> CoreError {
     let status = response.status();
     let text = match read_capped(response, MAX_JSON_REPLY).await {
         Ok(body) => String::from_utf8_lossy(&body).into_owned(),

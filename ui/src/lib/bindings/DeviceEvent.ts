@@ -4,4 +4,4 @@ import type { SyncProgress } from "./SyncProgress";
 /**
  * Something that happened on the device, for the UI and the sync loop.
  */
-export type DeviceEvent = { "type": "local_change", docs: Array<string>, } | { "type": "remote_change", docs: Array<string>, } | { "type": "sync_progress" } & SyncProgress | { "type": "connectivity", online: boolean, } | { "type": "wiped" };
+export type DeviceEvent = { "type": "local_change", docs: Array<string>, } | { "type": "remote_change", docs: Array<string>, } | { "type": "sync_progress" } & SyncProgress | { "type": "connectivity", online: boolean, } | { "type": "live", connected: boolean, } | { "type": "wiped" };

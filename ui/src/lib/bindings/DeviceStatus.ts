@@ -16,4 +16,8 @@ pending_blobs: number, pending_blob_bytes: number, last_sync_at: number | null, 
 /**
  * The last sync could not reach the desk.
  */
-offline: boolean, storage_bytes: number, };
+offline: boolean, 
+/**
+ * The desk's live channel is open: its changes arrive at once.
+ */
+live: boolean, storage_bytes: number, };
