@@ -40,6 +40,7 @@ npm ci --prefix bench/pouchdb --no-audit --no-fund --loglevel=error
 TICKETS=100 POUCHDB=required cargo bench --profile dev --locked -p outpost-scenarios --bench first_sync
 TICKETS=100 cargo bench --profile dev --locked -p outpost-sync --bench sync_bench
 DEVICES=20 cargo bench --profile dev --locked -p outpost-desk --bench devices
+DEVICES=20 NOTES=10 IDLE=50 cargo bench --profile dev --locked -p outpost-desk --bench live
 TICKETS=50 EQUIPMENT=50 cargo bench --profile dev --locked -p outpost-core --features seeding --bench store_bench
 echo "== the UI's TypeScript bindings match the Rust types"
 git diff --exit-code -- ui/src/lib/bindings || {

@@ -105,6 +105,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_ticket_search_rows.sql"),
         include_str!("../migrations/postgres/0013_ticket_search_rows.sql"),
     ),
+    (
+        14,
+        "live",
+        include_str!("../migrations/sqlite/0014_live.sql"),
+        include_str!("../migrations/postgres/0014_live.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.
@@ -116,6 +122,8 @@ const TICKET_LABOUR: i64 = 11;
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// What it was opened with (a live follower on PostgreSQL LISTENs on a connection of its own).
+    pub url: String,
 }
 
 impl Db {
@@ -137,6 +145,7 @@ impl Db {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        let opened_with = url.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
@@ -160,7 +169,7 @@ impl Db {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }
-        let db = Self { pool, backend };
+        let db = Self { pool, backend, url: opened_with };
         db.migrate().await?;
         Ok(db)
     }
@@ -236,7 +245,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("desk.db").display());
         let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
-        let db = Db { pool, backend: Backend::Sqlite };
+        let db = Db { pool, backend: Backend::Sqlite, url };
         db.migrate_up_to(READERS_BY_SOURCE - 1).await.unwrap();
 
         let cast = Cast::default();

@@ -8,10 +8,13 @@
 //! a poke tells a device is what its next round would tell it anyway.
 //!
 //! One follower per process watches the feed counter: woken at once after a
-//! request here wrote (`Live::wake`), and every `FALLBACK_POLL` for writes
-//! made elsewhere (another desk process on the same PostgreSQL, a command
-//! line import). The feed commits in order (`store`'s feed lock), so the
-//! readers of everything in (last seen, latest] are exactly who to poke.
+//! request here wrote (`Live::wake`); on PostgreSQL also by the NOTIFY that
+//! every transaction moving the feed sends at commit, whichever process made
+//! it (migration 14); and every `FALLBACK_POLL` whatever happens, for
+//! writes made elsewhere on SQLite (a command-line import) and for a
+//! notification lost with its connection. The feed commits in order
+//! (`store`'s feed lock), so the readers of everything in (last seen,
+//! latest] are exactly who to poke.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +28,8 @@ use crate::db::Db;
 
 /// How often the follower looks at the feed when nothing here woke it.
 pub const FALLBACK_POLL: Duration = Duration::from_secs(1);
+/// The PostgreSQL channel every transaction that moved the feed notifies (migration 14).
+const FEED_CHANNEL: &str = "outpost_feed";
 /// Open live channels one device may hold; more is a misbehaving client.
 pub const MAX_CHANNELS_PER_DEVICE: usize = 4;
 
@@ -33,7 +38,7 @@ pub const MAX_CHANNELS_PER_DEVICE: usize = 4;
 pub struct Live {
     registry: Mutex<Registry>,
     wake: Notify,
-    following: AtomicBool,
+    following: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Default)]
@@ -183,35 +188,58 @@ impl Live {
         }
     }
 
-    /// Starts the feed follower on first use; later calls do nothing.
-    pub fn follow(self: &Arc<Self>, db: &Db) {
-        if self.following.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (live, db) = (Arc::clone(self), db.clone());
-        tokio::spawn(async move {
-            let mut seen = None;
-            loop {
-                match live.follow_once(&db, seen).await {
-                    Ok(latest) => seen = Some(latest),
-                    Err(err) => tracing::warn!(%err, "the live follower could not read the feed"),
-                }
-                tokio::select! {
-                    () = live.wake.notified() => {}
-                    () = tokio::time::sleep(FALLBACK_POLL) => {}
-                }
+    /// Starts the feed follower on first use, from where the feed is now;
+    /// once this returns (to any caller), everything past the position a
+    /// channel's first event then reports gets poked.
+    pub async fn follow(self: &Arc<Self>, db: &Db) -> Result<(), sqlx::Error> {
+        let start = || async {
+            let mut seen = latest_seq(&db.pool).await?;
+            if db.backend == crate::db::Backend::Postgres {
+                tokio::spawn(Arc::clone(self).listen(db.url.clone()));
             }
-        });
+            let (live, db) = (Arc::clone(self), db.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = live.wake.notified() => {}
+                        () = tokio::time::sleep(FALLBACK_POLL) => {}
+                    }
+                    match live.follow_once(&db, seen).await {
+                        Ok(latest) => seen = latest,
+                        Err(err) => tracing::warn!(%err, "the live follower could not read the feed"),
+                    }
+                }
+            });
+            Ok::<(), sqlx::Error>(())
+        };
+        self.following.get_or_try_init(start).await.map(|_| ())
     }
 
-    /// Pokes the readers of what moved since `seen` (nothing on the first
-    /// look: a channel's first event already tells its device where the
-    /// feed is); returns the latest position.
-    async fn follow_once(&self, db: &Db, seen: Option<i64>) -> Result<i64, sqlx::Error> {
+    /// Wakes the follower at each NOTIFY on `outpost_feed`, reconnecting
+    /// when the connection drops (the fallback poll covers the gap).
+    async fn listen(self: Arc<Self>, url: String) {
+        loop {
+            let listener = async {
+                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                listener.listen(FEED_CHANNEL).await?;
+                loop {
+                    listener.recv().await?;
+                    self.wake();
+                }
+            };
+            let Err::<std::convert::Infallible, sqlx::Error>(err) = listener.await;
+            tracing::warn!(%err, "the live follower lost its LISTEN connection; retrying");
+            tokio::time::sleep(FALLBACK_POLL).await;
+        }
+    }
+
+    /// Pokes the readers of what moved since `seen`; returns the latest position.
+    async fn follow_once(&self, db: &Db, seen: i64) -> Result<i64, sqlx::Error> {
         let mut conn = db.pool.acquire().await?;
-        let (latest,): (i64,) =
-            sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(&mut *conn).await?;
-        let Some(seen) = seen.filter(|&seen| seen < latest) else { return Ok(latest) };
+        let latest = latest_seq(&mut *conn).await?;
+        if latest <= seen {
+            return Ok(latest);
+        }
         let readers: Vec<(String,)> = sqlx::query_as(
             "SELECT DISTINCT r.reader FROM feed f JOIN document_readers r ON r.doc_id = f.doc_id
              WHERE f.seq > $1 AND f.seq <= $2
@@ -229,9 +257,13 @@ impl Live {
 
     /// The latest feed position, read now (a channel's first event).
     pub async fn latest(db: &Db) -> Result<u64, sqlx::Error> {
-        let (latest,): (i64,) = sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(&db.pool).await?;
-        Ok(u64::try_from(latest).unwrap_or(0))
+        Ok(u64::try_from(latest_seq(&db.pool).await?).unwrap_or(0))
     }
+}
+
+async fn latest_seq<'c>(executor: impl sqlx::Executor<'c, Database = sqlx::Any>) -> Result<i64, sqlx::Error> {
+    let (latest,): (i64,) = sqlx::query_as("SELECT seq FROM feed_counter WHERE id = 1").fetch_one(executor).await?;
+    Ok(latest)
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ async fn live(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
             message: err.to_string(),
             retry_after_s: crate::live::FALLBACK_POLL.as_secs() as i64,
         })?;
-    state.live.follow(&state.db);
+    state.live.follow(&state.db).await.map_err(crate::store::StoreError::from)?;
     let first = crate::live::Live::latest(&state.db).await.map_err(crate::store::StoreError::from)?;
     let event = |seq: u64| Event::default().event("poke").json_data(Poke { seq }).map_err(axum::Error::new);
     let pokes = futures_util::stream::unfold(subscription, move |subscription| async move {
