@@ -337,6 +337,13 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
         assert!(Instant::now() < deadline, "the desk's copy was not updated: {on_desk:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Reached again, the app reopens the desk's live channel and says so.
+    d.wait_until(
+        "the sync panel says the device is live",
+        "return document.querySelector('[data-testid=live-channel]')?.classList.contains('live') === true",
+    )
+    .await;
+    d.screenshot("en-sync-live").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (found,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE title = 'UPS battery swollen'")

@@ -29,8 +29,15 @@ impl SyncLoop {
     pub fn spawn(device: Device, schedule: Schedule) -> SyncLoopHandle {
         let wake = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(false);
-        let live = tokio::spawn(keep_live(device.clone(), schedule.clone(), Arc::clone(&wake), stopped.clone()));
-        let task = tokio::spawn(run(device, schedule, Arc::clone(&wake), stopped));
+        let reconnect = Arc::new(Notify::new());
+        let live = tokio::spawn(keep_live(
+            device.clone(),
+            schedule.clone(),
+            Arc::clone(&wake),
+            Arc::clone(&reconnect),
+            stopped.clone(),
+        ));
+        let task = tokio::spawn(run(device, schedule, Arc::clone(&wake), reconnect, stopped));
         SyncLoopHandle { wake, stop, tasks: [task, live] }
     }
 }
@@ -54,7 +61,13 @@ impl SyncLoopHandle {
     }
 }
 
-async fn run(device: Device, schedule: Schedule, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+async fn run(
+    device: Device,
+    schedule: Schedule,
+    wake: Arc<Notify>,
+    reconnect: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut events = device.events();
     let mut failures: u32 = 0;
     let mut online: Option<bool> = None;
@@ -84,6 +97,10 @@ async fn run(device: Device, schedule: Schedule, wake: Arc<Notify>, mut stopped:
         }
         match result {
             Ok(_) | Err(CoreError::NotPaired) => {
+                if failures > 0 || !device.live_state().connected.load(Ordering::Acquire) {
+                    // The desk answers again: the live channel need not wait out its backoff.
+                    reconnect.notify_one();
+                }
                 failures = 0;
                 next = Instant::now() + schedule.periodic;
             }
@@ -105,8 +122,15 @@ const UNPAIRED_WAIT: Duration = Duration::from_secs(5);
 
 /// Keeps the desk's live channel open while paired; a poke past the last
 /// round's cursor wakes the loop above. Reconnects with the same backoff as
-/// the loop when the desk cannot be reached.
-async fn keep_live(device: Device, schedule: Schedule, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+/// the loop when the desk cannot be reached, or at once when the loop
+/// reaches it again.
+async fn keep_live(
+    device: Device,
+    schedule: Schedule,
+    wake: Arc<Notify>,
+    reconnect: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
     // No overall timeout here: the channel is meant to stay open; silence is
     // caught by `live::SILENCE` instead.
     let http = match reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).build() {
@@ -154,6 +178,7 @@ async fn keep_live(device: Device, schedule: Schedule, wake: Arc<Notify>, mut st
         };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
+            () = reconnect.notified() => failures = 0,
             _ = stopped.changed() => return,
         }
     }
