@@ -43,6 +43,7 @@ async fn run(url: &str, label: &str, devices: usize) {
             })
             .unwrap();
     }
+    eprintln!("{label}: every device edited; all sync at once");
     let started = Instant::now();
     let tasks: Vec<_> = fleet
         .into_iter()

@@ -186,6 +186,16 @@ impl Db {
         }
     }
 
+    /// A transaction whose reads all see one snapshot (PostgreSQL's default,
+    /// read committed, gives each statement its own; SQLite's read
+    /// transactions are snapshots already).
+    pub async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin().await,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+        }
+    }
+
     async fn migrate(&self) -> Result<(), DbError> {
         self.migrate_up_to(i64::MAX).await
     }

@@ -17,6 +17,7 @@ pub struct Metrics {
     sync_bytes_in: AtomicU64,
     sync_bytes_out: AtomicU64,
     refused_edits: AtomicU64,
+    merged_again: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros_sum: AtomicU64,
@@ -25,7 +26,11 @@ pub struct Metrics {
 /// How one sync request ended, for the counters.
 #[derive(Clone, Copy, Debug)]
 pub enum SyncCount {
-    Round { refused_edits: u64 },
+    /// `merged_again`: what its merge read moved before it could write.
+    Round {
+        refused_edits: u64,
+        merged_again: bool,
+    },
     Wipe,
     BadRequest,
 }
@@ -33,9 +38,10 @@ pub enum SyncCount {
 impl Metrics {
     pub fn record_sync(&self, count: SyncCount, bytes_in: usize, bytes_out: usize, took: Duration) {
         match count {
-            SyncCount::Round { refused_edits } => {
+            SyncCount::Round { refused_edits, merged_again } => {
                 self.sync_rounds.fetch_add(1, Ordering::Relaxed);
                 self.refused_edits.fetch_add(refused_edits, Ordering::Relaxed);
+                self.merged_again.fetch_add(u64::from(merged_again), Ordering::Relaxed);
             }
             SyncCount::Wipe => {
                 self.sync_wipes.fetch_add(1, Ordering::Relaxed);
@@ -73,6 +79,12 @@ impl Metrics {
         counter("outpost_sync_received_bytes_total", "Bytes of sync requests.", "", get(&self.sync_bytes_in));
         counter("outpost_sync_sent_bytes_total", "Bytes of sync responses.", "", get(&self.sync_bytes_out));
         counter("outpost_refused_edits_total", "Field changes the desk neutralised.", "", get(&self.refused_edits));
+        counter(
+            "outpost_sync_rounds_merged_again_total",
+            "Rounds whose pushes were merged again under the write lock: what they read moved meanwhile.",
+            "",
+            get(&self.merged_again),
+        );
         let name = "outpost_sync_duration_seconds";
         let _ = writeln!(out, "# HELP {name} Time to answer a sync request.\n# TYPE {name} histogram");
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
@@ -93,11 +105,17 @@ mod tests {
     #[test]
     fn a_recorded_round_shows_in_counters_and_the_histogram() {
         let metrics = Metrics::default();
-        metrics.record_sync(SyncCount::Round { refused_edits: 2 }, 100, 40, Duration::from_millis(3));
+        metrics.record_sync(
+            SyncCount::Round { refused_edits: 2, merged_again: true },
+            100,
+            40,
+            Duration::from_millis(3),
+        );
         metrics.record_sync(SyncCount::Wipe, 10, 12, Duration::from_millis(700));
         let text = metrics.render();
         assert!(text.contains("outpost_sync_rounds_total 1\n"), "{text}");
         assert!(text.contains("outpost_refused_edits_total 2\n"));
+        assert!(text.contains("outpost_sync_rounds_merged_again_total 1\n"));
         assert!(text.contains("outpost_sync_received_bytes_total 110\n"));
         assert!(
             text.contains("outpost_sync_duration_seconds_bucket{le=\"0.005\"} 1\n"),

@@ -404,6 +404,22 @@ async fn may_read(tx: &mut Tx<'_>, actor: &Actor, id: DocId) -> Result<bool, Sto
     Ok(actor.role.reads_everything() || first_granted(tx, actor, id).await?.is_some())
 }
 
+/// The stored heads of each of `ids` (`None` for a document the desk does not have).
+pub async fn heads(
+    tx: &mut Tx<'_>,
+    ids: &[DocId],
+) -> Result<std::collections::BTreeMap<DocId, Option<String>>, StoreError> {
+    let mut heads = std::collections::BTreeMap::new();
+    for id in ids {
+        let row: Option<(String,)> = sqlx::query_as("SELECT heads FROM documents WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        heads.insert(*id, row.map(|(h,)| h));
+    }
+    Ok(heads)
+}
+
 /// Of `ids`, the documents `actor` may read, with their kinds.
 pub async fn readable_kinds(
     tx: &mut Tx<'_>,

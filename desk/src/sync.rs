@@ -1,10 +1,13 @@
 //! Runs one sync round of `outpost_sync::session::ServerRound` against the
 //! database, in one transaction.
 
-use outpost_sync::ids::Timestamp;
-use outpost_sync::model::DocKind;
+use std::collections::{BTreeMap, VecDeque};
+
+use outpost_sync::ids::{DocId, Timestamp};
+use outpost_sync::model::{Actor, DocKind};
 use outpost_sync::session::{error_reply, ServerConfig, ServerRound, ServerTask};
 use outpost_sync::wire::{ErrorCode, ServerMessage};
+use sqlx::{Any, Transaction};
 
 use crate::accounts::DeviceStanding;
 use crate::db::Db;
@@ -13,7 +16,12 @@ use crate::store::{self, StoreError};
 /// What went back to the device, for logs and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoundOutcome {
-    Synced { refused_edits: u64 },
+    /// `merged_again`: something the round's merge read moved before it
+    /// took the write lock, so it merged again under the lock.
+    Synced {
+        refused_edits: u64,
+        merged_again: bool,
+    },
     Wiped,
     BadRequest,
 }
@@ -29,6 +37,16 @@ pub async fn record_failed_round(db: &Db, device: &DeviceStanding, now: Timestam
 }
 
 /// Answers one device request; every path returns bytes for the device.
+///
+/// Writers queue for the database's write lock, so a round does as little
+/// as it can while holding it. Pushes are merged and checked first, on a
+/// snapshot read without the lock (the CPU-heavy part: automerge, the
+/// structure and permission checks); then, under the lock, the round
+/// confirms that nothing it read has moved (the pushed documents' heads,
+/// and which referenced documents the author may read) and writes. If
+/// something moved, it merges again under the lock. The write commits
+/// before the round reads its page of the feed, so the next writer need not
+/// wait for that either.
 pub async fn run_round(
     db: &Db,
     config: &ServerConfig,
@@ -40,20 +58,29 @@ pub async fn run_round(
         return Ok((ServerMessage::Wipe.encode(), RoundOutcome::Wiped));
     }
     let actor = device.caller.actor;
-    let mut round = match ServerRound::handle_request(now, actor, request, config.clone()) {
+    let decode = || ServerRound::handle_request(now, actor, request, config.clone());
+    let mut round = match decode() {
         Ok(round) => round,
         Err(err) => return Ok((error_reply(ErrorCode::BadRequest, err.to_string()), RoundOutcome::BadRequest)),
     };
-    let device_id = device.caller.device.map(|d| d.to_string());
-    // A round that pushes will write; one that only pulls reads.
-    let first = round.poll_task();
-    let mut tx = match first {
-        Some(ServerTask::LoadDocuments(_)) => db.begin_write().await?,
-        _ => db.pool.begin().await?,
+    let mut writes = Writes { device_id: device.caller.device.map(|d| d.to_string()), refused_edits: 0 };
+    let mut merged_again = false;
+    let (mut tx, mut writing, mut pending) = match round.poll_task() {
+        Some(ServerTask::LoadDocuments(ids)) => {
+            let premerged = premerge(db, &mut round, &actor, ids).await?;
+            let mut tx = db.begin_write().await?;
+            if premerged.still_holds(&mut tx, &actor).await? {
+                (tx, true, premerged.deferred)
+            } else {
+                // Something the merge read moved meanwhile: merge again, under the lock.
+                round = decode().map_err(|e| StoreError::Corrupt("round".into(), e.to_string()))?;
+                merged_again = true;
+                (tx, true, VecDeque::new())
+            }
+        }
+        first => (db.pool.begin().await?, false, first.into_iter().collect()),
     };
-    let mut refused_edits = 0;
-    let mut next = first;
-    while let Some(task) = next.take().or_else(|| round.poll_task()) {
+    while let Some(task) = pending.pop_front().or_else(|| round.poll_task()) {
         match task {
             ServerTask::LoadDocuments(ids) => {
                 for id in ids {
@@ -65,40 +92,109 @@ pub async fn run_round(
                 let readable = store::readable_kinds(&mut tx, &actor, &ids).await?;
                 round.handle_references(readable);
             }
-            ServerTask::RecordRefusal(refused) => {
-                let detail = format!("{} {}: {}", refused.kind.as_str(), refused.doc, refused.reason);
-                store::audit(
-                    &mut tx,
-                    refused.at,
-                    Some(&refused.author),
-                    device_id.as_deref(),
-                    Some(refused.doc),
-                    "refused_document",
-                    &detail,
-                )
-                .await?;
-            }
-            ServerTask::Store(document) => {
-                refused_edits += document.refused.len() as u64;
-                let seq = store::store(&mut tx, &document, device_id.as_deref()).await?;
-                round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
-                match document.kind {
-                    DocKind::Ticket => crate::reactions::react(&mut tx, document.doc, &config.desk_actor, now).await?,
-                    DocKind::PartRequest => {
-                        crate::reactions::react_to_part(&mut tx, document.doc, &config.desk_actor, now).await?;
-                    }
-                    _ => {}
-                }
-            }
             ServerTask::ReadFeed { after, limit, refetch } => {
+                if writing {
+                    // Everything this round writes is written.
+                    tx.commit().await?;
+                    tx = db.pool.begin().await?;
+                    writing = false;
+                }
                 let page = store::read_feed(&mut tx, &actor, after, limit, &refetch).await?;
                 round.handle_feed(page);
             }
             ServerTask::Respond(bytes) => {
                 tx.commit().await?;
-                return Ok((bytes, RoundOutcome::Synced { refused_edits }));
+                return Ok((bytes, RoundOutcome::Synced { refused_edits: writes.refused_edits, merged_again }));
             }
+            write => writes.run(&mut tx, &mut round, config, now, write).await?,
         }
     }
     Ok((error_reply(ErrorCode::Unavailable, "the round ended without an answer"), RoundOutcome::BadRequest))
+}
+
+/// What a round writes, and what it counts while writing.
+struct Writes {
+    device_id: Option<String>,
+    refused_edits: u64,
+}
+
+impl Writes {
+    async fn run(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        round: &mut ServerRound,
+        config: &ServerConfig,
+        now: Timestamp,
+        task: ServerTask,
+    ) -> Result<(), StoreError> {
+        match task {
+            ServerTask::RecordRefusal(refused) => {
+                let detail = format!("{} {}: {}", refused.kind.as_str(), refused.doc, refused.reason);
+                let device = self.device_id.as_deref();
+                let doc = Some(refused.doc);
+                store::audit(tx, refused.at, Some(&refused.author), device, doc, "refused_document", &detail).await?;
+            }
+            ServerTask::Store(document) => {
+                self.refused_edits += document.refused.len() as u64;
+                let seq = store::store(tx, &document, self.device_id.as_deref()).await?;
+                round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
+                match document.kind {
+                    DocKind::Ticket => crate::reactions::react(tx, document.doc, &config.desk_actor, now).await?,
+                    DocKind::PartRequest => {
+                        crate::reactions::react_to_part(tx, document.doc, &config.desk_actor, now).await?;
+                    }
+                    _ => {}
+                }
+            }
+            other => unreachable!("not a write: {other:?}"),
+        }
+        Ok(())
+    }
+}
+
+/// A round's pushes merged on a snapshot, and what that merge read.
+struct Premerged {
+    heads: BTreeMap<DocId, Option<String>>,
+    references: Option<(Vec<DocId>, BTreeMap<DocId, DocKind>)>,
+    /// The round's tasks that write (or read the feed), in order, for the write transaction.
+    deferred: VecDeque<ServerTask>,
+}
+
+/// Loads the pushed documents and answers the reference check on one
+/// snapshot, without the write lock; the round merges and checks as it
+/// gets the answers. Tasks that write wait in `deferred`.
+async fn premerge(db: &Db, round: &mut ServerRound, actor: &Actor, ids: Vec<DocId>) -> Result<Premerged, StoreError> {
+    let mut read = db.begin_snapshot().await?;
+    let heads = store::heads(&mut read, &ids).await?;
+    for id in ids {
+        let stored = store::load(&mut read, id).await?;
+        round.handle_document(id, stored);
+    }
+    let (mut references, mut deferred) = (None, VecDeque::new());
+    while let Some(task) = round.poll_task() {
+        match task {
+            ServerTask::CheckReferences(ids) => {
+                let readable = store::readable_kinds(&mut read, actor, &ids).await?;
+                round.handle_references(readable.clone());
+                references = Some((ids, readable));
+            }
+            other => deferred.push_back(other),
+        }
+    }
+    read.rollback().await?;
+    Ok(Premerged { heads, references, deferred })
+}
+
+impl Premerged {
+    /// Whether what the merge read is still so, in the write transaction.
+    async fn still_holds(&self, tx: &mut Transaction<'static, Any>, actor: &Actor) -> Result<bool, StoreError> {
+        let ids: Vec<DocId> = self.heads.keys().copied().collect();
+        if store::heads(tx, &ids).await? != self.heads {
+            return Ok(false);
+        }
+        match &self.references {
+            Some((ids, readable)) => Ok(&store::readable_kinds(tx, actor, ids).await? == readable),
+            None => Ok(true),
+        }
+    }
 }

@@ -22,11 +22,17 @@ async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError
     Ok("ok")
 }
 
-/// Prometheus metrics: sync rounds, refusals, timings.
+/// Prometheus metrics: sync rounds, refusals, timings, open live channels.
 #[utoipa::path(get, path = "/metrics", tag = "desk",
     responses((status = 200, description = "The Prometheus text format.", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    let mut text = state.metrics.render();
+    let name = "outpost_live_channels";
+    text.push_str(&format!(
+        "# HELP {name} Live channels open now.\n# TYPE {name} gauge\n{name} {}\n",
+        state.live.channels()
+    ));
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// This document.

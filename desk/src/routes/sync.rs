@@ -128,7 +128,9 @@ async fn sync(
         }
     };
     let (status, count) = match outcome {
-        RoundOutcome::Synced { refused_edits } => (StatusCode::OK, SyncCount::Round { refused_edits }),
+        RoundOutcome::Synced { refused_edits, merged_again } => {
+            (StatusCode::OK, SyncCount::Round { refused_edits, merged_again })
+        }
         RoundOutcome::Wiped => (StatusCode::OK, SyncCount::Wipe),
         RoundOutcome::BadRequest => (StatusCode::BAD_REQUEST, SyncCount::BadRequest),
     };
