@@ -297,7 +297,9 @@ pub async fn pair_device(
 pub const LAST_SEEN_PRECISION_MS: i64 = 60_000;
 
 pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Result<DeviceStanding, AuthError> {
-    let row: Option<(String, String, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+    // (device, user, org, role, revoked at, last seen at)
+    type Row = (String, String, String, String, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT d.id, u.id, u.org_id, u.role, d.revoked_at, d.last_seen_at FROM devices d JOIN users u ON u.id = d.user_id
          WHERE d.token_hash = $1",
     )
