@@ -1,28 +1,28 @@
 //! N devices syncing with one desk at once, each pushing one edit and
 //! pulling what changed for it: rounds per second and p50/p99 latency, on
-//! SQLite and (with OUTPOST_BENCH_POSTGRES_URL) on PostgreSQL.
+//! SQLite and (with OUTPOST_BENCH_POSTGRES_URL) on PostgreSQL. The desk is
+//! the real `outpost-desk` binary in a process of its own (the devices'
+//! work would otherwise share its threads); its CPU time per round is shown.
 //!
 //! Run: `cargo bench -p outpost-desk --bench devices` (DEVICES=100,500,1000 to pick the counts).
 
 use std::time::Instant;
 
-use outpost_desk::{service, AppState, Db};
+use outpost_desk::Db;
 use outpost_sync::ids::EntryId;
 use outpost_sync::model::{Document, WorkLogEntry};
 use sqlx::Executor;
 
 mod fleet;
-use fleet::{first_contact, quantile_ms, round, T0};
+use fleet::{first_contact, quantile_ms, round, DeskProcess, T0};
 
 async fn run(url: &str, label: &str, devices: usize) {
     let db = Db::open(url).await.expect("database opens");
     let (org, dispatcher) = fleet::company(&db, &format!("Service {devices}")).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.clone());
-    tokio::spawn(async move { axum::serve(listener, service(state)).await.unwrap() });
-    let sync_url = format!("http://{addr}/v1/sync");
     let mut fleet = fleet::fleet(&db, org, dispatcher, devices).await;
+    db.pool.close().await;
+    let desk = DeskProcess::start(url).await;
+    let sync_url = format!("{}/v1/sync", desk.base);
     let http = reqwest::Client::builder().pool_max_idle_per_host(devices).build().unwrap();
     // First contact, not measured: each device fetches its ticket.
     first_contact(&http, &sync_url, &mut fleet).await;
@@ -44,6 +44,7 @@ async fn run(url: &str, label: &str, devices: usize) {
             .unwrap();
     }
     eprintln!("{label}: every device edited; all sync at once");
+    let cpu = desk.cpu_seconds();
     let started = Instant::now();
     let tasks: Vec<_> = fleet
         .into_iter()
@@ -58,15 +59,15 @@ async fn run(url: &str, label: &str, devices: usize) {
         latencies.push(task.await.unwrap());
     }
     let wall = started.elapsed();
+    let desk_cpu_ms = (desk.cpu_seconds() - cpu) * 1000.0 / devices as f64;
     latencies.sort();
     println!(
-        "{label:<10} {devices:>5} devices  {:>8.1} rounds/s  p50 {:>8.1} ms  p99 {:>8.1} ms  (all done in {:.2} s)",
+        "{label:<10} {devices:>5} devices  {:>8.1} rounds/s  p50 {:>8.1} ms  p99 {:>8.1} ms  (all done in {:.2} s; desk CPU {desk_cpu_ms:.1} ms a round)",
         devices as f64 / wall.as_secs_f64(),
         quantile_ms(&latencies, 0.5),
         quantile_ms(&latencies, 0.99),
         wall.as_secs_f64()
     );
-    db.pool.close().await;
 }
 
 #[tokio::main]

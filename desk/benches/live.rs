@@ -8,8 +8,7 @@
 //!
 //! Run: `cargo bench -p outpost-desk --bench live` (DEVICES=1000 NOTES=200 IDLE=10000 by default).
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use outpost_desk::{accounts, Db};
 use outpost_sync::model::{Document, Role};
@@ -17,55 +16,10 @@ use outpost_sync::sample::Rng;
 use tokio::sync::mpsc;
 
 mod fleet;
-use fleet::{first_contact, quantile_ms, round, T0};
+use fleet::{first_contact, quantile_ms, round, DeskProcess, T0};
 
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
-}
-
-/// The desk binary serving `url` on a free loopback port; killed on drop.
-struct DeskProcess {
-    child: Child,
-    base: String,
-}
-
-impl DeskProcess {
-    async fn start(url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_outpost-desk"))
-            .args(["--database-url", url, "serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the desk binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..600 {
-            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
-                return Self { child, base };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the desk did not come up");
-    }
-
-    /// The process's resident memory, in KiB.
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for DeskProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Opens a device's live channel and reports each poke after the first

@@ -272,7 +272,7 @@ pub async fn upload(
     .bind(&hash.0)
     .bind(&user)
     .bind(received)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if !bytes.is_empty() {
         sqlx::query("INSERT INTO blob_upload_chunks (hash, user_id, at, bytes) VALUES ($1, $2, $3, $4)")
@@ -280,7 +280,7 @@ pub async fn upload(
             .bind(&user)
             .bind(offset)
             .bind(bytes)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     if !last {
@@ -291,7 +291,7 @@ pub async fn upload(
         sqlx::query_as("SELECT bytes FROM blob_upload_chunks WHERE hash = $1 AND user_id = $2 ORDER BY at")
             .bind(&hash.0)
             .bind(&user)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?;
     let mut digest = Sha256::new();
     chunks.iter().for_each(|(chunk,)| digest.update(chunk));
@@ -307,7 +307,7 @@ pub async fn upload(
     .bind(&hash.0)
     .bind(received)
     .bind(now.0)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     if stored > 0 {
@@ -317,7 +317,7 @@ pub async fn upload(
         )
         .bind(&hash.0)
         .bind(&user)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     drop_staging(&mut tx, actor, hash).await?;

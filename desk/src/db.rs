@@ -8,6 +8,36 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+/// A transaction that writes (`Db::begin_write`); it holds this process's
+/// write turn on SQLite until it commits or is dropped.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -122,6 +152,11 @@ const TICKET_LABOUR: i64 = 11;
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite takes one writer at a time: this process's writers queue here,
+    /// in order and without holding a connection, instead of in SQLite's
+    /// busy handler, which sleeps for milliseconds at a time and meanwhile
+    /// holds one of the pool's few connections that readers need.
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// What it was opened with (a live follower on PostgreSQL LISTENs on a connection of its own).
     pub url: String,
 }
@@ -169,7 +204,7 @@ impl Db {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }
-        let db = Self { pool, backend, url: opened_with };
+        let db = Self { pool, backend, url: opened_with, write_turn: Default::default() };
         db.migrate().await?;
         Ok(db)
     }
@@ -179,10 +214,13 @@ impl Db {
     /// later fails outright in WAL mode if another writer committed in
     /// between, whatever the busy timeout. On PostgreSQL writers order
     /// themselves on the feed counter row.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => {
+                let turn = std::sync::Arc::clone(&self.write_turn).lock_owned().await;
+                Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) })
+            }
+            Backend::Postgres => Ok(WriteTx { tx: self.pool.begin().await?, _turn: None }),
         }
     }
 
@@ -255,7 +293,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("desk.db").display());
         let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
-        let db = Db { pool, backend: Backend::Sqlite, url };
+        let db = Db { pool, backend: Backend::Sqlite, url, write_turn: Default::default() };
         db.migrate_up_to(READERS_BY_SOURCE - 1).await.unwrap();
 
         let cast = Cast::default();

@@ -20,16 +20,16 @@ pub(crate) const DESK: Actor = Actor {
     role: outpost_sync::model::Role::Admin,
 };
 
-/// Runs the desk's reactions to a ticket a device just wrote; the
-/// ticket's service records on its equipment follow the ticket as it reads
-/// after them.
+/// Runs the desk's reactions to a ticket a device just wrote, given as it
+/// was stored (so it is not read back); the ticket's service records on its
+/// equipment follow the ticket as it reads after them.
 pub async fn react(
     tx: &mut Transaction<'_, Any>,
-    ticket_id: DocId,
+    ticket: &Ticket,
     desk_actor: &ActorId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let Some(Document::Ticket(ticket)) = store::read(tx, ticket_id, DocKind::Ticket).await? else { return Ok(()) };
+    let ticket = ticket.clone();
     let client: Option<Client> = match store::read(tx, ticket.client, DocKind::Client).await? {
         Some(Document::Client(client)) => Some(client),
         _ => None,

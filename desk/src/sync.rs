@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use outpost_sync::ids::{DocId, Timestamp};
-use outpost_sync::model::{Actor, DocKind};
+use outpost_sync::model::{Actor, DocKind, Document};
 use outpost_sync::session::{error_reply, ServerConfig, ServerRound, ServerTask};
 use outpost_sync::wire::{ErrorCode, ServerMessage};
 use sqlx::{Any, Transaction};
 
 use crate::accounts::DeviceStanding;
-use crate::db::Db;
+use crate::db::{Db, WriteTx};
 use crate::store::{self, StoreError};
 
 /// What went back to the device, for logs and metrics.
@@ -65,51 +65,73 @@ pub async fn run_round(
     };
     let mut writes = Writes { device_id: device.caller.device.map(|d| d.to_string()), refused_edits: 0 };
     let mut merged_again = false;
-    let (mut tx, mut writing, mut pending) = match round.poll_task() {
+    let (mut tx, mut pending) = match round.poll_task() {
         Some(ServerTask::LoadDocuments(ids)) => {
-            let premerged = premerge(db, &mut round, &actor, ids).await?;
+            let premerged;
+            (round, premerged) = premerge(db, round, &actor, ids).await?;
             let mut tx = db.begin_write().await?;
             if premerged.still_holds(&mut tx, &actor).await? {
-                (tx, true, premerged.deferred)
+                (RoundTx::Write(tx), premerged.deferred)
             } else {
                 // Something the merge read moved meanwhile: merge again, under the lock.
                 round = decode().map_err(|e| StoreError::Corrupt("round".into(), e.to_string()))?;
                 merged_again = true;
-                (tx, true, VecDeque::new())
+                (RoundTx::Write(tx), VecDeque::new())
             }
         }
-        first => (db.pool.begin().await?, false, first.into_iter().collect()),
+        first => (RoundTx::Read(db.pool.begin().await?), first.into_iter().collect()),
     };
     while let Some(task) = pending.pop_front().or_else(|| round.poll_task()) {
         match task {
             ServerTask::LoadDocuments(ids) => {
                 for id in ids {
-                    let stored = store::load(&mut tx, id).await?;
+                    let stored = store::load(tx.as_mut(), id).await?;
                     round.handle_document(id, stored);
                 }
             }
             ServerTask::CheckReferences(ids) => {
-                let readable = store::readable_kinds(&mut tx, &actor, &ids).await?;
+                let readable = store::readable_kinds(tx.as_mut(), &actor, &ids).await?;
                 round.handle_references(readable);
             }
             ServerTask::ReadFeed { after, limit, refetch } => {
-                if writing {
+                if let RoundTx::Write(write) = tx {
                     // Everything this round writes is written.
-                    tx.commit().await?;
-                    tx = db.pool.begin().await?;
-                    writing = false;
+                    write.commit().await?;
+                    tx = RoundTx::Read(db.pool.begin().await?);
                 }
-                let page = store::read_feed(&mut tx, &actor, after, limit, &refetch).await?;
+                let page = store::read_feed(tx.as_mut(), &actor, after, limit, &refetch).await?;
                 round.handle_feed(page);
             }
             ServerTask::Respond(bytes) => {
                 tx.commit().await?;
                 return Ok((bytes, RoundOutcome::Synced { refused_edits: writes.refused_edits, merged_again }));
             }
-            write => writes.run(&mut tx, &mut round, config, now, write).await?,
+            write => writes.run(tx.as_mut(), &mut round, config, now, write).await?,
         }
     }
     Ok((error_reply(ErrorCode::Unavailable, "the round ended without an answer"), RoundOutcome::BadRequest))
+}
+
+/// A round's transaction: one that writes until its writes are done, then one that reads.
+enum RoundTx {
+    Write(WriteTx),
+    Read(Transaction<'static, Any>),
+}
+
+impl RoundTx {
+    fn as_mut(&mut self) -> &mut Transaction<'static, Any> {
+        match self {
+            Self::Write(tx) => tx,
+            Self::Read(tx) => tx,
+        }
+    }
+
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Write(tx) => tx.commit().await,
+            Self::Read(tx) => tx.commit().await,
+        }
+    }
 }
 
 /// What a round writes, and what it counts while writing.
@@ -138,9 +160,9 @@ impl Writes {
                 self.refused_edits += document.refused.len() as u64;
                 let seq = store::store(tx, &document, self.device_id.as_deref()).await?;
                 round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
-                match document.kind {
-                    DocKind::Ticket => crate::reactions::react(tx, document.doc, &config.desk_actor, now).await?,
-                    DocKind::PartRequest => {
+                match &document.document {
+                    Document::Ticket(ticket) => crate::reactions::react(tx, ticket, &config.desk_actor, now).await?,
+                    Document::PartRequest(_) => {
                         crate::reactions::react_to_part(tx, document.doc, &config.desk_actor, now).await?;
                     }
                     _ => {}
@@ -160,29 +182,59 @@ struct Premerged {
     deferred: VecDeque<ServerTask>,
 }
 
-/// Loads the pushed documents and answers the reference check on one
-/// snapshot, without the write lock; the round merges and checks as it
-/// gets the answers. Tasks that write wait in `deferred`.
-async fn premerge(db: &Db, round: &mut ServerRound, actor: &Actor, ids: Vec<DocId>) -> Result<Premerged, StoreError> {
+/// Loads the pushed documents on one snapshot, without the write lock, and
+/// lets the round merge them and check what they reference; tasks that
+/// write wait in `deferred`. No connection is held while the round works:
+/// merging takes milliseconds, on a blocking thread.
+async fn premerge(
+    db: &Db,
+    mut round: ServerRound,
+    actor: &Actor,
+    ids: Vec<DocId>,
+) -> Result<(ServerRound, Premerged), StoreError> {
     let mut read = db.begin_snapshot().await?;
     let heads = store::heads(&mut read, &ids).await?;
+    let mut loaded = Vec::with_capacity(ids.len());
     for id in ids {
-        let stored = store::load(&mut read, id).await?;
-        round.handle_document(id, stored);
+        loaded.push((id, store::load(&mut read, id).await?));
     }
+    read.rollback().await?;
+    round = off_the_runtime(round, move |round| {
+        for (id, stored) in loaded {
+            round.handle_document(id, stored);
+        }
+    })
+    .await;
     let (mut references, mut deferred) = (None, VecDeque::new());
     while let Some(task) = round.poll_task() {
         match task {
             ServerTask::CheckReferences(ids) => {
+                let mut read = db.pool.begin().await?;
                 let readable = store::readable_kinds(&mut read, actor, &ids).await?;
-                round.handle_references(readable.clone());
+                read.rollback().await?;
+                let answer = readable.clone();
+                round = off_the_runtime(round, move |round| round.handle_references(answer)).await;
                 references = Some((ids, readable));
             }
             other => deferred.push_back(other),
         }
     }
-    read.rollback().await?;
-    Ok(Premerged { heads, references, deferred })
+    Ok((round, Premerged { heads, references, deferred }))
+}
+
+/// Runs CPU-heavy round work on a blocking thread, so the runtime's few
+/// threads go on serving other requests meanwhile. A panic carries on as a
+/// panic of the round (the handler refuses the round for it).
+async fn off_the_runtime(mut round: ServerRound, work: impl FnOnce(&mut ServerRound) + Send + 'static) -> ServerRound {
+    match tokio::task::spawn_blocking(move || {
+        work(&mut round);
+        round
+    })
+    .await
+    {
+        Ok(round) => round,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
 }
 
 impl Premerged {

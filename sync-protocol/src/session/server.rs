@@ -461,6 +461,12 @@ fn lacking(entry: &FeedEntry, have: &[ChangeHash]) -> Vec<u8> {
     if have.is_empty() {
         return entry.bytes.clone();
     }
+    // Having a head is having everything before it: a device that has the
+    // entry's heads (typically its own push, coming back in its page) lacks
+    // nothing, and the document need not be loaded to say so.
+    if !entry.heads.is_empty() && entry.heads.iter().all(|h| have.contains(h)) {
+        return Vec::new();
+    }
     match AutoCommit::load(&entry.bytes) {
         Ok(mut doc) => super::changes_since(&mut doc, have),
         Err(_) => entry.bytes.clone(),
@@ -651,6 +657,31 @@ mod tests {
             },
             other => panic!("expected the response, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_device_that_has_an_entrys_heads_lacks_nothing_and_one_behind_gets_the_rest() {
+        use automerge::transaction::Transactable;
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "a", 1).unwrap();
+        doc.commit();
+        let older = doc.get_heads();
+        let mut device = AutoCommit::load(&doc.save()).unwrap();
+        doc.put(automerge::ROOT, "b", 2).unwrap();
+        doc.commit();
+        let entry = FeedEntry {
+            doc: DocId::from_u128(1),
+            kind: DocKind::Ticket,
+            seq: 5,
+            heads: doc.get_heads(),
+            bytes: doc.save(),
+            heads_at_cursor: vec![],
+        };
+        assert!(lacking(&entry, &doc.get_heads()).is_empty(), "its own heads: nothing to send");
+        let rest = lacking(&entry, &older);
+        assert!(!rest.is_empty() && rest.len() < entry.bytes.len(), "one change behind gets that change alone");
+        device.load_incremental(&rest).unwrap();
+        assert_eq!(device.get_heads(), doc.get_heads());
     }
 
     #[test]
