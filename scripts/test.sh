@@ -38,6 +38,7 @@ scripts/schemathesis.sh "${OUTPOST_TEST_POSTGRES_URL%/postgres}/schemathesis"
 echo "== benchmarks at small sizes, so they keep working (the README's figures come from full runs)"
 npm ci --prefix bench/pouchdb --no-audit --no-fund --loglevel=error
 TICKETS=100 POUCHDB=required cargo bench --profile dev --locked -p outpost-scenarios --bench first_sync
+TICKETS=2 PHOTOS=1 cargo bench --profile dev --locked -p outpost-scenarios --bench poor_link
 TICKETS=100 cargo bench --profile dev --locked -p outpost-sync --bench sync_bench
 DEVICES=20 cargo bench --profile dev --locked -p outpost-desk --bench devices
 DEVICES=20 NOTES=10 IDLE=50 cargo bench --profile dev --locked -p outpost-desk --bench live

@@ -9,7 +9,7 @@ mod support;
 use std::sync::Arc;
 
 use outpost_sync::ids::{DocId, EntryId};
-use outpost_sync::model::{BusinessHours, Client, Document, Role, WorkLogEntry};
+use outpost_sync::model::{Document, Role, WorkLogEntry};
 use serde_json::json;
 use support::*;
 
@@ -25,14 +25,7 @@ async fn merged_again(desk: &Desk) -> u64 {
 }
 
 async fn pushes_to_one_ticket_at_once_converge_when_a_snapshot_goes_stale(desk: Desk) {
-    let client = Client {
-        id: DocId(outpost_desk::accounts::new_id()),
-        name: "Client".into(),
-        contract: Some("SLA-1".into()),
-        business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
-        points_balance: None,
-    };
-    desk.create(&Document::Client(client.clone())).await;
+    let client = desk.contract_client().await;
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let token = desk.api_token(dispatcher.user).await;
     let engineer = desk.user(desk.service, Role::Engineer).await;

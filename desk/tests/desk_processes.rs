@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,48 +15,8 @@ use outpost_desk::{accounts, store, Backend, SYNC_CONTENT_TYPE};
 use outpost_sync::ids::{DocId, EntryId};
 use outpost_sync::model::{BusinessHours, Client, Document, Role, WorkLogEntry};
 use outpost_sync::wire::RoundId;
+use support::process::DeskProcess;
 use support::T0;
-
-/// One desk process; killed when dropped.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Process {
-    async fn start(url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_outpost-desk"))
-            .args(["--database-url", url, "serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the desk binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..600 {
-            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
-                return Self { child, base };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("a desk process did not come up");
-    }
-
-    /// SIGKILL: no goodbye; its open transactions die with its connections.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Engineer {
     device: support::Device,
@@ -148,7 +107,7 @@ async fn two_processes_share_pokes_and_one_killed_mid_round_loses_nothing() {
     store::insert_new(&mut tx, &Document::Client(client_doc), &mut doc, T0).await.unwrap();
     tx.commit().await.unwrap();
 
-    let mut processes = [Process::start(&db.url).await, Process::start(&db.url).await];
+    let mut processes = [DeskProcess::start(&db.url).await, DeskProcess::start(&db.url).await];
     let bases: Vec<String> = processes.iter().map(|p| p.base.clone()).collect();
     let http = reqwest::Client::new();
     let mut engineers = Vec::new();

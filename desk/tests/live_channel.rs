@@ -7,8 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use outpost_sync::ids::DocId;
-use outpost_sync::model::{BusinessHours, Client, Document, Role};
+use outpost_sync::model::{Client, Role};
 use serde_json::json;
 use support::*;
 
@@ -68,14 +67,7 @@ async fn feed_position(desk: &Desk) -> i64 {
 }
 
 async fn client_and_dispatcher(desk: &Desk) -> (Client, String) {
-    let client = Client {
-        id: DocId(outpost_desk::accounts::new_id()),
-        name: "Client".into(),
-        contract: Some("SLA-1".into()),
-        business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
-        points_balance: None,
-    };
-    desk.create(&Document::Client(client.clone())).await;
+    let client = desk.contract_client().await;
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     (client, desk.api_token(dispatcher.user).await)
 }

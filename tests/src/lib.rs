@@ -18,7 +18,7 @@ use outpost_sync::model::{
     Site, Ticket, TicketStatus, Transition,
 };
 
-pub use proxy::{Fault, Proxy};
+pub use proxy::{Fault, Link, Proxy, Traffic};
 
 pub const T0: Timestamp = Timestamp(1_790_000_000_000);
 

@@ -1,7 +1,9 @@
 //! An HTTP proxy on loopback that misbehaves on purpose: it cuts
 //! connections before or in the middle of a reply, delays, and sends a
-//! request to the desk twice. One request per connection; the desk is asked
-//! to close after each reply so the proxy can read it whole.
+//! request to the desk twice. It can also play a poor link (this machine's
+//! kernel has no netem): a bandwidth, a latency each way, and losses as the
+//! stalls a retransmission costs. One request per connection; the desk is
+//! asked to close after each reply so the proxy can read it whole.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -26,11 +28,51 @@ pub enum Fault {
     Duplicate,
 }
 
+/// A link between the device and the desk, the same both ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Bytes a second; 0 is unlimited.
+    pub bytes_per_second: u64,
+    /// Added to each request on its way to the desk, and to each reply on its way back.
+    pub one_way: Duration,
+    /// Per mille of slices of a transfer that are lost and resent after a stall.
+    pub loss_per_mille: u64,
+    pub stall: Duration,
+}
+
+impl Link {
+    pub const LOOPBACK: Self =
+        Self { bytes_per_second: 0, one_way: Duration::ZERO, loss_per_mille: 0, stall: Duration::ZERO };
+
+    /// A slice of a transfer: 20 ms of the link's bytes, so pacing is smooth.
+    fn slice(&self) -> usize {
+        usize::try_from(self.bytes_per_second / 50).unwrap_or(usize::MAX).max(512)
+    }
+}
+
+/// What crossed the proxy, as the link counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub requests: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+}
+
 /// Which fault each request meets: a seeded random pick, for a given share of requests.
 struct Plan {
     state: u64,
     fault_percent: u64,
     seen: Vec<Fault>,
+    link: Link,
+    traffic: Traffic,
+}
+
+impl Plan {
+    /// A number from 0 to 999 for a loss roll.
+    fn roll_per_mille(&mut self) -> u64 {
+        self.state = self.state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.state >> 33) % 1000
+    }
 }
 
 impl Plan {
@@ -65,13 +107,20 @@ impl Proxy {
     pub async fn start(upstream: SocketAddr, seed: u64, fault_percent: u64) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let plan = Arc::new(Mutex::new(Plan { state: seed, fault_percent, seen: Vec::new() }));
+        let plan = Arc::new(Mutex::new(Plan {
+            state: seed,
+            fault_percent,
+            seen: Vec::new(),
+            link: Link::LOOPBACK,
+            traffic: Traffic::default(),
+        }));
         let shared = Arc::clone(&plan);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let fault = shared.lock().unwrap().next();
+                let plan = Arc::clone(&shared);
                 tokio::spawn(async move {
-                    let _ = relay(client, upstream, fault).await;
+                    let _ = relay(client, upstream, fault, plan).await;
                 });
             }
         });
@@ -84,6 +133,16 @@ impl Proxy {
 
     pub fn set_fault_percent(&self, percent: u64) {
         self.plan.lock().unwrap().fault_percent = percent;
+    }
+
+    /// The link requests cross from now on.
+    pub fn set_link(&self, link: Link) {
+        self.plan.lock().unwrap().link = link;
+    }
+
+    /// What crossed the proxy so far.
+    pub fn traffic(&self) -> Traffic {
+        self.plan.lock().unwrap().traffic
     }
 
     /// The faults met so far, in order.
@@ -137,10 +196,57 @@ async fn ask_desk(upstream: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u
     Ok(reply)
 }
 
-async fn relay(mut client: TcpStream, upstream: SocketAddr, fault: Fault) -> std::io::Result<()> {
+/// Sends `bytes` over the link: after its latency, paced to its bandwidth
+/// slice by slice, a lost slice costing a stall before it goes again.
+async fn over_link(
+    to: &mut TcpStream,
+    bytes: &[u8],
+    plan: &Mutex<Plan>,
+    count: impl Fn(&mut Traffic, u64),
+) -> std::io::Result<()> {
+    let link = plan.lock().unwrap().link;
+    if link == Link::LOOPBACK {
+        count(&mut plan.lock().unwrap().traffic, bytes.len() as u64);
+        return to.write_all(bytes).await;
+    }
+    tokio::time::sleep(link.one_way).await;
+    let started = tokio::time::Instant::now();
+    let mut sent = 0u64;
+    for slice in bytes.chunks(link.slice()) {
+        if link.loss_per_mille > 0 && plan.lock().unwrap().roll_per_mille() < link.loss_per_mille {
+            tokio::time::sleep(link.stall).await;
+        }
+        sent += slice.len() as u64;
+        if link.bytes_per_second > 0 {
+            let due = Duration::from_secs_f64(sent as f64 / link.bytes_per_second as f64);
+            tokio::time::sleep_until(started + due).await;
+        }
+        to.write_all(slice).await?;
+        count(&mut plan.lock().unwrap().traffic, slice.len() as u64);
+    }
+    Ok(())
+}
+
+async fn relay(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    fault: Fault,
+    plan: Arc<Mutex<Plan>>,
+) -> std::io::Result<()> {
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
     };
+    plan.lock().unwrap().traffic.requests += 1;
+    let link = plan.lock().unwrap().link;
+    if link != Link::LOOPBACK {
+        // The request crosses the link before the desk sees it, the reply before the device does.
+        let mut desk = TcpStream::connect(upstream).await?;
+        over_link(&mut desk, &request, &plan, |t, n| t.bytes_up += n).await?;
+        let mut reply = Vec::new();
+        desk.read_to_end(&mut reply).await?;
+        over_link(&mut client, &reply, &plan, |t, n| t.bytes_down += n).await?;
+        return client.shutdown().await;
+    }
     match fault {
         Fault::CutMidRequest => return Ok(()),
         Fault::Duplicate => {

@@ -2,7 +2,6 @@
 //! it, for the desk's benchmarks; and one sync round of a device over HTTP.
 #![allow(dead_code, unreachable_pub)] // each benchmark uses its part
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use automerge::ActorId;
@@ -99,57 +98,6 @@ pub fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
     sorted.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// The desk binary serving `url` on a free loopback port; killed on drop.
-pub struct DeskProcess {
-    child: Child,
-    pub base: String,
-}
-
-impl DeskProcess {
-    pub async fn start(url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_outpost-desk"))
-            .args(["--database-url", url, "serve", "--listen", &format!("127.0.0.1:{port}")])
-            // OUTPOST_BENCH_DESK_LOG: the desk's log filter (e.g. sqlx::query=debug to see every statement).
-            .env("RUST_LOG", std::env::var("OUTPOST_BENCH_DESK_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the desk binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..600 {
-            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
-                return Self { child, base };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the desk did not come up");
-    }
-
-    /// The process's CPU time so far (user and system), in seconds.
-    pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-        let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-        ticks as f64 / 100.0
-    }
-
-    /// The process's resident memory, in KiB.
-    pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for DeskProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "../../tests/support/process.rs"]
+mod process;
+pub use process::DeskProcess;

@@ -15,6 +15,7 @@ use outpost_sync::wire::RoundId;
 use sqlx::Executor;
 
 pub mod blocking;
+pub mod process;
 
 pub const T0: Timestamp = Timestamp(1_790_000_000_000);
 
@@ -129,6 +130,19 @@ impl Desk {
             local: MemoryDevice::new(actor, ActorId::from([n; 16]), WireLimits::default()),
             round: u64::from(n) * 1_000_000,
         }
+    }
+
+    /// A client on a contract, open around the clock (its tickets may be assigned at once).
+    pub async fn contract_client(&self) -> outpost_sync::model::Client {
+        let client = outpost_sync::model::Client {
+            id: outpost_sync::ids::DocId(accounts::new_id()),
+            name: unique("Client"),
+            contract: Some("SLA-1".into()),
+            business_hours: outpost_sync::model::BusinessHours { always: true, weekly: vec![], holidays: vec![] },
+            points_balance: None,
+        };
+        self.create(&Document::Client(client.clone())).await;
+        client
     }
 
     /// Creates a document as the desk.

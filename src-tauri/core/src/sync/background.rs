@@ -107,14 +107,19 @@ async fn run(
             Err(CoreError::Wiped) => return,
             Err(err) => {
                 failures += 1;
-                let mut random = [0u8; 8];
-                getrandom::fill(&mut random).expect("the operating system provides randomness");
-                let wait = retry_delay(&schedule, failures, u64::from_le_bytes(random));
+                let wait = jittered_retry(&schedule, failures);
                 tracing::info!(%err, failures, ?wait, "sync failed; retrying later");
                 next = Instant::now() + wait;
             }
         }
     }
+}
+
+/// The wait after `failures` failures in a row, with this device's own jitter.
+fn jittered_retry(schedule: &Schedule, failures: u32) -> Duration {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("the operating system provides randomness");
+    retry_delay(schedule, failures, u64::from_le_bytes(random))
 }
 
 /// How often an unpaired device looks again for a pairing to go live with.
@@ -169,9 +174,7 @@ async fn keep_live(
             Err(CoreError::NotPaired) => UNPAIRED_WAIT,
             Err(err) => {
                 failures += 1;
-                let mut random = [0u8; 8];
-                getrandom::fill(&mut random).expect("the operating system provides randomness");
-                let wait = retry_delay(&schedule, failures, u64::from_le_bytes(random));
+                let wait = jittered_retry(&schedule, failures);
                 tracing::debug!(%err, ?wait, "the live channel is down; polling meanwhile");
                 wait
             }
