@@ -106,3 +106,41 @@ async fn sync_converges_through_cuts_delays_duplicates_and_desk_restarts() {
         scenario(seed).await;
     }
 }
+
+/// A photo whose upload the link cuts part-way through resumes from the
+/// byte the desk got, not from the start of its chunk or of the photo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_cut_mid_upload_resumes_from_the_byte_the_desk_got() {
+    let root = tempfile::tempdir().unwrap();
+    let desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Lev").await;
+    let job = job_for(&desk, &engineer, 77).await;
+    let ticket = job.ticket.to_string();
+    let proxy = Proxy::start(desk.addr, 77, 0).await;
+    let device = desk.paired_device(&engineer, &root.path().join("tablet"), Some(&proxy.url())).await;
+    sync_until_ok(&device, 3).await;
+    let attached = device.attach_photo(&ticket, &photo(77, 1600, 1200), "p.jpg", false).await.unwrap();
+    let cut_at = 40_000;
+    assert!(attached.bytes > 2 * cut_at as u64, "the photo is larger than the part that gets through");
+
+    proxy.cut_next_body_at(cut_at);
+    assert!(device.sync_now().await.is_err(), "the sync in which the link dropped fails");
+    let (received,): (i64,) = sqlx::query_as("SELECT received FROM blob_uploads WHERE hash = $1")
+        .bind(&attached.hash)
+        .fetch_one(&desk.db.pool)
+        .await
+        .expect("the desk kept the part that got through");
+    assert_eq!(received, cut_at as i64, "every byte that got through is kept");
+
+    sync_until_ok(&device, 3).await;
+    assert!(desk.has_blob(&attached.hash).await, "the photo is whole at the desk");
+    let resumed = format!("PUT /v1/blobs/{}?offset={cut_at}&", attached.hash);
+    let lines = proxy.request_lines();
+    assert!(lines.iter().any(|l| l.starts_with(&resumed)), "the upload went on from byte {cut_at}: {lines:?}");
+    let (stored,): (i64,) = sqlx::query_as("SELECT SUM(LENGTH(bytes)) FROM blob_chunks WHERE hash = $1")
+        .bind(&attached.hash)
+        .fetch_one(&desk.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored as u64, attached.bytes, "its hash checked out over every byte, none twice");
+}

@@ -65,6 +65,10 @@ struct Plan {
     seen: Vec<Fault>,
     link: Link,
     traffic: Traffic,
+    /// Cut the next request whose body is longer than this after this many body bytes.
+    cut_body_at: Option<usize>,
+    /// Each request's first line, in order.
+    lines: Vec<String>,
 }
 
 impl Plan {
@@ -113,6 +117,8 @@ impl Proxy {
             seen: Vec::new(),
             link: Link::LOOPBACK,
             traffic: Traffic::default(),
+            cut_body_at: None,
+            lines: Vec::new(),
         }));
         let shared = Arc::clone(&plan);
         let task = tokio::spawn(async move {
@@ -138,6 +144,17 @@ impl Proxy {
     /// The link requests cross from now on.
     pub fn set_link(&self, link: Link) {
         self.plan.lock().unwrap().link = link;
+    }
+
+    /// The next request with a body longer than `bytes` reaches the desk
+    /// with only its first `bytes` bytes of body; then the link drops.
+    pub fn cut_next_body_at(&self, bytes: usize) {
+        self.plan.lock().unwrap().cut_body_at = Some(bytes);
+    }
+
+    /// The first line of every request so far (method, path and query).
+    pub fn request_lines(&self) -> Vec<String> {
+        self.plan.lock().unwrap().lines.clone()
     }
 
     /// What crossed the proxy so far.
@@ -236,7 +253,25 @@ async fn relay(
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
     };
-    plan.lock().unwrap().traffic.requests += 1;
+    let header_end = request.windows(4).position(|w| w == b"\r\n\r\n").map_or(request.len(), |at| at + 4);
+    let cut = {
+        let mut plan = plan.lock().unwrap();
+        plan.traffic.requests += 1;
+        plan.lines
+            .push(String::from_utf8_lossy(request.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned());
+        match plan.cut_body_at {
+            Some(at) if request.len() - header_end > at => plan.cut_body_at.take(),
+            _ => None,
+        }
+    };
+    if let Some(at) = cut {
+        // Part of the body reaches the desk; then the link is gone both ways.
+        let mut desk = TcpStream::connect(upstream).await?;
+        desk.write_all(&request[..header_end + at]).await?;
+        desk.flush().await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        return Ok(());
+    }
     let link = plan.lock().unwrap().link;
     if link != Link::LOOPBACK {
         // The request crosses the link before the desk sees it, the reply before the device does.

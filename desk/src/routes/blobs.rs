@@ -79,23 +79,60 @@ struct Chunk {
 }
 
 /// Uploads one chunk of a blob a readable document names; the last one
-/// completes it once its hash checks out.
+/// completes it once its hash checks out. What arrives is kept as it
+/// arrives, a piece at a time: a link that breaks in the middle of a chunk
+/// loses nothing that got through, and the device resumes from the byte
+/// the status says.
 #[utoipa::path(put, path = "/v1/blobs/{hash}", tag = "blobs",
     params(("hash" = outpost_sync::ids::ContentHash, Path, description = "SHA-256 of the blob, 64 lowercase hex digits."), Chunk),
     request_body(content = BlobBytes, content_type = "application/octet-stream"),
     responses((status = 200, body = BlobStatus)))]
-#[tracing::instrument(skip_all, fields(bytes = body.len()))]
+#[tracing::instrument(skip_all)]
 async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(hash): Path<String>,
     Params(chunk): Params<Chunk>,
-    super::input::RawBody(body): super::input::RawBody,
+    body: axum::body::Body,
 ) -> Result<Json<BlobStatus>, ApiError> {
+    use futures_util::StreamExt;
     let caller = caller(&state, &headers).await?;
     let hash = blobs::parse_hash(&hash)?;
-    Ok(Json(blobs::upload(&state.db, &caller.actor, &hash, chunk.offset, &body, chunk.last, now()).await?))
+    let too_large = || ApiError::PayloadTooLarge(format!("a chunk is at most {MAX_CHUNK} bytes"));
+    let announced =
+        headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > MAX_CHUNK) {
+        return Err(too_large());
+    }
+    let (db, actor) = (&state.db, &caller.actor);
+    let (mut offset, mut piece, mut total) = (chunk.offset, Vec::new(), 0usize);
+    let mut stream = body.into_data_stream();
+    while let Some(frame) = stream.next().await {
+        let Ok(bytes) = frame else {
+            // The link broke: keep what got through.
+            if !piece.is_empty() {
+                blobs::upload(db, actor, &hash, offset, &piece, false, now()).await?;
+            }
+            return Err(ApiError::BadRequest(
+                "the chunk was cut short; ask the blob's status and go on from there".into(),
+            ));
+        };
+        total += bytes.len();
+        if total > MAX_CHUNK {
+            return Err(too_large());
+        }
+        piece.extend_from_slice(&bytes);
+        if piece.len() >= KEPT_PIECE {
+            offset = blobs::upload(db, actor, &hash, offset, &piece, false, now()).await?.received;
+            piece.clear();
+        }
+    }
+    Ok(Json(blobs::upload(db, actor, &hash, offset, &piece, chunk.last, now()).await?))
 }
+
+/// What arrives of a chunk is stored every this many bytes (a piece is one
+/// write transaction; 32 KiB is a quarter of a second at 1 Mbit/s).
+const KEPT_PIECE: usize = 32 * 1024;
 
 /// Downloads a complete blob reachable through a document the caller may read.
 #[utoipa::path(get, path = "/v1/blobs/{hash}", tag = "blobs",
