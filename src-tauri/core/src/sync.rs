@@ -101,6 +101,14 @@ impl Device {
         result
     }
 
+    /// The feed position this device's last round reached.
+    pub(crate) async fn sync_cursor(&self) -> CoreResult<u64> {
+        Ok(match self.store().setting(STATE_KEY).await? {
+            Some(json) => serde_json::from_str::<ClientState>(&json).map_err(damaged)?.cursor.0,
+            None => 0,
+        })
+    }
+
     async fn sync_with(&self, pairing: &Pairing) -> CoreResult<SyncReport> {
         let mut report = SyncReport::default();
         let state: ClientState = match self.store().setting(STATE_KEY).await? {

@@ -147,6 +147,8 @@ async fn keep_live(
     loop {
         let attempt = async {
             let pairing = device.pairing().await?;
+            // Where the last round got to, so the channel's first event wakes the loop only if the feed moved since.
+            live.cursor.fetch_max(device.sync_cursor().await?, Ordering::AcqRel);
             live::listen(&http, &pairing.desk_url, &pairing.token, |signal| {
                 if !live.connected.swap(true, Ordering::AcqRel) {
                     device.announce(DeviceEvent::Live { connected: true });
