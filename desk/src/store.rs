@@ -51,20 +51,30 @@ async fn next_seq(tx: &mut Tx<'_>) -> Result<i64, StoreError> {
 
 /// A document as stored: its snapshot followed by the chunks appended since.
 pub async fn load(tx: &mut Tx<'_>, id: DocId) -> Result<Option<StoredDoc>, StoreError> {
-    let row: Option<(String, Vec<u8>)> = sqlx::query_as("SELECT kind, snapshot FROM documents WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some((kind, mut bytes)) = row else { return Ok(None) };
+    Ok(load_with_heads(tx, id).await?.map(|(stored, _)| stored))
+}
+
+/// A document as stored, and its heads as stored with it. The chunks are
+/// read only when there are some: every statement crosses to the
+/// database's thread and back, and a round reads many documents.
+pub async fn load_with_heads(tx: &mut Tx<'_>, id: DocId) -> Result<Option<(StoredDoc, String)>, StoreError> {
+    let row: Option<(String, Vec<u8>, String, i64)> =
+        sqlx::query_as("SELECT kind, snapshot, heads, pending_changes FROM documents WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some((kind, mut bytes, heads, pending)) = row else { return Ok(None) };
     let kind = parse_kind(&kind).ok_or_else(|| StoreError::Corrupt(id.to_string(), format!("kind {kind:?}")))?;
-    let chunks: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM document_changes WHERE doc_id = $1 ORDER BY n")
-        .bind(id.to_string())
-        .fetch_all(&mut **tx)
-        .await?;
-    for (chunk,) in chunks {
-        bytes.extend_from_slice(&chunk);
+    if pending > 0 {
+        let chunks: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM document_changes WHERE doc_id = $1 ORDER BY n")
+            .bind(id.to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+        for (chunk,) in chunks {
+            bytes.extend_from_slice(&chunk);
+        }
     }
-    Ok(Some(StoredDoc { kind, bytes }))
+    Ok(Some((StoredDoc { kind, bytes }, heads)))
 }
 
 /// Records what `document`, stored at feed position `seq`, grants now (see
@@ -441,15 +451,17 @@ pub async fn readable_kinds(
 }
 
 async fn feed_entry(tx: &mut Tx<'_>, id: DocId, seq: i64, after: Cursor) -> Result<Option<FeedEntry>, StoreError> {
-    let Some(stored) = load(tx, id).await? else { return Ok(None) };
-    let (heads,): (String,) =
-        sqlx::query_as("SELECT heads FROM documents WHERE id = $1").bind(id.to_string()).fetch_one(&mut **tx).await?;
-    let before: Option<(String,)> =
+    let Some((stored, heads)) = load_with_heads(tx, id).await? else { return Ok(None) };
+    // From the feed's start (a first sync) the device had nothing of it.
+    let before: Option<(String,)> = if after.0 == 0 {
+        None
+    } else {
         sqlx::query_as("SELECT heads FROM feed WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1")
             .bind(id.to_string())
             .bind(i64::try_from(after.0).unwrap_or(i64::MAX))
             .fetch_optional(&mut **tx)
-            .await?;
+            .await?
+    };
     Ok(Some(FeedEntry {
         doc: id,
         kind: stored.kind,
@@ -500,8 +512,9 @@ pub async fn read_feed(
         }
         // A document the device gained after its cursor goes out whole:
         // the device has nothing of it, whatever changed since.
-        let gained =
-            !actor.role.reads_everything() && first_granted(tx, actor, id).await?.is_some_and(|at| at > after_seq);
+        let gained = after_seq > 0
+            && !actor.role.reads_everything()
+            && first_granted(tx, actor, id).await?.is_some_and(|at| at > after_seq);
         let since = if gained { Cursor(0) } else { after };
         if let Some(entry) = feed_entry(tx, id, seq, since).await? {
             entries.push(entry);

@@ -193,10 +193,11 @@ async fn premerge(
     ids: Vec<DocId>,
 ) -> Result<(ServerRound, Premerged), StoreError> {
     let mut read = db.begin_snapshot().await?;
-    let heads = store::heads(&mut read, &ids).await?;
-    let mut loaded = Vec::with_capacity(ids.len());
+    let (mut heads, mut loaded) = (BTreeMap::new(), Vec::with_capacity(ids.len()));
     for id in ids {
-        loaded.push((id, store::load(&mut read, id).await?));
+        let found = store::load_with_heads(&mut read, id).await?;
+        heads.insert(id, found.as_ref().map(|(_, h)| h.clone()));
+        loaded.push((id, found.map(|(stored, _)| stored)));
     }
     read.rollback().await?;
     round = off_the_runtime(round, move |round| {
