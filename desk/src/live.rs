@@ -39,6 +39,10 @@ pub struct Live {
     registry: Mutex<Registry>,
     wake: Notify,
     following: tokio::sync::OnceCell<()>,
+    /// Set when the process shuts down: every channel ends, so the server's
+    /// graceful shutdown is not held open by devices that never hang up.
+    closing: AtomicBool,
+    closed: Notify,
 }
 
 #[derive(Default)]
@@ -145,6 +149,26 @@ impl Live {
             }
         }
         Ok(Subscription { live: Arc::clone(self), id, channel })
+    }
+
+    /// The next signal for `channel`, or `None` once the process is shutting down.
+    pub async fn next_signal(&self, channel: &Channel) -> Option<Signal> {
+        let closed = self.closed.notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
+        if self.closing.load(Ordering::Acquire) {
+            return None;
+        }
+        tokio::select! {
+            signal = channel.next() => Some(signal),
+            () = closed => None,
+        }
+    }
+
+    /// Ends every open channel, now and from now on (the process is stopping).
+    pub fn close_all(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.closed.notify_waiters();
     }
 
     /// Open channels, for the metrics.
@@ -309,6 +333,23 @@ mod tests {
 
         live.poke(&HashSet::from(["all".to_owned()]), 9);
         assert!(subs.iter().all(|s| poked(&s.channel)), "reference data reaches everyone");
+    }
+
+    #[tokio::test]
+    async fn closing_ends_waiting_channels_and_every_later_wait() {
+        let live = Arc::new(Live::default());
+        let engineer = actor(1, 10, Role::Engineer);
+        let sub = live.subscribe("a", &engineer).unwrap();
+        let waiting = tokio::spawn({
+            let (live, channel) = (Arc::clone(&live), Arc::clone(&sub.channel));
+            async move { live.next_signal(&channel).await }
+        });
+        tokio::task::yield_now().await;
+        live.close_all();
+        assert_eq!(waiting.await.unwrap(), None, "a channel waiting for a poke ends");
+        let (user, _) = crate::store::reader_keys(&engineer);
+        live.poke(&HashSet::from([user]), 3);
+        assert_eq!(live.next_signal(&sub.channel).await, None, "and so does every later wait, poked or not");
     }
 
     #[tokio::test]

@@ -145,9 +145,13 @@ async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
     // Directories follow the people table, whoever wrote it last.
     outpost_desk::directory::publish_all(&db, &outpost_desk::desk_actor(), now()).await?;
     tracing::info!(%listen, backend = ?db.backend, "outpost-desk serving");
-    axum::serve(listener, service(AppState::new(db)))
-        .with_graceful_shutdown(async {
+    let state = AppState::new(db);
+    let live = std::sync::Arc::clone(&state.live);
+    axum::serve(listener, service(state))
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            // Live channels never end by themselves; the devices reconnect to whoever serves next.
+            live.close_all();
         })
         .await?;
     Ok(())

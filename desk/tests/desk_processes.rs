@@ -238,3 +238,23 @@ async fn a_committed_feed_move_notifies_once_and_a_rolled_back_one_not_at_all() 
     }
     assert_eq!(heard, ["outpost_feed", "outpost_feed", "outpost_marker"], "one per committed transaction");
 }
+
+/// Ctrl-C stops a desk that devices hold live channels open on: the
+/// channels end, so the graceful shutdown does not wait for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_desk_with_live_channels_open() {
+    let Some((db, _dir)) = support::fresh_database(Backend::Sqlite).await else { return };
+    let org = accounts::create_org(&db.pool, "Service Co", true).await.unwrap();
+    let user = accounts::create_user(&db.pool, org, "Engineer", Role::Engineer, T0).await.unwrap();
+    let code = accounts::issue_pairing_code(&db.pool, user, outpost_desk::now(), 60_000).await.unwrap();
+    let paired = accounts::pair_device(&db.pool, &code, "tablet", outpost_desk::now()).await.unwrap();
+    let mut desk = DeskProcess::start(&db.url).await;
+    let http = reqwest::Client::new();
+    let mut open = channel(&http, &desk.base, &paired.token).await;
+    desk.interrupt();
+    let status = desk.exited_within(Duration::from_secs(30)).await.expect("the desk stopped");
+    assert!(status.success(), "and cleanly: {status}");
+    let ended =
+        tokio::time::timeout(Duration::from_secs(30), async { while let Ok(Some(_)) = open.chunk().await {} }).await;
+    assert!(ended.is_ok(), "the device sees its channel end, and will reconnect");
+}

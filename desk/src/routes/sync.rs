@@ -55,12 +55,16 @@ async fn live(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     state.live.follow(&state.db).await.map_err(crate::store::StoreError::from)?;
     let first = crate::live::Live::latest(&state.db).await.map_err(crate::store::StoreError::from)?;
     let event = |seq: u64| Event::default().event("poke").json_data(Poke { seq }).map_err(axum::Error::new);
-    let pokes = futures_util::stream::unfold(subscription, move |subscription| async move {
-        let event = match subscription.channel.next().await {
-            Signal::Moved(seq) => event(seq),
-            Signal::Round => Ok(Event::default().event("round").data("{}")),
-        };
-        Some((event, subscription))
+    let live = std::sync::Arc::clone(&state.live);
+    let pokes = futures_util::stream::unfold(subscription, move |subscription| {
+        let live = std::sync::Arc::clone(&live);
+        async move {
+            let event = match live.next_signal(&subscription.channel).await? {
+                Signal::Moved(seq) => event(seq),
+                Signal::Round => Ok(Event::default().event("round").data("{}")),
+            };
+            Some((event, subscription))
+        }
     });
     let stream = futures_util::StreamExt::chain(futures_util::stream::once(async move { event(first) }), pokes);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response())
