@@ -183,17 +183,19 @@ impl Live {
 
     /// Pokes every channel of one device (its revocation: it learns to wipe now).
     pub fn poke_device(&self, device: &str) {
-        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        for id in registry.by_device.get(device).into_iter().flatten() {
-            registry.channels[id].ask_for_round();
-        }
+        self.ask_for_rounds(|registry| registry.by_device.get(device));
     }
 
     /// Pokes every channel of a person's devices (revoked with the person).
     pub fn poke_user(&self, user: outpost_sync::ids::UserId) {
         let key = outpost_sync::permissions::Reader::User(user).key();
+        self.ask_for_rounds(|registry| registry.by_reader.get(&key));
+    }
+
+    /// Asks the channels an index names for a round whatever their cursor.
+    fn ask_for_rounds(&self, pick: impl FnOnce(&Registry) -> Option<&HashSet<u64>>) {
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        for id in registry.by_reader.get(&key).into_iter().flatten() {
+        for id in pick(&registry).into_iter().flatten() {
             registry.channels[id].ask_for_round();
         }
     }

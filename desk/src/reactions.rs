@@ -25,11 +25,10 @@ pub(crate) const DESK: Actor = Actor {
 /// equipment follow the ticket as it reads after them.
 pub async fn react(
     tx: &mut Transaction<'_, Any>,
-    ticket: &Ticket,
+    ticket: Ticket,
     desk_actor: &ActorId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let ticket = ticket.clone();
     let client: Option<Client> = match store::read(tx, ticket.client, DocKind::Client).await? {
         Some(Document::Client(client)) => Some(client),
         _ => None,

@@ -1,5 +1,6 @@
 //! Runs one sync round of `outpost_sync::session::ServerRound` against the
-//! database, in one transaction.
+//! database: its writes in one transaction, after a merge on a snapshot
+//! (see `run_round`), and its page of the feed read after they commit.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -160,10 +161,11 @@ impl Writes {
                 self.refused_edits += document.refused.len() as u64;
                 let seq = store::store(tx, &document, self.device_id.as_deref()).await?;
                 round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
-                match &document.document {
+                let id = document.doc;
+                match document.document {
                     Document::Ticket(ticket) => crate::reactions::react(tx, ticket, &config.desk_actor, now).await?,
                     Document::PartRequest(_) => {
-                        crate::reactions::react_to_part(tx, document.doc, &config.desk_actor, now).await?;
+                        crate::reactions::react_to_part(tx, id, &config.desk_actor, now).await?;
                     }
                     _ => {}
                 }
