@@ -144,3 +144,45 @@ async fn a_photo_cut_mid_upload_resumes_from_the_byte_the_desk_got() {
         .unwrap();
     assert_eq!(stored as u64, attached.bytes, "its hash checked out over every byte, none twice");
 }
+
+/// How many documents a device's store holds, read from its SQLite file.
+async fn documents_on(dir: &std::path::Path) -> i64 {
+    let url = format!("sqlite:{}", dir.join(outpost_core::STORE_FILE).display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM documents").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    count
+}
+
+/// A first sync whose link dies after two pages keeps those pages; the
+/// next sync goes on from where they ended and fetches none of them again.
+/// The device asks for the next page while it applies the last one, so the
+/// cut also lands on a request made during an apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_cut_part_way_keeps_its_finished_pages_and_fetches_only_the_rest() {
+    let root = tempfile::tempdir().unwrap();
+    let desk = Desk::start_with_pages_of(root.path(), 10).await;
+    let engineer = desk.engineer("Pavel").await;
+    for n in 0..12 {
+        job_for(&desk, &engineer, n).await;
+    }
+    // A device that syncs whole: what a first sync brings, in how many rounds.
+    let whole = desk.paired_device(&engineer, &root.path().join("laptop"), None).await;
+    let rounds = whole.sync_now().await.unwrap().progress.rounds;
+    assert!(rounds >= 5, "the desk sends pages of 10 feed entries: {rounds} rounds");
+    let total = documents_on(&root.path().join("laptop")).await;
+
+    let proxy = Proxy::start(desk.addr, 5, 0).await;
+    let tablet = root.path().join("tablet");
+    let device = desk.paired_device(&engineer, &tablet, Some(&proxy.url())).await;
+    // Two rounds get their replies; the link is dead from the third request on.
+    proxy.cut_replies_from(Some(proxy.traffic().requests + 3));
+    assert!(device.sync_now().await.is_err(), "the sync the link died in fails");
+    let kept = documents_on(&tablet).await;
+    assert!(kept > 0 && kept < total, "the two finished pages are kept: {kept} of {total}");
+
+    proxy.cut_replies_from(None);
+    let resumed = device.sync_now().await.unwrap();
+    assert_eq!(resumed.progress.rounds, rounds - 2, "the resumed sync starts after the two finished pages");
+    assert_eq!(documents_on(&tablet).await, total, "and ends with all of it");
+}

@@ -17,6 +17,7 @@ use outpost_sync::model::{
     new_document, Actor, Assignee, BusinessHours, ChecklistTemplate, ChecklistTemplateItem, Client, Document, Role,
     Site, Ticket, TicketStatus, Transition,
 };
+use outpost_sync::session::ServerConfig;
 
 pub use proxy::{Fault, Link, Proxy, Traffic};
 
@@ -28,12 +29,14 @@ pub struct Desk {
     pub addr: SocketAddr,
     pub service: OrgId,
     db_url: String,
+    /// Most documents in one page of a sync round.
+    max_page: usize,
     server: Option<tokio::runtime::Runtime>,
 }
 
 /// Serves the desk in a runtime of its own (the pool is opened by the caller:
 /// sqlx's connection futures are not `Send` through the Any driver).
-fn serve(db: Db, listener: std::net::TcpListener) -> tokio::runtime::Runtime {
+fn serve(db: Db, listener: std::net::TcpListener, max_page: usize) -> tokio::runtime::Runtime {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -42,20 +45,28 @@ fn serve(db: Db, listener: std::net::TcpListener) -> tokio::runtime::Runtime {
     runtime.spawn(async move {
         listener.set_nonblocking(true).expect("a non-blocking listener");
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-        axum::serve(listener, service(AppState::new(db))).await.expect("the desk serves");
+        let mut state = AppState::new(db);
+        state.sync.max_page = max_page;
+        axum::serve(listener, service(state)).await.expect("the desk serves");
     });
     runtime
 }
 
 impl Desk {
     pub async fn start(dir: &Path) -> Self {
+        Self::start_with_pages_of(dir, ServerConfig::new(outpost_desk::desk_actor()).max_page).await
+    }
+
+    /// A desk that sends at most `max_page` documents a round, so a first
+    /// sync of a few dozen documents takes several rounds.
+    pub async fn start_with_pages_of(dir: &Path, max_page: usize) -> Self {
         let db_url = format!("sqlite:{}", dir.join("desk.db").display());
         let db = Db::open(&db_url).await.expect("the desk's database opens");
         let service = accounts::create_org(&db.pool, "Service Co", true).await.unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = Some(serve(Db::open(&db_url).await.expect("the desk's database opens"), listener));
-        Self { db, addr, service, db_url, server }
+        let server = Some(serve(Db::open(&db_url).await.expect("the desk's database opens"), listener, max_page));
+        Self { db, addr, service, db_url, max_page, server }
     }
 
     pub fn url(&self) -> String {
@@ -77,7 +88,7 @@ impl Desk {
         // The port was just freed; another process could take it, so retry briefly.
         for _ in 0..100 {
             if let Ok(listener) = std::net::TcpListener::bind(self.addr) {
-                self.server = Some(serve(db, listener));
+                self.server = Some(serve(db, listener, self.max_page));
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

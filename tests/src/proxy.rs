@@ -69,6 +69,8 @@ struct Plan {
     cut_body_at: Option<usize>,
     /// Each request's first line, in order.
     lines: Vec<String>,
+    /// From this request on (counting from 1), every reply is cut half-way.
+    cut_replies_from: Option<u64>,
 }
 
 impl Plan {
@@ -119,6 +121,7 @@ impl Proxy {
             traffic: Traffic::default(),
             cut_body_at: None,
             lines: Vec::new(),
+            cut_replies_from: None,
         }));
         let shared = Arc::clone(&plan);
         let task = tokio::spawn(async move {
@@ -150,6 +153,12 @@ impl Proxy {
     /// with only its first `bytes` bytes of body; then the link drops.
     pub fn cut_next_body_at(&self, bytes: usize) {
         self.plan.lock().unwrap().cut_body_at = Some(bytes);
+    }
+
+    /// Every reply from the `request`-th request on (counting from 1) is
+    /// cut half-way, until `None`: a link that dies and stays dead.
+    pub fn cut_replies_from(&self, request: Option<u64>) {
+        self.plan.lock().unwrap().cut_replies_from = request;
     }
 
     /// The first line of every request so far (method, path and query).
@@ -254,15 +263,20 @@ async fn relay(
         return Ok(());
     };
     let header_end = request.windows(4).position(|w| w == b"\r\n\r\n").map_or(request.len(), |at| at + 4);
-    let cut = {
+    let (cut, fault) = {
         let mut plan = plan.lock().unwrap();
         plan.traffic.requests += 1;
+        let fault = match plan.cut_replies_from {
+            Some(from) if plan.traffic.requests >= from => Fault::CutMidReply,
+            _ => fault,
+        };
         plan.lines
             .push(String::from_utf8_lossy(request.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned());
-        match plan.cut_body_at {
+        let cut = match plan.cut_body_at {
             Some(at) if request.len() - header_end > at => plan.cut_body_at.take(),
             _ => None,
-        }
+        };
+        (cut, fault)
     };
     if let Some(at) = cut {
         // Part of the body reaches the desk; then the link is gone both ways.

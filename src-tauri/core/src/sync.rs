@@ -14,7 +14,7 @@ mod schedule;
 
 use std::collections::{BTreeSet, HashMap};
 
-use automerge::{AutoCommit, ChangeHash};
+use automerge::{AutoCommit, ChangeHash, LoadOptions, OnPartialLoad, VerificationMode};
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::limits::WireLimits;
 use outpost_sync::model::{DocKind, Document};
@@ -118,16 +118,19 @@ impl Device {
         let limits = WireLimits::default();
         let max_reply = limits.max_message;
         let mut session = ClientSession::new(state, limits);
+        // The next round's reply, asked for while the last one was applied.
+        let mut next: Option<(CoreResult<Vec<u8>>, u64)> = None;
         loop {
             report.progress.rounds += 1;
-            let outbound = self.outbound().await?;
-            let sent_docs = outbound.len() as u64;
-            session
-                .start_round(now(), RoundId(u64::from_le_bytes(random8())), outbound)
-                .map_err(|e| CoreError::Damaged(e.to_string()))?;
-            let request = session.poll_transmit().expect("a started round has a request");
-            report.progress.bytes_sent += request.len() as u64;
-            let reply = match http::round(self.http(), &pairing.desk_url, &pairing.token, request, max_reply).await {
+            let (reply, sent_docs) = match next.take() {
+                Some(asked) => asked,
+                None => {
+                    let (request, sent_docs) = self.start_round(&mut session).await?;
+                    report.progress.bytes_sent += request.len() as u64;
+                    (http::round(self.http(), &pairing.desk_url, &pairing.token, request, max_reply).await, sent_docs)
+                }
+            };
+            let reply = match reply {
                 Ok(reply) => reply,
                 Err(err) => {
                     session.handle_transport_error(&err.to_string());
@@ -138,17 +141,30 @@ impl Device {
             if let Err(err) = session.handle_response(now(), &reply) {
                 return Err(CoreError::Desk(format!("unreadable reply: {err}")));
             }
-            let round = self.apply_round(&mut session).await?;
-            report.refused.extend(round.refused);
-            let again = match session.next_step() {
-                RoundEnd::Wiped => {
-                    self.announce(DeviceEvent::Wiped);
-                    return Err(CoreError::Wiped);
-                }
-                RoundEnd::Failed(reason) => return Err(CoreError::Desk(reason)),
-                RoundEnd::Again => true,
-                RoundEnd::Done => false,
+            // More pages wait (a first sync): the desk works on the next one
+            // while this one is applied; rounds are still applied in order.
+            let ask_next = sent_docs == 0 && session.more_waits() && report.progress.rounds < MAX_ROUNDS;
+            let (round, again) = if ask_next {
+                let (request, sent_docs) = self.start_round(&mut session).await?;
+                report.progress.bytes_sent += request.len() as u64;
+                let asking = http::round(self.http(), &pairing.desk_url, &pairing.token, request, max_reply);
+                let (round, reply) = tokio::join!(self.apply_round(&mut session), asking);
+                next = Some((reply, sent_docs));
+                (round?, true)
+            } else {
+                let round = self.apply_round(&mut session).await?;
+                let again = match session.next_step() {
+                    RoundEnd::Wiped => {
+                        self.announce(DeviceEvent::Wiped);
+                        return Err(CoreError::Wiped);
+                    }
+                    RoundEnd::Failed(reason) => return Err(CoreError::Desk(reason)),
+                    RoundEnd::Again => true,
+                    RoundEnd::Done => false,
+                };
+                (round, again)
             };
+            report.refused.extend(round.refused);
             report.progress.documents_sent += sent_docs;
             report.progress.documents_received += round.received.len() as u64;
             if !round.received.is_empty() || !round.dropped.is_empty() {
@@ -165,6 +181,18 @@ impl Device {
         report.progress.done = true;
         self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
         Ok(report)
+    }
+
+    /// Starts a round pushing what the desk lacks; returns its request and
+    /// how many documents it pushes.
+    async fn start_round(&self, session: &mut ClientSession) -> CoreResult<(Vec<u8>, u64)> {
+        let outbound = self.outbound().await?;
+        let sent_docs = outbound.len() as u64;
+        session
+            .start_round(now(), RoundId(u64::from_le_bytes(random8())), outbound)
+            .map_err(|e| CoreError::Damaged(e.to_string()))?;
+        let request = session.poll_transmit().expect("a started round has a request");
+        Ok((request, sent_docs))
     }
 
     /// Every document with changes the desk has not acknowledged.
@@ -330,9 +358,29 @@ pub(crate) enum Merged {
 }
 
 impl Merged {
-    /// Merges `changes` into `doc` (empty for a new document) and reads it.
+    /// Merges `changes` into `doc` and reads it.
     fn merge(mut doc: AutoCommit, id: DocId, kind: DocKind, changes: &[u8]) -> Self {
-        if doc.load_incremental(changes).is_err() || !doc.get_missing_deps(&[]).is_empty() {
+        if doc.load_incremental(changes).is_err() {
+            return Self::Incomplete;
+        }
+        Self::read(doc, id, kind)
+    }
+
+    /// Loads a document new to this device from the desk's bytes and reads it.
+    /// The heads the bytes record are not checked against the heads of the
+    /// changes they hold (a fifth of the load): only the latter are used,
+    /// and what the device acknowledges is checked against them (`frontier`).
+    fn load_new(id: DocId, kind: DocKind, bytes: &[u8]) -> Self {
+        let options =
+            LoadOptions::new().on_partial_load(OnPartialLoad::Ignore).verification_mode(VerificationMode::DontCheck);
+        match AutoCommit::load_with_options(bytes, options) {
+            Ok(doc) => Self::read(doc, id, kind),
+            Err(_) => Self::Incomplete,
+        }
+    }
+
+    fn read(mut doc: AutoCommit, id: DocId, kind: DocKind) -> Self {
+        if !doc.get_missing_deps(&[]).is_empty() {
             return Self::Incomplete;
         }
         let read = Document::hydrate_as(&doc, id, kind);
@@ -372,7 +420,7 @@ async fn merge_new_documents(tx: &mut WriteTx, events: &[ClientEvent]) -> CoreRe
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|(id, kind, bytes)| (*id, Merged::merge(AutoCommit::new(), *id, *kind, bytes)))
+                            .map(|(id, kind, bytes)| (*id, Merged::load_new(*id, *kind, bytes)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -409,7 +457,7 @@ pub(crate) async fn apply_update(
             (Some(heads), loaded.acked, loaded.dirty, Merged::merge(loaded.doc, id, kind, changes))
         }
         (None, merged) => {
-            let merged = merged.unwrap_or_else(|| Merged::merge(AutoCommit::new(), id, kind, changes));
+            let merged = merged.unwrap_or_else(|| Merged::load_new(id, kind, changes));
             (None, Vec::new(), false, merged)
         }
     };
@@ -472,6 +520,13 @@ async fn acknowledge(tx: &mut WriteTx, id: DocId, heads: &[ChangeHash], at: Time
 
 /// The hashes of `known` that the document has and that are not ancestors of others.
 fn frontier(doc: &mut AutoCommit, known: BTreeSet<ChangeHash>) -> Vec<ChangeHash> {
+    // The usual case, and the whole of a first sync: what is known is the
+    // document's heads, which no other head descends from. Asking automerge
+    // for a change by hash rebuilds it, the largest cost of a first sync.
+    let heads = doc.get_heads();
+    if known.iter().all(|h| heads.contains(h)) {
+        return known.into_iter().collect();
+    }
     let present: Vec<ChangeHash> = known.into_iter().filter(|h| doc.get_change_by_hash(h).is_some()).collect();
     if present.len() <= 1 {
         return present;
@@ -496,4 +551,41 @@ async fn notice(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::ROOT;
+
+    use super::*;
+
+    fn edited(doc: &mut AutoCommit, value: i64) -> ChangeHash {
+        doc.put(ROOT, "n", value).unwrap();
+        doc.commit().unwrap()
+    }
+
+    #[test]
+    fn the_frontier_keeps_what_no_other_known_change_descends_from() {
+        let mut doc = AutoCommit::new();
+        let first = edited(&mut doc, 1);
+        let mut fork = doc.fork();
+        let second = edited(&mut doc, 2);
+        let beside = edited(&mut fork, 3);
+        doc.merge(&mut fork).unwrap();
+        let stranger = ChangeHash([9; 32]);
+
+        // The heads themselves: the shortcut.
+        let heads: BTreeSet<_> = doc.get_heads().into_iter().collect();
+        assert_eq!(frontier(&mut doc, heads.clone()), heads.iter().copied().collect::<Vec<_>>());
+        // An ancestor beside the change that descends from it goes.
+        assert_eq!(frontier(&mut doc, [first, second].into()), vec![second]);
+        // A change this document does not have goes.
+        assert_eq!(frontier(&mut doc, [first, stranger].into()), vec![first]);
+        let mut both = frontier(&mut doc, [first, second, beside].into());
+        both.sort();
+        let mut expected = vec![second, beside];
+        expected.sort();
+        assert_eq!(both, expected);
+    }
 }

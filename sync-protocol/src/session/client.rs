@@ -154,6 +154,14 @@ impl ClientSession {
         }
     }
 
+    /// Whether the desk said, in the reply just handled, that more pages
+    /// wait. A device may then start the next round while it applies this
+    /// one, as long as this round pushed nothing (its acknowledgements are
+    /// not applied yet) and it applies the rounds in order.
+    pub fn more_waits(&self) -> bool {
+        self.ended == Some(RoundEnd::Again) && self.in_flight.is_none()
+    }
+
     /// Documents per page to ask for (the desk may send fewer).
     pub fn with_page_size(mut self, page_size: u32) -> Self {
         self.page_size = page_size.max(1);
@@ -398,6 +406,21 @@ mod tests {
 
     fn events(session: &mut ClientSession) -> Vec<ClientEvent> {
         std::iter::from_fn(|| session.poll_event()).collect()
+    }
+
+    #[test]
+    fn more_waits_only_between_a_reply_that_says_so_and_the_next_round() {
+        let mut s = session();
+        assert!(!s.more_waits(), "no round yet");
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        assert!(!s.more_waits(), "in flight");
+        s.handle_response(NOW, &reply(1, 500, true)).unwrap();
+        assert!(s.more_waits());
+        s.start_round(NOW, RoundId(2), vec![]).unwrap();
+        assert!(!s.more_waits(), "the next round is on its way");
+        s.handle_response(NOW, &reply(2, 900, false)).unwrap();
+        assert!(!s.more_waits(), "the last page");
+        assert_eq!(s.state().cursor, Cursor(900));
     }
 
     #[test]
