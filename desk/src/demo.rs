@@ -161,6 +161,24 @@ impl Seeder<'_> {
 }
 
 /// Seeds an empty database; returns the logins to print.
+/// How long ago a demo ticket was opened, in milliseconds, so that the
+/// demo looks like a live service day: open work mostly inside its
+/// resolution window of `hours` (some of it nearly used up) and one open
+/// ticket in ten breached by a few hours; finished work spread over the
+/// last ten days.
+fn opened_ago(n: usize, status: TicketStatus, hours: i64) -> i64 {
+    const HOUR: i64 = 3_600_000;
+    let finished = matches!(status, TicketStatus::Resolved | TicketStatus::Closed | TicketStatus::Cancelled);
+    if finished {
+        ((n % 240) as i64 + hours) * HOUR
+    } else if n % 10 == 7 {
+        (hours + 1 + (n % 5) as i64) * HOUR
+    } else {
+        // 5 % to 95 % of the window used.
+        hours * HOUR * (5 + (n * 37 % 91) as i64) / 100
+    }
+}
+
 pub async fn seed(
     db: &crate::Db,
     desk_actor: automerge::ActorId,
@@ -319,7 +337,9 @@ pub async fn seed(
     ];
     for n in 0..size.tickets {
         let (equipment_id, team, site) = equipment[(n * 13) % equipment.len()].clone();
-        let opened = now.plus_millis(-(((n % 240) as i64) * 3_600_000));
+        let target = statuses[n % statuses.len()];
+        let hours = [4, 8, 24, 72][n % 4];
+        let opened = now.plus_millis(-opened_ago(n, target, hours));
         let id = s.id();
         let fault = FAULTS.iter().filter(|(t, _)| *t == team).nth(n % 2).map_or("Неисправность", |(_, f)| f);
         let mut t = Ticket::new(id, dispatcher, opened, format!("T-2026-{:06}", n + 1), fault.to_owned(), site.client);
@@ -341,7 +361,6 @@ pub async fn seed(
         t.priority = [Priority::P1, Priority::P2, Priority::P3, Priority::P4][n % 4];
         t.product_team = team.to_owned();
         t.checklist_template = templates.get(team).copied();
-        let hours = [4, 8, 24, 72][n % 4];
         t.sla = Sla {
             reaction_due: Some(opened.plus_millis(hours / 2 * 3_600_000)),
             resolution_due: Some(opened.plus_millis(hours * 3_600_000)),
@@ -349,7 +368,6 @@ pub async fn seed(
             resolved_at: None,
             history: Vec::new(),
         };
-        let target = statuses[n % statuses.len()];
         let partner_work = n % 5 == 0;
         let engineer = if partner_work {
             partner_engineers[(n / 5) % partner_engineers.len()]
@@ -386,8 +404,11 @@ pub async fn seed(
         };
         let mut at = opened;
         let mut from = TicketStatus::New;
+        // Every move happened before now, twenty minutes apart at most.
+        let step = (now.0 - opened.0) / (path.len() as i64 + 2);
+        let step = step.min(20 * 60_000);
         for to in path {
-            at = at.plus_millis(20 * 60_000);
+            at = at.plus_millis(step);
             let by = if matches!(to, TicketStatus::Assigned | TicketStatus::Closed | TicketStatus::Cancelled) {
                 dispatcher
             } else {

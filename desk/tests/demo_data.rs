@@ -27,6 +27,14 @@ async fn the_demo_has_every_kind_and_status_and_engineers_can_work(desk: Desk) {
     assert_eq!(statuses, 9, "tickets in every status");
     assert!(logins.desk.len() >= 3 && logins.engineers.len() >= 6);
 
+    // A live service day: most open work is still inside its deadline, a few are breached.
+    let now = outpost_desk::now().0;
+    let open = "status NOT IN ('resolved', 'closed', 'cancelled')";
+    let open_count = count(&desk, &format!("SELECT COUNT(*) FROM tickets WHERE {open}")).await;
+    let breached = count(&desk, &format!("SELECT COUNT(*) FROM tickets WHERE {open} AND resolution_due < {now}")).await;
+    assert!(breached >= 1, "some open tickets are breached");
+    assert!(breached * 5 <= open_count, "most open tickets are not: {breached} of {open_count} breached");
+
     // A partner engineer pairs with the printed code and receives only partner work.
     let (_, company, code) =
         logins.engineers.iter().find(|(_, company, _)| company == "ТехноСервис Урал").unwrap().clone();

@@ -132,9 +132,20 @@ impl Driver {
         }
     }
 
+    /// The top of the screen, as a person arriving on it sees it.
     async fn screenshot(&self, name: &str) {
-        // The top of the screen, as a person arriving on it sees it.
         self.script("window.scrollTo(0, 0); return true;", json!([])).await;
+        self.take(name).await;
+    }
+
+    /// The screen scrolled to what `selector` finds.
+    async fn screenshot_of(&self, name: &str, selector: &str) {
+        let script = "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' }); return true;";
+        self.script(script, json!([selector])).await;
+        self.take(name).await;
+    }
+
+    async fn take(&self, name: &str) {
         let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let bytes = decode_base64(png.as_str().expect("a screenshot"));
         assert!(bytes.starts_with(b"\x89PNG"), "{name} is a PNG");
@@ -306,11 +317,33 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
     d.click("[data-testid=save-resolution]").await;
     d.click("[data-testid=move-resolved]").await;
     d.wait_until("resolved", &status_is("resolved")).await;
+    d.wait_until(
+        "going back on site says it reopens the work",
+        "return document.querySelector('[data-testid=move-on_site]').textContent.includes('Reopen')",
+    )
+    .await;
     d.type_into("[data-testid=found-title]", "UPS battery swollen").await;
     d.click("[data-testid=found-create]").await;
     d.find("[data-testid=found-created]").await;
     d.screenshot("en-ticket").await;
+    d.wait_until(
+        "the signature shows as drawn",
+        "const img = document.querySelector('[data-testid=signature-image]'); return img !== null && img.complete && img.naturalWidth > 0",
+    )
+    .await;
+    d.screenshot_of("en-ticket-photos-signature", "[data-testid=signed]").await;
     d.window(1920, 1080).await;
+    // A wide screen keeps the list beside the open ticket, the open one marked.
+    d.wait_until(
+        "the list beside the ticket",
+        &format!(
+            "const row = document.querySelector(\"[data-testid=ticket-row][data-id='{ticket}']\");
+             return document.querySelector('[data-testid=ticket]') !== null && row !== null
+               && row.getAttribute('aria-current') === 'true'
+               && row.getBoundingClientRect().right < document.querySelector('[data-testid=ticket]').getBoundingClientRect().left"
+        ),
+    )
+    .await;
     d.screenshot("en-ticket-1920x1080").await;
     d.window(1024, 768).await;
     d.click("[data-testid=nav-sync]").await;
@@ -374,6 +407,9 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
     d.click(&row).await;
     d.find("[data-testid=ticket]").await;
     d.screenshot("ru-ticket").await;
+    d.window(1920, 1080).await;
+    d.screenshot("ru-ticket-1920x1080").await;
+    d.window(1024, 768).await;
     d.click("[data-testid=nav-sync]").await;
     d.find("[data-testid=sync-panel]").await;
     d.screenshot("ru-sync").await;

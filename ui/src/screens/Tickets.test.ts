@@ -46,3 +46,14 @@ describe("the ticket list", () => {
     expect(filter).toMatchObject({ statuses: [], search: null, visits_between: null });
   });
 });
+
+describe("the ticket list beside an open ticket", () => {
+  it("marks the open ticket's row", async () => {
+    mockIPC((cmd) => (cmd === "tickets" ? [row(1, null), row(2, null)] : null));
+    render(Tickets, { selected: "id-2" });
+    await new Promise((r) => setTimeout(r, 10));
+    await tick();
+    const rows = screen.getAllByTestId("ticket-row");
+    expect(rows.map((r) => r.getAttribute("aria-current"))).toEqual(["false", "true"]);
+  });
+});
