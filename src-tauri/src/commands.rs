@@ -3,7 +3,7 @@
 use outpost_core::work::{PartAction, TicketAction};
 use outpost_core::{
     Article, ArticleRow, AttachedPhoto, CoreError, DeviceStatus, EquipmentDetail, EquipmentRow, ErrorKind,
-    NewTicketInput, Notice, PairingInfo, PartRequestRow, TicketDetail, TicketFilter, TicketRow,
+    NewTicketInput, Notice, PairingInfo, PartRequestRow, Readiness, ReadyScope, TicketDetail, TicketFilter, TicketRow,
 };
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request, Response};
@@ -49,6 +49,8 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         articles,
         article,
         notices,
+        readiness,
+        fetch_missing,
         sync_now,
         network_up,
     ]
@@ -182,6 +184,19 @@ async fn article(state: State<'_, AppState>, id: String) -> Reply<Article> {
 #[tauri::command]
 async fn notices(state: State<'_, AppState>) -> Reply<Vec<Notice>> {
     Ok(state.device.notices().await?)
+}
+
+/// Whether the open tickets' visits have what they need here; `day`
+/// ([start, end) of the window's today, ms) narrows to today's.
+#[tauri::command]
+async fn readiness(state: State<'_, AppState>, day: Option<(i64, i64)>) -> Reply<Readiness> {
+    Ok(state.device.readiness(ReadyScope { day, max_age_hours: None }).await?)
+}
+
+/// Fetches what the readiness check finds missing, then checks again.
+#[tauri::command]
+async fn fetch_missing(state: State<'_, AppState>, day: Option<(i64, i64)>) -> Reply<Readiness> {
+    Ok(state.device.fetch_missing(ReadyScope { day, max_age_hours: None }).await?)
 }
 
 /// Asks the background loop to sync now; progress arrives as events.

@@ -146,6 +146,11 @@ impl Driver {
     }
 
     async fn take(&self, name: &str) {
+        // WebKit hands over the last frame it painted: let it paint what the DOM holds now.
+        let painted = "const done = arguments[arguments.length - 1];
+                       requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": painted, "args": [] }))).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
         let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let bytes = decode_base64(png.as_str().expect("a screenshot"));
         assert!(bytes.starts_with(b"\x89PNG"), "{name} is a PNG");
@@ -286,6 +291,13 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
     let ticket = job.ticket.to_string();
     let row = format!("[data-testid=ticket-row][data-id='{ticket}']");
     d.find(&row).await;
+    // Before leaving: the banner says what the visit lacks (the ticket names no contact).
+    d.wait_until(
+        "the readiness banner",
+        "const b = document.querySelector('[data-testid=ready-banner]');
+         return b !== null && b.dataset.ready === 'false' && b.textContent.includes('contact')",
+    )
+    .await;
     d.screenshot("en-tickets").await;
 
     // The desk goes away; the engineer works on.

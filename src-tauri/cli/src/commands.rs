@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Subcommand, ValueEnum};
 use outpost_core::sync::{Schedule, SyncLoop};
 use outpost_core::work::{EscalationLevel, Location, PartAction, TicketAction, Timer};
-use outpost_core::{CoreError, Device, DeviceEvent, NewTicketInput, TicketFilter};
+use outpost_core::{CoreError, Device, DeviceEvent, NewTicketInput, ReadyScope, TicketFilter};
 
 use crate::output::{opt_time, time, Output};
 
@@ -183,6 +183,19 @@ pub(crate) enum Command {
     Sync {
         #[arg(long)]
         watch: bool,
+    },
+    /// Before going where there is no signal: whether everything the open
+    /// tickets' visits need is on this device, and what is missing and why.
+    Ready {
+        /// Only tickets visited today or due before today ends.
+        #[arg(long)]
+        today: bool,
+        /// Fetch what is missing from the desk, then check again.
+        #[arg(long)]
+        fetch: bool,
+        /// Warn when the last full sync is older than this many hours.
+        #[arg(long, default_value_t = outpost_core::DEFAULT_MAX_AGE_HOURS)]
+        max_age_hours: i64,
     },
     /// Refused edits and resolved conflicts, in plain words.
     Conflicts,
@@ -482,6 +495,11 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
             });
         }
         Command::Sync { watch: true } => watch(device, out).await?,
+        Command::Ready { today: only_today, fetch, max_age_hours } => {
+            let scope = ReadyScope { day: only_today.then(today), max_age_hours: Some(max_age_hours) };
+            let readiness = if fetch { device.fetch_missing(scope).await? } else { device.readiness(scope).await? };
+            out.show(&readiness, show_readiness);
+        }
         Command::Conflicts => {
             let notices = device.notices().await?;
             out.show(&notices, |rows| {
@@ -640,4 +658,32 @@ fn describe_event(event: &DeviceEvent) -> String {
         DeviceEvent::LocalChange { docs } => format!("{} documents changed here", docs.len()),
         DeviceEvent::Wiped => "this device was revoked; local data erased".into(),
     }
+}
+
+fn show_readiness(r: &outpost_core::Readiness) -> String {
+    let mut text = String::new();
+    for t in &r.tickets {
+        if t.missing.is_empty() {
+            writeln!(text, "ready    {}  {} ({} articles)", t.number, t.title, t.kb_articles).ok();
+            continue;
+        }
+        writeln!(text, "MISSING  {}  {}", t.number, t.title).ok();
+        for m in &t.missing {
+            let id = m.id.as_deref().map(|id| format!(" {id}")).unwrap_or_default();
+            writeln!(text, "         {}{id}: {}", m.what.describe(), m.reason.describe()).ok();
+        }
+    }
+    if r.tickets.is_empty() {
+        writeln!(text, "no open tickets to check").ok();
+    }
+    match r.last_full_sync_at {
+        Some(at) if r.stale => {
+            writeln!(text, "WARNING  the last full sync ({}) is older than {} hours", time(at), r.max_age_hours).ok()
+        }
+        Some(at) => writeln!(text, "last full sync: {}", time(at)).ok(),
+        None => writeln!(text, "WARNING  no full sync yet").ok(),
+    };
+    let verdict = if r.ready { "ready to go offline" } else { "NOT ready: `outpost ready --fetch` gets what it can" };
+    writeln!(text, "{verdict}").ok();
+    text
 }

@@ -160,3 +160,78 @@ async fn bad_input_gets_a_clear_error_and_an_exit_code_that_says_what_kind() {
     let signed_out = run(&dir, &["sign-out"]).await;
     ok(&signed_out, "sign-out with nothing unsynced");
 }
+
+/// What `outpost ready --json` lists as missing for one ticket: (what, reason, id).
+fn missing_for(readiness: &serde_json::Value, ticket: &str) -> Vec<(String, String, Option<String>)> {
+    let entry =
+        readiness["tickets"].as_array().unwrap().iter().find(|t| t["id"] == ticket).expect("the ticket is checked");
+    entry["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let text = |k: &str| m[k].as_str().map(str::to_owned);
+            (text("what").unwrap(), text("reason").unwrap(), text("id"))
+        })
+        .collect()
+}
+
+/// Before a site with no signal: `outpost ready` says, per open ticket,
+/// what its visit lacks on this device and why; `--fetch` gets what the
+/// desk has, and the previews it fetched show with the desk gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_says_what_a_visit_lacks_and_fetch_gets_it() {
+    let root = tempfile::tempdir().unwrap();
+    let mut desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Olga").await;
+    let (a, b) = (job_for(&desk, &engineer, 31).await.ticket, job_for(&desk, &engineer, 32).await.ticket);
+    let (a, b) = (a.to_string(), b.to_string());
+    // The engineer's laptop photographs ticket A; the photo reaches the desk.
+    let laptop = desk.paired_device(&engineer, &root.path().join("laptop"), None).await;
+    laptop.sync_now().await.unwrap();
+    let attached = laptop.attach_photo(&a, &photo(5, 1200, 900), "panel.jpg", false).await.unwrap();
+    laptop.sync_now().await.unwrap();
+
+    let dir = root.path().join("tablet");
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+    ok(&run(&dir, &["pair", &desk.url(), &code]).await, "pair");
+    ok(&run(&dir, &["sync"]).await, "sync");
+    // A record lost from the tablet's store: ticket B's site.
+    let site_b = desk.ticket(b.parse().unwrap()).await.site.site.unwrap().to_string();
+    let store =
+        sqlx::SqlitePool::connect(&format!("sqlite:{}", dir.join(outpost_core::STORE_FILE).display())).await.unwrap();
+    sqlx::query("DELETE FROM documents WHERE id = ?").bind(&site_b).execute(&store).await.unwrap();
+    store.close().await;
+
+    let check = run(&dir, &["--json", "ready"]).await;
+    ok(&check, "ready");
+    let readiness = check.json();
+    assert_eq!((readiness["ready"].as_bool(), readiness["stale"].as_bool()), (Some(false), Some(false)));
+    let contact = ("contact".to_owned(), "not_on_ticket".to_owned(), None);
+    let preview = ("thumbnail".to_owned(), "not_downloaded".to_owned(), Some(attached.thumbnail.clone()));
+    let site = ("site".to_owned(), "not_synced".to_owned(), Some(site_b.clone()));
+    assert_eq!(missing_for(&readiness, &a), vec![contact.clone(), preview]);
+    assert_eq!(missing_for(&readiness, &b), vec![site, contact.clone()]);
+    let text = run(&dir, &["ready"]).await;
+    assert!(text.stdout.contains("photo preview") && text.stdout.contains("NOT ready"), "{}", text.stdout);
+
+    let fetched = run(&dir, &["--json", "ready", "--fetch"]).await;
+    ok(&fetched, "ready --fetch");
+    let after = fetched.json();
+    assert_eq!(missing_for(&after, &a), vec![contact.clone()], "the preview came");
+    assert_eq!(missing_for(&after, &b), vec![contact], "the site came back; a contact only the dispatcher can add");
+
+    // Where there is no signal, the fetched preview is on the tablet.
+    desk.stop();
+    let saved = root.path().join("preview.jpg");
+    ok(&run(&dir, &["blob", &attached.thumbnail, "--output", saved.to_str().unwrap()]).await, "blob offline");
+    assert_eq!(outpost_core::media::content_hash(&std::fs::read(&saved).unwrap()).0, attached.thumbnail);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let aged = run(&dir, &["--json", "ready", "--max-age-hours", "0"]).await;
+    assert_eq!(aged.json()["stale"], true, "a full sync older than the allowed age is flagged");
+    assert_eq!(run(&dir, &["ready", "--max-age-hours=-1"]).await.code, 2, "a negative age is bad input");
+    let offline = run(&dir, &["ready", "--fetch", "--max-age-hours", "0"]).await;
+    assert_eq!(offline.code, 6, "fetching needs the desk: {}", offline.stderr);
+}

@@ -8,6 +8,7 @@
 //! so it never blocks an edit.
 
 mod reads;
+mod ready;
 mod writes;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::store::{self, Store};
 
 pub use reads::DeviceStatus;
+pub use ready::{ReadyScope, DEFAULT_MAX_AGE_HOURS};
 pub use writes::{AttachedPhoto, NewTicketInput};
 
 /// What the device keeps of its pairing; the token never leaves the store.

@@ -22,7 +22,9 @@ pub mod sync;
 mod views;
 pub mod work;
 
-pub use device::{AttachedPhoto, Device, DeviceEvent, DeviceStatus, NewTicketInput, PairingInfo};
+pub use device::{
+    AttachedPhoto, Device, DeviceEvent, DeviceStatus, NewTicketInput, PairingInfo, ReadyScope, DEFAULT_MAX_AGE_HOURS,
+};
 pub use error::{CoreError, CoreResult, ErrorKind};
 pub use store::queries::TicketFilter;
 pub use store::STORE_FILE;

@@ -34,6 +34,10 @@ pub(crate) const LAST_ERROR_KEY: &str = "last_sync_error";
 /// "1" while the last sync could not reach the desk.
 pub(crate) const OFFLINE_KEY: &str = "last_sync_offline";
 const STATE_KEY: &str = "sync_state";
+/// When a sync last ended with nothing more waiting at the desk.
+pub(crate) const LAST_FULL_SYNC_KEY: &str = "last_full_sync_at";
+/// Documents to ask the desk for whole at the next sync (JSON list of ids).
+pub(crate) const WANTED_KEY: &str = "wanted_whole";
 /// Rounds in one sync before it stops and reports (a first sync of 10,000 tickets takes about 20).
 const MAX_ROUNDS: u32 = 200;
 /// Bytes of a blob sent in one request.
@@ -71,6 +75,8 @@ pub struct SyncReport {
     /// Blobs left for later (the desk does not know their document yet).
     #[ts(type = "number")]
     pub blobs_waiting: u64,
+    /// The desk had nothing more for this device when the sync ended.
+    pub caught_up: bool,
 }
 
 fn damaged(e: impl std::fmt::Display) -> CoreError {
@@ -90,8 +96,11 @@ impl Device {
             store::put_setting(&mut tx, OFFLINE_KEY, if offline { "1" } else { "0" }).await?;
         }
         match &result {
-            Ok(_) => {
+            Ok(report) => {
                 store::put_setting(&mut tx, LAST_SYNC_KEY, &now().0.to_string()).await?;
+                if report.caught_up {
+                    store::put_setting(&mut tx, LAST_FULL_SYNC_KEY, &now().0.to_string()).await?;
+                }
                 store::put_setting(&mut tx, LAST_ERROR_KEY, "").await?;
             }
             Err(CoreError::Wiped) => {}
@@ -111,10 +120,7 @@ impl Device {
 
     async fn sync_with(&self, pairing: &Pairing) -> CoreResult<SyncReport> {
         let mut report = SyncReport::default();
-        let state: ClientState = match self.store().setting(STATE_KEY).await? {
-            Some(json) => serde_json::from_str(&json).map_err(damaged)?,
-            None => ClientState::default(),
-        };
+        let state = self.state_with_wanted().await?;
         let limits = WireLimits::default();
         let max_reply = limits.max_message;
         let mut session = ClientSession::new(state, limits);
@@ -173,7 +179,11 @@ impl Device {
                 });
             }
             self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
-            if !again || report.progress.rounds >= MAX_ROUNDS {
+            if !again {
+                report.caught_up = true;
+                break;
+            }
+            if report.progress.rounds >= MAX_ROUNDS {
                 break;
             }
         }
@@ -181,6 +191,26 @@ impl Device {
         report.progress.done = true;
         self.announce(DeviceEvent::SyncProgress(report.progress.clone()));
         Ok(report)
+    }
+
+    /// The session's state, with the documents asked for whole since the
+    /// last sync (`fetch_missing`) moved into it, in one transaction.
+    async fn state_with_wanted(&self) -> CoreResult<ClientState> {
+        let _guard = self.write_lock().await;
+        let mut state: ClientState = match self.store().setting(STATE_KEY).await? {
+            Some(json) => serde_json::from_str(&json).map_err(damaged)?,
+            None => ClientState::default(),
+        };
+        let Some(wanted) = self.store().setting(WANTED_KEY).await? else {
+            return Ok(state);
+        };
+        let wanted: BTreeSet<DocId> = serde_json::from_str(&wanted).map_err(damaged)?;
+        state.refetch.extend(wanted);
+        let mut tx = self.store().begin_write().await?;
+        store::put_setting(&mut tx, STATE_KEY, &serde_json::to_string(&state).map_err(damaged)?).await?;
+        sqlx::query("DELETE FROM device WHERE key = ?").bind(WANTED_KEY).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(state)
     }
 
     /// Starts a round pushing what the desk lacks; returns its request and

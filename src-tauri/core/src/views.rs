@@ -296,3 +296,94 @@ pub(crate) fn next_moves(ticket: &Ticket, actor: &Actor) -> Vec<String> {
         .map(|to| to.code().to_owned())
         .collect()
 }
+
+/// Whether this device holds what the visits ahead need, before the
+/// engineer leaves for a site with no signal.
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
+pub struct Readiness {
+    /// Every ticket has what it needs and the last full sync is recent.
+    pub ready: bool,
+    pub tickets: Vec<TicketReadiness>,
+    /// When a sync last ended with nothing more waiting at the desk.
+    #[ts(type = "number | null")]
+    pub last_full_sync_at: Option<i64>,
+    /// That sync is older than `max_age_hours`, or there was none.
+    pub stale: bool,
+    #[ts(type = "number")]
+    pub max_age_hours: i64,
+}
+
+/// One open ticket: what its visit needs that is not on this device.
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
+pub struct TicketReadiness {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub missing: Vec<MissingRecord>,
+    /// Knowledge-base articles here for the ticket's product team or its equipment's models.
+    #[ts(type = "number")]
+    pub kb_articles: i64,
+}
+
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Serialize)]
+#[ts(export)]
+pub struct MissingRecord {
+    pub what: Needed,
+    /// The record's id (a photo's content hash for a thumbnail); none when the ticket names nothing.
+    pub id: Option<String>,
+    pub reason: MissingReason,
+}
+
+/// A record a visit needs.
+#[derive(ts_rs::TS, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum Needed {
+    Client,
+    Site,
+    Contact,
+    Equipment,
+    ChecklistTemplate,
+    PartRequest,
+    Thumbnail,
+}
+
+#[derive(ts_rs::TS, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingReason {
+    /// The ticket names it but no sync has brought it (a fetch asks the desk for it).
+    NotSynced,
+    /// The photo's preview is at the desk only (a fetch downloads it).
+    NotDownloaded,
+    /// The ticket itself lacks it; the dispatcher must add it.
+    NotOnTicket,
+}
+
+impl Needed {
+    /// In words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Site => "site",
+            Self::Contact => "contact",
+            Self::Equipment => "equipment",
+            Self::ChecklistTemplate => "checklist template",
+            Self::PartRequest => "part request",
+            Self::Thumbnail => "photo preview",
+        }
+    }
+}
+
+impl MissingReason {
+    /// In words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NotSynced => "not on this device yet: fetch it",
+            Self::NotDownloaded => "not downloaded: fetch it",
+            Self::NotOnTicket => "the ticket names none: ask the dispatcher",
+        }
+    }
+}

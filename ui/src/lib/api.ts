@@ -15,6 +15,7 @@ import type { Notice } from "./bindings/Notice";
 import type { PairingInfo } from "./bindings/PairingInfo";
 import type { PartAction } from "./bindings/PartAction";
 import type { PartRequestRow } from "./bindings/PartRequestRow";
+import type { Readiness } from "./bindings/Readiness";
 import type { TicketAction } from "./bindings/TicketAction";
 import type { TicketDetail } from "./bindings/TicketDetail";
 import type { TicketFilter } from "./bindings/TicketFilter";
@@ -111,6 +112,9 @@ export const kb = {
 
 export const sync = {
   now: () => call<void>("sync_now"),
+  /** What the open tickets' visits lack on this device (`day`: today's only). */
+  readiness: (day: [number, number] | null) => call<Readiness>("readiness", { day }),
+  fetchMissing: (day: [number, number] | null) => call<Readiness>("fetch_missing", { day }),
   networkUp: () => call<void>("network_up"),
   notices: () => call<Notice[]>("notices"),
   /** Device events: sync progress, connectivity, changes, wipe. */

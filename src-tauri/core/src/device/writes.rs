@@ -273,8 +273,17 @@ impl Device {
         let _guard = self.write_lock().await;
         let mut tx = self.store().begin_write().await?;
         self.act_in(&mut tx, &pairing, id, None, &action, ctx).await?;
-        put_blob(&mut tx, &thumbnail, id, "image/jpeg", &photo.thumbnail, RANK_THUMBNAIL, ctx.now).await?;
-        put_blob(&mut tx, &hash, id, "image/jpeg", &photo.jpeg, RANK_PHOTO, ctx.now).await?;
+        put_blob(
+            &mut tx,
+            &thumbnail,
+            id,
+            "image/jpeg",
+            &photo.thumbnail,
+            BlobOrigin::Here { rank: RANK_THUMBNAIL },
+            ctx.now,
+        )
+        .await?;
+        put_blob(&mut tx, &hash, id, "image/jpeg", &photo.jpeg, BlobOrigin::Here { rank: RANK_PHOTO }, ctx.now).await?;
         tx.commit().await?;
         self.announce(DeviceEvent::LocalChange { docs: vec![id.to_string()] });
         Ok(AttachedPhoto {
@@ -297,7 +306,7 @@ impl Device {
         let _guard = self.write_lock().await;
         let mut tx = self.store().begin_write().await?;
         self.act_in(&mut tx, &pairing, id, None, &action, ctx).await?;
-        put_blob(&mut tx, &hash, id, "image/png", png, RANK_SIGNATURE, ctx.now).await?;
+        put_blob(&mut tx, &hash, id, "image/png", png, BlobOrigin::Here { rank: RANK_SIGNATURE }, ctx.now).await?;
         tx.commit().await?;
         self.announce(DeviceEvent::LocalChange { docs: vec![id.to_string()] });
         Ok(hash.0)
@@ -320,17 +329,29 @@ pub struct NewTicketInput {
     pub equipment: Vec<String>,
 }
 
-async fn put_blob(
+/// Where a blob's bytes came from.
+pub(super) enum BlobOrigin {
+    /// Made here: they wait for upload, lower `rank` first.
+    Here { rank: i64 },
+    /// Fetched from the desk, which has them already.
+    Desk,
+}
+
+pub(super) async fn put_blob(
     tx: &mut WriteTx,
     hash: &ContentHash,
     doc: DocId,
     mime: &str,
     bytes: &[u8],
-    rank: i64,
+    origin: BlobOrigin,
     at: outpost_sync::ids::Timestamp,
 ) -> CoreResult<()> {
+    let (rank, uploaded) = match origin {
+        BlobOrigin::Here { rank } => (rank, 0),
+        BlobOrigin::Desk => (0, 1),
+    };
     sqlx::query(
-        "INSERT INTO blobs (hash, doc_id, mime, bytes, upload_rank, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO blobs (hash, doc_id, mime, bytes, upload_rank, uploaded, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (hash) DO NOTHING",
     )
     .bind(&hash.0)
@@ -338,6 +359,7 @@ async fn put_blob(
     .bind(mime)
     .bind(bytes)
     .bind(rank)
+    .bind(uploaded)
     .bind(at.0)
     .execute(&mut **tx)
     .await?;

@@ -12,4 +12,8 @@ refused: Array<string>,
 /**
  * Blobs left for later (the desk does not know their document yet).
  */
-blobs_waiting: number, };
+blobs_waiting: number, 
+/**
+ * The desk had nothing more for this device when the sync ended.
+ */
+caught_up: boolean, };
