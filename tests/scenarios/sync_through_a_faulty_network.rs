@@ -168,9 +168,13 @@ async fn a_first_sync_cut_part_way_keeps_its_finished_pages_and_fetches_only_the
     }
     // A device that syncs whole: what a first sync brings, in how many rounds.
     let whole = desk.paired_device(&engineer, &root.path().join("laptop"), None).await;
-    let rounds = whole.sync_now().await.unwrap().progress.rounds;
+    let first = whole.sync_now().await.unwrap().progress;
+    let rounds = first.rounds;
     assert!(rounds >= 5, "the desk sends pages of 10 feed entries: {rounds} rounds");
     let total = documents_on(&root.path().join("laptop")).await;
+    // Each document comes once: a ticket's client, site and checklist are
+    // not sent at their own feed entries and again with the ticket that grants them.
+    assert_eq!(first.documents_received, total as u64, "no document is sent twice in a first sync");
 
     let proxy = Proxy::start(desk.addr, 5, 0).await;
     let tablet = root.path().join("tablet");
