@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use outpost_scenarios::{job_for, photo, signature_png, Desk};
+use outpost_scenarios::{job_for, photo, signature_png, Desk, Proxy};
 
 struct Run {
     code: i32,
@@ -185,12 +185,19 @@ async fn ready_says_what_a_visit_lacks_and_fetch_gets_it() {
     let mut desk = Desk::start(root.path()).await;
     let engineer = desk.engineer("Olga").await;
     let (a, b) = (job_for(&desk, &engineer, 31).await.ticket, job_for(&desk, &engineer, 32).await.ticket);
+    let c = job_for(&desk, &engineer, 33).await.ticket.to_string();
     let (a, b) = (a.to_string(), b.to_string());
     // The engineer's laptop photographs ticket A; the photo reaches the desk.
-    let laptop = desk.paired_device(&engineer, &root.path().join("laptop"), None).await;
+    let proxy = Proxy::start(desk.addr, 9, 0).await;
+    let laptop = desk.paired_device(&engineer, &root.path().join("laptop"), Some(&proxy.url())).await;
     laptop.sync_now().await.unwrap();
     let attached = laptop.attach_photo(&a, &photo(5, 1200, 900), "panel.jpg", false).await.unwrap();
     laptop.sync_now().await.unwrap();
+    // It photographs ticket C too, but the link dies during the preview's upload:
+    // the ticket names the photo, the desk has no preview of it yet.
+    let unsent = laptop.attach_photo(&c, &photo(6, 1200, 900), "rack.jpg", false).await.unwrap();
+    proxy.cut_next_body_at(1_000);
+    assert!(laptop.sync_now().await.is_err(), "the upload was cut");
 
     let dir = root.path().join("tablet");
     let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
@@ -221,7 +228,13 @@ async fn ready_says_what_a_visit_lacks_and_fetch_gets_it() {
     ok(&fetched, "ready --fetch");
     let after = fetched.json();
     assert_eq!(missing_for(&after, &a), vec![contact.clone()], "the preview came");
-    assert_eq!(missing_for(&after, &b), vec![contact], "the site came back; a contact only the dispatcher can add");
+    assert_eq!(
+        missing_for(&after, &b),
+        vec![contact.clone()],
+        "the site came back; a contact only the dispatcher can add"
+    );
+    let waiting = ("thumbnail".to_owned(), "not_downloaded".to_owned(), Some(unsent.thumbnail.clone()));
+    assert_eq!(missing_for(&after, &c), vec![contact, waiting], "a preview the desk lacks stays listed");
 
     // Where there is no signal, the fetched preview is on the tablet.
     desk.stop();

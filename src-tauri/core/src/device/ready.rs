@@ -93,7 +93,12 @@ impl Device {
         if !previews.is_empty() {
             let pairing = self.pairing().await?;
             for (ticket, hash) in previews {
-                let bytes = http::download_blob(self.http(), &pairing.desk_url, &pairing.token, &hash).await?;
+                let bytes = match http::download_blob(self.http(), &pairing.desk_url, &pairing.token, &hash).await {
+                    Ok(bytes) => bytes,
+                    // The desk has not got it yet (its maker's upload waits): it stays listed.
+                    Err(CoreError::NotFound { .. }) => continue,
+                    Err(err) => return Err(err),
+                };
                 if crate::media::content_hash(&bytes).0 != hash {
                     return Err(CoreError::Desk(format!("the preview {hash} does not match its hash")));
                 }

@@ -195,11 +195,12 @@ pub(crate) async fn upload_chunk(
 pub(crate) async fn download_blob(http: &reqwest::Client, desk: &str, token: &str, hash: &str) -> CoreResult<Vec<u8>> {
     let response =
         http.get(format!("{desk}/v1/blobs/{hash}")).bearer_auth(token).send().await.map_err(|e| offline(&e))?;
-    if response.status() == reqwest::StatusCode::NOT_FOUND {
-        return Err(CoreError::not_found("file", hash));
-    }
-    if !response.status().is_success() {
-        return Err(desk_error(response).await);
+    match response.status() {
+        reqwest::StatusCode::NOT_FOUND => return Err(CoreError::not_found("file", hash)),
+        // Its upload began and has not finished: not there yet either.
+        reqwest::StatusCode::CONFLICT => return Err(CoreError::not_found("complete file", hash)),
+        status if !status.is_success() => return Err(desk_error(response).await),
+        _ => {}
     }
     read_capped(response, outpost_sync::limits::MAX_BLOB_BYTES).await
 }
