@@ -41,6 +41,9 @@ pub struct Caller {
 pub struct DeviceStanding {
     pub caller: Caller,
     pub revoked: bool,
+    /// How far the desk's clock runs ahead of the device's, when the
+    /// device's request said what its clock read.
+    pub clock: outpost_sync::reactions::DeviceClock,
 }
 
 pub fn role_name(role: Role) -> &'static str {
@@ -319,6 +322,7 @@ pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Res
     Ok(DeviceStanding {
         caller: Caller { actor: actor_from_row(&u, &o, &r)?, device: Some(parse_uuid(&device)?) },
         revoked: revoked_at.is_some(),
+        clock: Default::default(),
     })
 }
 

@@ -7,8 +7,8 @@
 use automerge::ActorId;
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::model::{Actor, Client, DocKind, Document, Equipment, Ticket};
-use outpost_sync::reactions::EquipmentUpdate;
 pub use outpost_sync::reactions::LOW_BALANCE;
+use outpost_sync::reactions::{DeviceClock, EquipmentUpdate};
 use sqlx::{Any, Transaction};
 
 use crate::store::{self, StoreError};
@@ -20,21 +20,38 @@ pub(crate) const DESK: Actor = Actor {
     role: outpost_sync::model::Role::Admin,
 };
 
+/// The device whose push the desk answers, and its clock.
+pub struct Pusher<'a> {
+    pub device: Option<&'a str>,
+    pub clock: DeviceClock,
+}
+
 /// Runs the desk's reactions to a ticket a device just wrote, given as it
 /// was stored (so it is not read back); the ticket's service records on its
-/// equipment follow the ticket as it reads after them.
+/// equipment follow the ticket as it reads after them. An entered time that
+/// did not fit the ticket's life is audited with what was used instead.
 pub async fn react(
     tx: &mut Transaction<'_, Any>,
     ticket: Ticket,
     desk_actor: &ActorId,
     now: Timestamp,
+    by: Pusher<'_>,
 ) -> Result<(), StoreError> {
     let client: Option<Client> = match store::read(tx, ticket.client, DocKind::Client).await? {
         Some(Document::Client(client)) => Some(client),
         _ => None,
     };
-    let ticket = match outpost_sync::reactions::react(&ticket, client.as_ref(), now) {
-        Some(reaction) => apply(tx, ticket, &reaction, desk_actor, now).await?,
+    let ticket = match outpost_sync::reactions::react(&ticket, client.as_ref(), now, by.clock) {
+        Some(reaction) => {
+            for odd in &reaction.implausible {
+                let detail = format!(
+                    "{} entered at {} ms is {} ms by the desk's clock, outside the ticket's life; {} ms used",
+                    odd.what, odd.entered.0, odd.corrected.0, odd.used.0
+                );
+                store::audit(tx, now, None, by.device, Some(ticket.id), "implausible_time", &detail).await?;
+            }
+            apply(tx, ticket, &reaction, desk_actor, now).await?
+        }
         None => ticket,
     };
     record_service(tx, &ticket, desk_actor, now).await

@@ -64,7 +64,8 @@ pub async fn run_round(
         Ok(round) => round,
         Err(err) => return Ok((error_reply(ErrorCode::BadRequest, err.to_string()), RoundOutcome::BadRequest)),
     };
-    let mut writes = Writes { device_id: device.caller.device.map(|d| d.to_string()), refused_edits: 0 };
+    let device_id = device.caller.device.map(|d| d.to_string());
+    let mut writes = Writes { device_id, refused_edits: 0, clock: device.clock };
     let mut merged_again = false;
     let (mut tx, mut pending) = match round.poll_task() {
         Some(ServerTask::LoadDocuments(ids)) => {
@@ -139,6 +140,7 @@ impl RoundTx {
 struct Writes {
     device_id: Option<String>,
     refused_edits: u64,
+    clock: outpost_sync::reactions::DeviceClock,
 }
 
 impl Writes {
@@ -163,7 +165,10 @@ impl Writes {
                 round.handle_stored(document.doc, u64::try_from(seq).unwrap_or(0));
                 let id = document.doc;
                 match document.document {
-                    Document::Ticket(ticket) => crate::reactions::react(tx, ticket, &config.desk_actor, now).await?,
+                    Document::Ticket(ticket) => {
+                        let by = crate::reactions::Pusher { device: self.device_id.as_deref(), clock: self.clock };
+                        crate::reactions::react(tx, ticket, &config.desk_actor, now, by).await?
+                    }
                     Document::PartRequest(_) => {
                         crate::reactions::react_to_part(tx, id, &config.desk_actor, now).await?;
                     }

@@ -135,7 +135,7 @@ async fn two_processes_share_pokes_and_one_killed_mid_round_loses_nothing() {
             automerge::ActorId::from([n + 1; 16]),
             outpost_sync::limits::WireLimits::default(),
         );
-        let mut device = support::Device { paired, local, round: u64::from(n) * 1_000_000 };
+        let mut device = support::Device { paired, local, round: u64::from(n) * 1_000_000, clock_skew_ms: None };
         sync(&http, &home, &mut device).await.unwrap();
         assert!(device.local.document(ticket).is_some(), "the device has its ticket");
         engineers.push(Engineer { device, ticket, home });

@@ -127,7 +127,80 @@ async fn resolving_a_service_request_charges_prepaid_points(desk: Desk) {
     assert_eq!(again.points_balance, Some(Points { hundredths: 975 }));
 }
 
+/// An engineer resolves offline on a clock two minutes slow and syncs six
+/// hours later: the SLA counts the resolution when it happened, by the
+/// desk's clock. A resolution the device's clock puts in the future is kept
+/// at the desk's now and audited. A malformed clock header is refused and
+/// changes nothing.
+async fn times_entered_offline_count_corrected_by_the_device_clock(desk: Desk) {
+    const HOUR: i64 = 3_600_000;
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let engineer = desk.user(desk.service, Role::Engineer).await;
+    let client = client(&desk, None).await;
+    let cast = Cast { dispatcher, engineer, ..Cast::default() };
+    let mut tickets = Vec::new();
+    for n in 0..2 {
+        let mut ticket = worked_ticket(&mut Rng::new(20 + n), &cast, n, T0);
+        ticket.client = client;
+        ticket.transitions[0].assignee = Some(Assignee { engineer: Some(engineer.user), partner_org: None });
+        desk.create(&Document::Ticket(ticket.clone())).await;
+        tickets.push(ticket);
+    }
+    let mut device = desk.pair(&engineer, 1).await;
+    device.sync(&desk).await;
+    let resolve = |device: &mut support::Device, id: DocId, at: i64| {
+        device
+            .local
+            .edit(id, T0, |d| {
+                if let Document::Ticket(t) = d {
+                    t.transitions.push(Transition {
+                        id: EntryId::from_u128(9),
+                        from: TicketStatus::OnSite,
+                        to: TicketStatus::Resolved,
+                        at: Timestamp(at),
+                        by: engineer,
+                        assignee: None,
+                        reason: None,
+                    });
+                }
+            })
+            .unwrap();
+    };
+
+    // The device's clock is two minutes slow; the work was done six hours ago.
+    let slow = -120_000;
+    device.clock_skew_ms = Some(slow);
+    let entered = outpost_desk::now().0 - 6 * HOUR + slow;
+    resolve(&mut device, tickets[0].id, entered);
+    device.sync(&desk).await;
+    let resolved = ticket_of(desk.document(tickets[0].id).await).sla.resolved_at.expect("resolved").0;
+    let corrected = entered - slow;
+    assert!(
+        (corrected..corrected + 5_000).contains(&resolved),
+        "{resolved} is the entered time corrected, {corrected}"
+    );
+
+    // A resolution entered two hours ahead of the device's own clock cannot have happened yet.
+    let before = outpost_desk::now().0;
+    resolve(&mut device, tickets[1].id, before + 2 * HOUR + slow);
+    device.sync(&desk).await;
+    let resolved = ticket_of(desk.document(tickets[1].id).await).sla.resolved_at.expect("resolved").0;
+    assert!((before..=outpost_desk::now().0).contains(&resolved), "kept at the desk's now");
+    let (audited,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'implausible_time'")
+        .fetch_one(&desk.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "the implausible time is audited, the plausible one is not");
+
+    // A clock header that is not a time is refused before anything is read.
+    let request = device.local.start_round(T0, outpost_sync::wire::RoundId(77)).unwrap();
+    let refused = desk.post_sync_with_clock(&device.paired.token, request, Some("yesterday".into())).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("x-outpost-device-clock"));
+}
+
 on_both_backends!(
+    times_entered_offline_count_corrected_by_the_device_clock,
     a_ticket_found_on_site_gets_deadlines_and_a_first_response,
     resolving_a_service_request_charges_prepaid_points
 );

@@ -229,7 +229,9 @@ impl MemoryDesk {
             Some(Document::Client(client)) => Some(client.clone()),
             _ => None,
         };
-        if let Some(reaction) = crate::reactions::react(&ticket, client.as_ref(), now) {
+        // The memory desk has no transport to say what the device's clock read.
+        let clock = crate::reactions::DeviceClock::default();
+        if let Some(reaction) = crate::reactions::react(&ticket, client.as_ref(), now, clock) {
             let reacted = self.edit(ticket_id, |document| {
                 if let Document::Ticket(t) = document {
                     reaction.apply_to_ticket(t);

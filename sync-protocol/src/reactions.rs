@@ -4,6 +4,11 @@
 //! - the first field response (accept, en route, on site, a work-log note)
 //!   sets `first_response_at`;
 //! - a resolved ticket gets `resolved_at`;
+//! - both at the time the engineer entered, corrected by how far the
+//!   pushing device's clock runs from the desk's ([`DeviceClock`]) and kept
+//!   between the ticket's opening and now (what had to be kept is
+//!   [`Implausible`], for the audit); at the moment the desk learnt of it
+//!   when the device did not say what its clock read;
 //! - an escalation (L1 → L2 → L3) sets the ticket's support level, so the
 //!   desk's queues move it at once: the last entry of the escalations log
 //!   is the level;
@@ -35,13 +40,54 @@ use crate::workflow::fold_ticket;
 /// A balance below this many points is worth a warning.
 pub const LOW_BALANCE: Points = Points { hundredths: 1_000 };
 
+/// The clock of the device whose push the desk answers: how far the
+/// desk's clock runs ahead of it (desk − device, ms), when the device said
+/// what its clock read as it sent the round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceClock {
+    pub desk_ahead_ms: Option<i64>,
+}
+
+/// A time a device entered that, corrected, fell outside the ticket's life
+/// (before it opened, or after the desk's now), and the time used instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Implausible {
+    /// `first_response` or `resolution`.
+    pub what: &'static str,
+    pub entered: Timestamp,
+    pub corrected: Timestamp,
+    pub used: Timestamp,
+}
+
+impl DeviceClock {
+    /// The desk's time for a moment the device entered: corrected by the
+    /// offset and kept between `opened` and `now`; `now` when the offset is
+    /// unknown. Says so when it had to be kept.
+    pub fn desk_time(
+        &self,
+        what: &'static str,
+        entered: Timestamp,
+        opened: Timestamp,
+        now: Timestamp,
+    ) -> (Timestamp, Option<Implausible>) {
+        let Some(ahead) = self.desk_ahead_ms else { return (now, None) };
+        let corrected = entered.plus_millis(ahead);
+        let used = corrected.min(now).max(opened.min(now));
+        (used, (used != corrected).then_some(Implausible { what, entered, corrected, used }))
+    }
+}
+
 /// What the desk writes in answer to a ticket, as found by [`react`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reaction {
     /// Reaction and resolution deadlines, for a ticket that has none.
     pub deadlines: Option<(Option<Timestamp>, Option<Timestamp>)>,
-    pub first_response: bool,
-    pub resolved: bool,
+    /// The first field response's time, when the ticket has none yet.
+    pub first_response: Option<Timestamp>,
+    /// The resolution's time, when the ticket is resolved and has none yet.
+    pub resolved: Option<Timestamp>,
+    /// Entered times that did not fit the ticket's life, for the audit.
+    pub implausible: Vec<Implausible>,
     /// The level the last escalation reached, when the ticket is not there yet.
     pub level: Option<SupportLevel>,
     /// Points to charge the client for the work recorded.
@@ -185,7 +231,7 @@ pub fn part_installed(
 
 /// What the desk must write in answer to `ticket` as it now reads, with its
 /// client if the desk has it; `None` when nothing.
-pub fn react(ticket: &Ticket, client: Option<&Client>, now: Timestamp) -> Option<Reaction> {
+pub fn react(ticket: &Ticket, client: Option<&Client>, now: Timestamp, clock: DeviceClock) -> Option<Reaction> {
     let needs_deadlines = ticket.sla.reaction_due.is_none() && ticket.sla.resolution_due.is_none();
     let deadlines = client
         .filter(|_| needs_deadlines)
@@ -195,10 +241,30 @@ pub fn react(ticket: &Ticket, client: Option<&Client>, now: Timestamp) -> Option
             (sla.reaction_due, sla.resolution_due)
         });
     let state = fold_ticket(ticket);
-    let field_response = ticket.transitions.iter().any(|t| {
-        t.by.role.is_field() && matches!(t.to, TicketStatus::Accepted | TicketStatus::EnRoute | TicketStatus::OnSite)
-    }) || ticket.work_log.iter().any(|n| n.by.role.is_field());
-    let first_response = ticket.sla.first_response_at.is_none() && field_response;
+    let field_response = ticket
+        .transitions
+        .iter()
+        .filter(|t| {
+            t.by.role.is_field()
+                && matches!(t.to, TicketStatus::Accepted | TicketStatus::EnRoute | TicketStatus::OnSite)
+        })
+        .map(|t| t.at)
+        .chain(ticket.work_log.iter().filter(|n| n.by.role.is_field()).map(|n| n.at))
+        .min();
+    // A ticket the engineer opened on the device carries the device's clock too.
+    let opened = match clock.desk_ahead_ms {
+        Some(ahead) if ticket.created_by.role.is_field() => ticket.created_at.plus_millis(ahead),
+        _ => ticket.created_at,
+    };
+    let mut implausible = Vec::new();
+    let mut desk_time = |what, entered| {
+        let (used, flag) = clock.desk_time(what, entered, opened, now);
+        implausible.extend(flag);
+        used
+    };
+    let first_response = field_response
+        .filter(|_| ticket.sla.first_response_at.is_none())
+        .map(|entered| desk_time("first_response", entered));
     let resolved = state.status == TicketStatus::Resolved;
     let charge = (resolved
         && ticket.billing.points_charged.is_none()
@@ -206,10 +272,13 @@ pub fn react(ticket: &Ticket, client: Option<&Client>, now: Timestamp) -> Option
         && matches!(ticket.billing.class, BillingClass::UserCausedIncident | BillingClass::ServiceRequest)
         && client.is_some_and(|c| c.points_balance.is_some()))
     .then(|| work_points(ticket));
-    let mark_resolved = resolved && ticket.sla.resolved_at.is_none();
+    let mark_resolved = (resolved && ticket.sla.resolved_at.is_none()).then(|| {
+        let entered = ticket.transitions.iter().filter(|t| t.to == TicketStatus::Resolved).map(|t| t.at).max();
+        desk_time("resolution", entered.unwrap_or(now))
+    });
     let level = ticket.escalations.last().map(|e| e.to).filter(|to| *to != ticket.support_level);
-    (deadlines.is_some() || first_response || charge.is_some() || mark_resolved || level.is_some())
-        .then_some(Reaction { deadlines, first_response, resolved: mark_resolved, level, charge, at: now })
+    (deadlines.is_some() || first_response.is_some() || charge.is_some() || mark_resolved.is_some() || level.is_some())
+        .then_some(Reaction { deadlines, first_response, resolved: mark_resolved, implausible, level, charge, at: now })
 }
 
 impl Reaction {
@@ -219,11 +288,11 @@ impl Reaction {
             ticket.sla.reaction_due = reaction_due;
             ticket.sla.resolution_due = resolution_due;
         }
-        if self.first_response {
-            ticket.sla.first_response_at = Some(self.at);
+        if let Some(at) = self.first_response {
+            ticket.sla.first_response_at = Some(at);
         }
-        if self.resolved {
-            ticket.sla.resolved_at = Some(self.at);
+        if let Some(at) = self.resolved {
+            ticket.sla.resolved_at = Some(at);
         }
         if let Some(level) = self.level {
             ticket.support_level = level;
@@ -298,6 +367,53 @@ mod tests {
         assert_eq!(work_points(&ticket), Points { hundredths: 125 }, "61 minutes bill as 1.25 hours");
     }
 
+    /// An engineer resolves offline at 10:00 on a clock two minutes slow and
+    /// syncs at 16:00: the ticket counts as resolved at 10:02, not 16:00.
+    #[test]
+    fn entered_times_count_corrected_by_the_device_clock_and_kept_inside_the_tickets_life() {
+        const HOUR: i64 = 3_600_000;
+        let cast = Cast::default();
+        let opened = Timestamp(1_000 * HOUR);
+        let mut ticket =
+            Ticket::new(DocId::from_u128(7), cast.dispatcher, opened, "T-1".into(), "Fan".into(), DocId::from_u128(8));
+        let mv = |n: u128, from, to, at| crate::model::Transition {
+            id: EntryId::from_u128(n),
+            from,
+            to,
+            at: Timestamp(at),
+            by: cast.engineer,
+            assignee: None,
+            reason: None,
+        };
+        ticket.transitions.push(mv(1, TicketStatus::New, TicketStatus::Assigned, opened.0));
+        ticket.transitions[0].by = cast.dispatcher;
+        ticket.transitions[0].assignee =
+            Some(crate::model::Assignee { engineer: Some(cast.engineer.user), partner_org: None });
+        ticket.transitions.push(mv(2, TicketStatus::Assigned, TicketStatus::Accepted, opened.0 + HOUR));
+        ticket.transitions.push(mv(3, TicketStatus::Accepted, TicketStatus::OnSite, opened.0 + 2 * HOUR));
+        ticket.transitions.push(mv(4, TicketStatus::OnSite, TicketStatus::Resolved, opened.0 + 3 * HOUR));
+        let synced = Timestamp(opened.0 + 9 * HOUR);
+        let slow = DeviceClock { desk_ahead_ms: Some(120_000) };
+        let r = react(&ticket, None, synced, slow).expect("a response and a resolution to record");
+        assert_eq!(r.first_response, Some(Timestamp(opened.0 + HOUR + 120_000)));
+        assert_eq!(r.resolved, Some(Timestamp(opened.0 + 3 * HOUR + 120_000)));
+        assert!(r.implausible.is_empty());
+
+        // Without the device's clock: the moment the desk learnt of it, as before.
+        let r = react(&ticket, None, synced, DeviceClock::default()).unwrap();
+        assert_eq!((r.first_response, r.resolved), (Some(synced), Some(synced)));
+
+        // A clock far ahead puts the work before the ticket opened; far behind, after now.
+        let r = react(&ticket, None, synced, DeviceClock { desk_ahead_ms: Some(-2 * HOUR) }).unwrap();
+        assert_eq!(r.first_response, Some(opened), "kept at the opening");
+        assert_eq!(r.implausible.len(), 1);
+        assert_eq!(r.implausible[0].what, "first_response");
+        assert_eq!(r.implausible[0].corrected, Timestamp(opened.0 - HOUR));
+        let r = react(&ticket, None, synced, DeviceClock { desk_ahead_ms: Some(7 * HOUR) }).unwrap();
+        assert_eq!(r.resolved, Some(synced), "kept at now");
+        assert_eq!(r.implausible.iter().map(|i| i.what).collect::<Vec<_>>(), vec!["resolution"]);
+    }
+
     #[test]
     fn extreme_times_saturate_instead_of_overflowing() {
         let cast = Cast::default();
@@ -327,15 +443,17 @@ mod tests {
             business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
             points_balance: Some(Points { hundredths: 50 }),
         };
-        let reaction = react(&ticket, Some(&client), Timestamp(9)).expect("a worked ticket needs deadlines");
-        assert!(reaction.deadlines.is_some() && reaction.first_response, "{reaction:?}");
+        let clock = DeviceClock::default();
+        let reaction = react(&ticket, Some(&client), Timestamp(9), clock).expect("a worked ticket needs deadlines");
+        assert!(reaction.deadlines.is_some() && reaction.first_response.is_some(), "{reaction:?}");
         reaction.apply_to_ticket(&mut ticket);
-        assert_eq!(react(&ticket, Some(&client), Timestamp(10)), None, "applied once, nothing is left to do");
+        assert_eq!(react(&ticket, Some(&client), Timestamp(10), clock), None, "applied once, nothing is left to do");
 
         let charge = Reaction {
             deadlines: None,
-            first_response: false,
-            resolved: false,
+            first_response: None,
+            resolved: None,
+            implausible: Vec::new(),
             level: None,
             charge: Some(Points { hundredths: 125 }),
             at: Timestamp(9),
@@ -368,8 +486,9 @@ mod tests {
         };
         let mut covered = Equipment::new(crate::ids::DocId::from_u128(5), "SN".into(), "M".into(), client.id);
         covered.covered_until = Some(Timestamp(10));
-        let charge =
-            |ticket: &Ticket, client: &Client| react(ticket, Some(client), Timestamp(9)).and_then(|r| r.charge);
+        let charge = |ticket: &Ticket, client: &Client| {
+            react(ticket, Some(client), Timestamp(9), DeviceClock::default()).and_then(|r| r.charge)
+        };
 
         ticket.entitlement = crate::model::Entitlement::decide(&client, std::slice::from_ref(&covered), Timestamp(9));
         assert_eq!(ticket.entitlement.kind, EntitlementKind::Warranty, "the warranty runs until 10");
@@ -401,12 +520,16 @@ mod tests {
             by: cast.engineer,
         };
         ticket.escalations.push(escalate(1, SupportLevel::L1Field, SupportLevel::L2Remote));
-        let reaction = react(&ticket, None, Timestamp(2)).expect("an escalation moves the ticket");
+        let reaction =
+            react(&ticket, None, Timestamp(2), DeviceClock::default()).expect("an escalation moves the ticket");
         assert_eq!(reaction.level, Some(SupportLevel::L2Remote));
         reaction.apply_to_ticket(&mut ticket);
-        assert_eq!(react(&ticket, None, Timestamp(3)).and_then(|r| r.level), None, "once");
+        assert_eq!(react(&ticket, None, Timestamp(3), DeviceClock::default()).and_then(|r| r.level), None, "once");
         ticket.escalations.push(escalate(2, SupportLevel::L2Remote, SupportLevel::L3Expert));
-        assert_eq!(react(&ticket, None, Timestamp(4)).and_then(|r| r.level), Some(SupportLevel::L3Expert));
+        assert_eq!(
+            react(&ticket, None, Timestamp(4), DeviceClock::default()).and_then(|r| r.level),
+            Some(SupportLevel::L3Expert)
+        );
     }
 
     #[test]

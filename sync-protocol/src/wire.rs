@@ -28,6 +28,14 @@ use crate::ids::DocId;
 use crate::limits::WireLimits;
 use crate::model::DocKind;
 
+/// The media type of a sync message over HTTP (`POST /v1/sync`).
+pub const SYNC_CONTENT_TYPE: &str = "application/x-outpost-sync";
+
+/// The request header in which a device says what its clock read when it
+/// sent the round (ms since the epoch): the desk takes the times the
+/// engineer entered offline corrected by the difference.
+pub const DEVICE_CLOCK_HEADER: &str = "x-outpost-device-clock";
+
 pub const MAGIC: [u8; 4] = *b"OPST";
 /// Version 2 added `SyncResponse::withdrawn`.
 pub const PROTOCOL_VERSION: u8 = 2;

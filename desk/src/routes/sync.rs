@@ -9,12 +9,15 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::accounts::device_by_token;
+use outpost_sync::reactions::DeviceClock;
+use outpost_sync::wire::DEVICE_CLOCK_HEADER;
+
 use crate::error::ApiError;
 use crate::metrics::SyncCount;
 use crate::sync::{run_round, RoundOutcome};
 use crate::{now, AppState};
 
-pub const SYNC_CONTENT_TYPE: &str = "application/x-outpost-sync";
+pub use outpost_sync::wire::SYNC_CONTENT_TYPE;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     // The wire limit plus room for HTTP framing; larger bodies get 413 before any work.
@@ -80,14 +83,27 @@ pub(super) const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_sec
 #[allow(dead_code)] // a schema only: the handler reads the bytes whole
 pub(super) struct SyncMessage(Vec<u8>);
 
+/// How far the desk's clock runs ahead of the device's, from the header in
+/// which the device says what its clock read (none without it).
+fn device_clock(headers: &HeaderMap, at: outpost_sync::ids::Timestamp) -> Result<DeviceClock, ApiError> {
+    let Some(value) = headers.get(DEVICE_CLOCK_HEADER) else { return Ok(DeviceClock::default()) };
+    let read: i64 = value.to_str().ok().and_then(|v| v.trim().parse().ok()).ok_or_else(|| {
+        ApiError::BadRequest(format!("{DEVICE_CLOCK_HEADER} must be the device's clock in ms since the epoch"))
+    })?;
+    Ok(DeviceClock { desk_ahead_ms: Some(at.0.saturating_sub(read)) })
+}
+
 /// One sync round: the device's request (its changes and what it has) in,
 /// the desk's answer (acknowledgements, refusals, what the device lacks)
 /// out. A refused round answers in the same format, with an error code.
 #[utoipa::path(post, path = "/v1/sync", tag = "sync",
     request_body(content((SyncMessage = "application/x-outpost-sync"), (SyncMessage = "application/octet-stream"))),
+    params(("x-outpost-device-clock" = Option<i64>, Header,
+        description = "What the device's clock read as it sent the round, ms since the epoch: the desk takes the times entered offline corrected by the difference.")),
     responses(
         (status = 200, description = "The round's answer.", body = SyncMessage, content_type = "application/x-outpost-sync"),
-        (status = 400, description = "A malformed or refused round, in words, in the wire format.", body = SyncMessage, content_type = "application/x-outpost-sync"),
+        (status = 400, description = "A malformed or refused round, in words, in the wire format; a malformed clock header, in JSON.",
+            content((SyncMessage = "application/x-outpost-sync"), (crate::error::ErrorBody = "application/json"))),
         (status = 401, description = "An unknown or expired device token (wire format), or none at all (JSON).",
             content((SyncMessage = "application/x-outpost-sync"), (crate::error::ErrorBody = "application/json"))),
     ))]
@@ -106,13 +122,14 @@ async fn sync(
         )));
     }
     let at = now();
-    let device = match device_by_token(&state.db.pool, token, at).await {
+    let mut device = match device_by_token(&state.db.pool, token, at).await {
         Ok(device) => device,
         Err(err) => {
             let reply = error_reply(ErrorCode::Unauthorized, err.to_string());
             return Ok(binary(StatusCode::UNAUTHORIZED, reply));
         }
     };
+    device.clock = device_clock(&headers, at)?;
     let started = std::time::Instant::now();
     // The round runs in a task of its own so that a panic anywhere in it
     // (its transaction rolls back when the task unwinds) refuses this round

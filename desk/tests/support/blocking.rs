@@ -41,7 +41,11 @@ impl SqlDesk {
 
 impl DeskStore for SqlDesk {
     fn round(&mut self, now: Timestamp, author: &Actor, request: &[u8]) -> Vec<u8> {
-        let device = DeviceStanding { caller: Caller { actor: *author, device: None }, revoked: false };
+        let device = DeviceStanding {
+            caller: Caller { actor: *author, device: None },
+            revoked: false,
+            clock: Default::default(),
+        };
         let (reply, _) = self
             .runtime
             .block_on(outpost_desk::sync::run_round(&self.db, &self.config, &device, request, now))

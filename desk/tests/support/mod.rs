@@ -129,6 +129,7 @@ impl Desk {
             paired: PairedDevice { id, token, actor },
             local: MemoryDevice::new(actor, ActorId::from([n; 16]), WireLimits::default()),
             round: u64::from(n) * 1_000_000,
+            clock_skew_ms: None,
         }
     }
 
@@ -196,14 +197,20 @@ impl Desk {
     }
 
     pub async fn post_sync(&self, token: &str, body: Vec<u8>) -> reqwest::Response {
-        self.http
+        self.post_sync_with_clock(token, body, None).await
+    }
+
+    /// A round that says what the device's clock reads (the header's raw value).
+    pub async fn post_sync_with_clock(&self, token: &str, body: Vec<u8>, clock: Option<String>) -> reqwest::Response {
+        let mut request = self
+            .http
             .post(self.url("/v1/sync"))
             .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+            .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE);
+        if let Some(clock) = clock {
+            request = request.header(outpost_sync::wire::DEVICE_CLOCK_HEADER, clock);
+        }
+        request.body(body).send().await.unwrap()
     }
 }
 
@@ -212,6 +219,8 @@ pub struct Device {
     pub paired: PairedDevice,
     pub local: MemoryDevice,
     pub round: u64,
+    /// How far this device's clock runs from the real one, when its rounds say what it reads.
+    pub clock_skew_ms: Option<i64>,
 }
 
 impl Device {
@@ -220,7 +229,8 @@ impl Device {
         for n in 1..=50 {
             self.round += 1;
             let request = self.local.start_round(T0, RoundId(self.round)).unwrap();
-            let response = desk.post_sync(&self.paired.token, request).await;
+            let clock = self.clock_skew_ms.map(|skew| (outpost_desk::now().0 + skew).to_string());
+            let response = desk.post_sync_with_clock(&self.paired.token, request, clock).await;
             let bytes = response.bytes().await.unwrap();
             match self.local.handle_response(T0, &bytes) {
                 Ok(true) => {}

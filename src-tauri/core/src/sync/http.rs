@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::error::{CoreError, CoreResult};
 
-pub(crate) const SYNC_CONTENT_TYPE: &str = "application/x-outpost-sync";
+use outpost_sync::wire::{DEVICE_CLOCK_HEADER, SYNC_CONTENT_TYPE};
 
 pub(crate) struct Paired {
     pub(crate) device_id: String,
@@ -130,6 +130,8 @@ pub(crate) async fn round(
         .post(format!("{desk}/v1/sync"))
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
+        // What this device's clock reads: the desk corrects the times entered here by the difference.
+        .header(DEVICE_CLOCK_HEADER, crate::device::now().0.to_string())
         .body(request)
         .send()
         .await
