@@ -44,6 +44,8 @@ pub struct DeviceStanding {
     /// How far the desk's clock runs ahead of the device's, when the
     /// device's request said what its clock read.
     pub clock: outpost_sync::reactions::DeviceClock,
+    /// That offset as the device's last round that said left it.
+    pub last_clock_offset_ms: Option<i64>,
 }
 
 pub fn role_name(role: Role) -> &'static str {
@@ -300,16 +302,16 @@ pub async fn pair_device(
 pub const LAST_SEEN_PRECISION_MS: i64 = 60_000;
 
 pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Result<DeviceStanding, AuthError> {
-    // (device, user, org, role, revoked at, last seen at)
-    type Row = (String, String, String, String, Option<i64>, Option<i64>);
+    // (device, user, org, role, revoked at, last seen at, clock offset)
+    type Row = (String, String, String, String, Option<i64>, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT d.id, u.id, u.org_id, u.role, d.revoked_at, d.last_seen_at FROM devices d JOIN users u ON u.id = d.user_id
-         WHERE d.token_hash = $1",
+        "SELECT d.id, u.id, u.org_id, u.role, d.revoked_at, d.last_seen_at, d.clock_offset_ms
+         FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
     )
     .bind(hash_secret(token))
     .fetch_optional(pool)
     .await?;
-    let (device, u, o, r, revoked_at, last_seen) = row.ok_or(AuthError::BadToken)?;
+    let (device, u, o, r, revoked_at, last_seen, last_clock_offset_ms) = row.ok_or(AuthError::BadToken)?;
     // A write of its own for every request would queue each round behind
     // the write lock twice; to the minute is what "last seen" needs.
     if last_seen.is_none_or(|seen| now.0 - seen >= LAST_SEEN_PRECISION_MS || now.0 < seen) {
@@ -323,7 +325,44 @@ pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Res
         caller: Caller { actor: actor_from_row(&u, &o, &r)?, device: Some(parse_uuid(&device)?) },
         revoked: revoked_at.is_some(),
         clock: Default::default(),
+        last_clock_offset_ms,
     })
+}
+
+/// Offsets closer than this are the same clock (network delays move them).
+const CLOCK_PRECISION_MS: i64 = 2_000;
+/// A device whose clock moved by more than this between rounds had it changed.
+pub const CLOCK_JUMP_MS: i64 = 5 * 60_000;
+
+/// Keeps the offset a device's round measured, when it moved (a write only
+/// then, not every round), and audits a clock that jumped since the last.
+pub async fn record_clock(
+    db: &crate::Db,
+    device: &DeviceStanding,
+    now: Timestamp,
+) -> Result<(), crate::store::StoreError> {
+    let (Some(offset), Some(id)) = (device.clock.desk_ahead_ms, device.caller.device) else { return Ok(()) };
+    let moved = device.last_clock_offset_ms.map(|last| offset.saturating_sub(last));
+    if moved.is_some_and(|m| m.abs() < CLOCK_PRECISION_MS) {
+        return Ok(());
+    }
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE devices SET clock_offset_ms = $1 WHERE id = $2")
+        .bind(offset)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    if let Some(moved) = moved.filter(|m| m.abs() > CLOCK_JUMP_MS) {
+        let detail = format!(
+            "the device's clock moved {} min {} the desk's since its last round: times it entered meanwhile may be off",
+            moved.abs() / 60_000,
+            if moved > 0 { "back against" } else { "ahead of" }
+        );
+        let device_id = id.to_string();
+        crate::store::audit(&mut tx, now, Some(&device.caller.actor), Some(&device_id), None, "clock_changed", &detail)
+            .await?;
+    }
+    Ok(tx.commit().await?)
 }
 
 /// What revoking a person took from them.

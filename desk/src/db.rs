@@ -141,6 +141,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_live.sql"),
         include_str!("../migrations/postgres/0014_live.sql"),
     ),
+    (
+        15,
+        "device_clock",
+        include_str!("../migrations/shared/0015_device_clock.sql"),
+        include_str!("../migrations/shared/0015_device_clock.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.

@@ -192,6 +192,20 @@ async fn times_entered_offline_count_corrected_by_the_device_clock(desk: Desk) {
         .unwrap();
     assert_eq!(audited, 1, "the implausible time is audited, the plausible one is not");
 
+    // The desk keeps each device's offset; a clock that jumps between rounds is audited.
+    let token = desk.api_token(dispatcher.user).await;
+    let (_, devices) = desk.get_json("/v1/devices", &token).await;
+    let kept = devices[0]["clock_offset_ms"].as_i64().expect("the offset is kept");
+    assert!((120_000..125_000).contains(&kept), "{kept}");
+    device.clock_skew_ms = Some(2 * HOUR);
+    device.sync(&desk).await;
+    device.sync(&desk).await;
+    let (jumps,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'clock_changed'")
+        .fetch_one(&desk.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(jumps, 1, "the jump is audited once, not at every round after it");
+
     // A clock header that is not a time is refused before anything is read.
     let request = device.local.start_round(T0, outpost_sync::wire::RoundId(77)).unwrap();
     let refused = desk.post_sync_with_clock(&device.paired.token, request, Some("yesterday".into())).await;

@@ -33,15 +33,18 @@ struct DeviceRow {
     created_at: i64,
     last_seen_at: Option<i64>,
     revoked_at: Option<i64>,
+    /// How far the desk's clock ran ahead of the device's at its last round (ms).
+    clock_offset_ms: Option<i64>,
 }
 
 /// Paired devices with when they last synced (admin, dispatcher).
 #[utoipa::path(get, path = "/v1/devices", tag = "devices", responses((status = 200, body = Vec<DeviceRow>)))]
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<DeviceRow>>, ApiError> {
     super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
-    type Row = (String, String, String, i64, Option<i64>, Option<i64>);
+    type Row = (String, String, String, i64, Option<i64>, Option<i64>, Option<i64>);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, user_id, name, created_at, last_seen_at, revoked_at FROM devices ORDER BY created_at LIMIT 10000",
+        "SELECT id, user_id, name, created_at, last_seen_at, revoked_at, clock_offset_ms
+         FROM devices ORDER BY created_at LIMIT 10000",
     )
     .fetch_all(&state.db.pool)
     .await
@@ -55,6 +58,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<
                 created_at: r.3,
                 last_seen_at: r.4,
                 revoked_at: r.5,
+                clock_offset_ms: r.6,
             })
             .collect(),
     ))

@@ -130,6 +130,7 @@ async fn sync(
         }
     };
     device.clock = device_clock(&headers, at)?;
+    crate::accounts::record_clock(&state.db, &device, at).await?;
     let started = std::time::Instant::now();
     // The round runs in a task of its own so that a panic anywhere in it
     // (its transaction rolls back when the task unwinds) refuses this round

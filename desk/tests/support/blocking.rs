@@ -45,6 +45,7 @@ impl DeskStore for SqlDesk {
             caller: Caller { actor: *author, device: None },
             revoked: false,
             clock: Default::default(),
+            last_clock_offset_ms: None,
         };
         let (reply, _) = self
             .runtime
