@@ -36,6 +36,10 @@ pub const SYNC_CONTENT_TYPE: &str = "application/x-outpost-sync";
 /// engineer entered offline corrected by the difference.
 pub const DEVICE_CLOCK_HEADER: &str = "x-outpost-device-clock";
 
+/// The reply header in which the desk says what its clock read as it
+/// answered (ms since the epoch): the device learns its offset from it.
+pub const DESK_CLOCK_HEADER: &str = "x-outpost-desk-clock";
+
 pub const MAGIC: [u8; 4] = *b"OPST";
 /// Version 2 added `SyncResponse::withdrawn`.
 pub const PROTOCOL_VERSION: u8 = 2;

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::accounts::device_by_token;
 use outpost_sync::reactions::DeviceClock;
-use outpost_sync::wire::DEVICE_CLOCK_HEADER;
+use outpost_sync::wire::{DESK_CLOCK_HEADER, DEVICE_CLOCK_HEADER};
 
 use crate::error::ApiError;
 use crate::metrics::SyncCount;
@@ -161,6 +161,12 @@ async fn sync(
     Ok(binary(status, reply))
 }
 
+/// A reply in the wire format, with what the desk's clock reads as it answers.
 fn binary(status: StatusCode, bytes: Vec<u8>) -> Response {
-    (status, [(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], bytes).into_response()
+    let clock = now().0.to_string();
+    let mut response = (status, [(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], bytes).into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&clock) {
+        response.headers_mut().insert(DESK_CLOCK_HEADER, value);
+    }
+    response
 }

@@ -317,6 +317,11 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
                 )
                 .ok();
                 writeln!(text, "last sync: {}", opt_time(s.last_sync_at)).ok();
+                if let Some(offset) = s.clock_offset_ms {
+                    let (amount, side) =
+                        (offset.unsigned_abs() as f64 / 1000.0, if offset >= 0 { "behind" } else { "ahead of" });
+                    writeln!(text, "this device's clock: {amount:.1} s {side} the desk's").ok();
+                }
                 if let Some(err) = &s.last_sync_error {
                     writeln!(text, "last sync failed: {err}").ok();
                 }

@@ -96,6 +96,8 @@ async fn an_engineer_works_a_ticket_from_the_command_line() {
 
     let status = run(&dir, &["--json", "status"]).await;
     assert_eq!(status.json()["pending_documents"], 1);
+    let offset = status.json()["clock_offset_ms"].as_i64().expect("the last sync measured the clocks");
+    assert!(offset.abs() < 5_000, "one machine, one clock: {offset} ms");
     let synced = run(&dir, &["--json", "sync"]).await;
     ok(&synced, "sync");
     assert_eq!(synced.json()["progress"]["blobs_sent"], 3, "photo, thumbnail and signature uploaded");

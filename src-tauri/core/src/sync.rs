@@ -36,6 +36,8 @@ pub(crate) const OFFLINE_KEY: &str = "last_sync_offline";
 const STATE_KEY: &str = "sync_state";
 /// When a sync last ended with nothing more waiting at the desk.
 pub(crate) const LAST_FULL_SYNC_KEY: &str = "last_full_sync_at";
+/// How far the desk's clock ran ahead of this device's at the last sync (ms).
+pub(crate) const CLOCK_OFFSET_KEY: &str = "clock_offset_ms";
 /// Documents to ask the desk for whole at the next sync (JSON list of ids).
 pub(crate) const WANTED_KEY: &str = "wanted_whole";
 /// Rounds in one sync before it stops and reports (a first sync of 10,000 tickets takes about 20).
@@ -77,6 +79,9 @@ pub struct SyncReport {
     pub blobs_waiting: u64,
     /// The desk had nothing more for this device when the sync ended.
     pub caught_up: bool,
+    /// How far the desk's clock ran ahead of this device's at the last round (ms).
+    #[ts(type = "number | null")]
+    pub clock_offset_ms: Option<i64>,
 }
 
 fn damaged(e: impl std::fmt::Display) -> CoreError {
@@ -100,6 +105,9 @@ impl Device {
                 store::put_setting(&mut tx, LAST_SYNC_KEY, &now().0.to_string()).await?;
                 if report.caught_up {
                     store::put_setting(&mut tx, LAST_FULL_SYNC_KEY, &now().0.to_string()).await?;
+                }
+                if let Some(offset) = report.clock_offset_ms {
+                    store::put_setting(&mut tx, CLOCK_OFFSET_KEY, &offset.to_string()).await?;
                 }
                 store::put_setting(&mut tx, LAST_ERROR_KEY, "").await?;
             }
@@ -125,7 +133,7 @@ impl Device {
         let max_reply = limits.max_message;
         let mut session = ClientSession::new(state, limits);
         // The next round's reply, asked for while the last one was applied.
-        let mut next: Option<(CoreResult<Vec<u8>>, u64)> = None;
+        let mut next: Option<(CoreResult<http::RoundReply>, u64)> = None;
         loop {
             report.progress.rounds += 1;
             let (reply, sent_docs) = match next.take() {
@@ -137,7 +145,10 @@ impl Device {
                 }
             };
             let reply = match reply {
-                Ok(reply) => reply,
+                Ok(reply) => {
+                    report.clock_offset_ms = reply.clock_offset_ms.or(report.clock_offset_ms);
+                    reply.bytes
+                }
                 Err(err) => {
                     session.handle_transport_error(&err.to_string());
                     return Err(err);

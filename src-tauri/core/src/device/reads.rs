@@ -33,6 +33,9 @@ pub struct DeviceStatus {
     pub pending_blob_bytes: i64,
     #[ts(type = "number | null")]
     pub last_sync_at: Option<i64>,
+    /// How far the desk's clock ran ahead of this device's at the last sync (ms).
+    #[ts(type = "number | null")]
+    pub clock_offset_ms: Option<i64>,
     pub last_sync_error: Option<String>,
     /// The last sync could not reach the desk.
     pub offline: bool,
@@ -63,6 +66,7 @@ impl Device {
                 .fetch_one(pool)
                 .await?;
         let last_sync_at = self.store().setting(crate::sync::LAST_SYNC_KEY).await?.and_then(|v| v.parse().ok());
+        let clock_offset_ms = self.store().setting(crate::sync::CLOCK_OFFSET_KEY).await?.and_then(|v| v.parse().ok());
         let last_sync_error = self.store().setting(crate::sync::LAST_ERROR_KEY).await?.filter(|e| !e.is_empty());
         let offline = self.store().setting(crate::sync::OFFLINE_KEY).await?.is_some_and(|v| v == "1");
         Ok(DeviceStatus {
@@ -73,6 +77,7 @@ impl Device {
             pending_blobs,
             pending_blob_bytes,
             last_sync_at,
+            clock_offset_ms,
             last_sync_error,
             offline,
             live: self.live_state().connected.load(std::sync::atomic::Ordering::Acquire),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::error::{CoreError, CoreResult};
 
-use outpost_sync::wire::{DEVICE_CLOCK_HEADER, SYNC_CONTENT_TYPE};
+use outpost_sync::wire::{DESK_CLOCK_HEADER, DEVICE_CLOCK_HEADER, SYNC_CONTENT_TYPE};
 
 pub(crate) struct Paired {
     pub(crate) device_id: String,
@@ -119,13 +119,22 @@ pub(crate) async fn pair(http: &reqwest::Client, desk: &str, code: &str, device_
 
 /// One sync round on the wire: the request's bytes out, the reply's bytes
 /// back. Error replies come back as bytes too (the session reads them).
+/// A round's reply, and how far the desk's clock ran ahead of this device's
+/// (ms, against the middle of the round trip), when the desk said.
+#[derive(Debug)]
+pub(crate) struct RoundReply {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) clock_offset_ms: Option<i64>,
+}
+
 pub(crate) async fn round(
     http: &reqwest::Client,
     desk: &str,
     token: &str,
     request: Vec<u8>,
     max_reply: usize,
-) -> CoreResult<Vec<u8>> {
+) -> CoreResult<RoundReply> {
+    let sent = crate::device::now().0;
     let response = http
         .post(format!("{desk}/v1/sync"))
         .bearer_auth(token)
@@ -143,7 +152,11 @@ pub(crate) async fn round(
     if !binary {
         return Err(desk_error(response).await);
     }
-    read_capped(response, max_reply).await
+    let received = crate::device::now().0;
+    let desk_clock: Option<i64> =
+        response.headers().get(DESK_CLOCK_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let clock_offset_ms = desk_clock.map(|desk| desk.saturating_sub(sent / 2 + received / 2));
+    Ok(RoundReply { bytes: read_capped(response, max_reply).await?, clock_offset_ms })
 }
 
 #[derive(Deserialize)]

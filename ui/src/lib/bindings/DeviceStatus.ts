@@ -12,7 +12,11 @@ pending_documents: number,
 /**
  * Photos and signatures not uploaded yet.
  */
-pending_blobs: number, pending_blob_bytes: number, last_sync_at: number | null, last_sync_error: string | null, 
+pending_blobs: number, pending_blob_bytes: number, last_sync_at: number | null, 
+/**
+ * How far the desk's clock ran ahead of this device's at the last sync (ms).
+ */
+clock_offset_ms: number | null, last_sync_error: string | null, 
 /**
  * The last sync could not reach the desk.
  */

@@ -16,4 +16,8 @@ blobs_waiting: number,
 /**
  * The desk had nothing more for this device when the sync ended.
  */
-caught_up: boolean, };
+caught_up: boolean, 
+/**
+ * How far the desk's clock ran ahead of this device's at the last round (ms).
+ */
+clock_offset_ms: number | null, };
