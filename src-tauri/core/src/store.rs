@@ -283,7 +283,10 @@ impl Batch {
 }
 
 /// Which of `ids` the store holds.
-pub(crate) async fn existing(tx: &mut WriteTx, ids: &[DocId]) -> CoreResult<std::collections::HashSet<DocId>> {
+pub(crate) async fn existing(
+    conn: &mut SqliteConnection,
+    ids: &[DocId],
+) -> CoreResult<std::collections::HashSet<DocId>> {
     let mut found = std::collections::HashSet::new();
     for chunk in ids.chunks(MAX_BINDS) {
         let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT id FROM documents WHERE id IN (");
@@ -291,7 +294,7 @@ pub(crate) async fn existing(tx: &mut WriteTx, ids: &[DocId]) -> CoreResult<std:
         for id in chunk {
             list.push_bind(id.to_string());
         }
-        let rows: Vec<(String,)> = q.push(")").build_query_as().fetch_all(&mut **tx).await?;
+        let rows: Vec<(String,)> = q.push(")").build_query_as().fetch_all(&mut *conn).await?;
         found.extend(rows.into_iter().filter_map(|(id,)| id.parse::<DocId>().ok()));
     }
     Ok(found)

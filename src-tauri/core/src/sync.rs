@@ -118,12 +118,17 @@ impl Device {
         result
     }
 
+    /// The sync session's state as the last round left it.
+    async fn client_state(&self) -> CoreResult<ClientState> {
+        Ok(match self.store().setting(STATE_KEY).await? {
+            Some(json) => serde_json::from_str(&json).map_err(damaged)?,
+            None => ClientState::default(),
+        })
+    }
+
     /// The feed position this device's last round reached.
     pub(crate) async fn sync_cursor(&self) -> CoreResult<u64> {
-        Ok(match self.store().setting(STATE_KEY).await? {
-            Some(json) => serde_json::from_str::<ClientState>(&json).map_err(damaged)?.cursor.0,
-            None => 0,
-        })
+        Ok(self.client_state().await?.cursor.0)
     }
 
     async fn sync_with(&self, pairing: &Pairing) -> CoreResult<SyncReport> {
@@ -208,10 +213,7 @@ impl Device {
     /// last sync (`fetch_missing`) moved into it, in one transaction.
     async fn state_with_wanted(&self) -> CoreResult<ClientState> {
         let _guard = self.write_lock().await;
-        let mut state: ClientState = match self.store().setting(STATE_KEY).await? {
-            Some(json) => serde_json::from_str(&json).map_err(damaged)?,
-            None => ClientState::default(),
-        };
+        let mut state = self.client_state().await?;
         let Some(wanted) = self.store().setting(WANTED_KEY).await? else {
             return Ok(state);
         };

@@ -1,8 +1,6 @@
 //! "Ready to go offline": before leaving for a site, what each open
 //! ticket's visit needs that is not on this device, and a fetch of just that.
 
-use std::collections::HashSet;
-
 use outpost_sync::ids::{ContentHash, DocId};
 use outpost_sync::model::Ticket;
 
@@ -133,7 +131,8 @@ impl Device {
         needed.extend(t.equipment.iter().map(|e| (Needed::Equipment, *e)));
         needed.extend(t.checklist_template.map(|c| (Needed::ChecklistTemplate, c)));
         needed.extend(t.part_requests.iter().map(|p| (Needed::PartRequest, *p)));
-        let present = self.present(needed.iter().map(|(_, id)| *id)).await?;
+        let ids: Vec<DocId> = needed.iter().map(|(_, id)| *id).collect();
+        let present = crate::store::existing(&mut *self.store().pool().acquire().await?, &ids).await?;
         let mut missing: Vec<MissingRecord> = needed
             .into_iter()
             .filter(|(_, id)| !present.contains(id))
@@ -153,21 +152,6 @@ impl Device {
             }
         }
         Ok(missing)
-    }
-
-    /// Which of `ids` the store holds.
-    async fn present(&self, ids: impl Iterator<Item = DocId>) -> CoreResult<HashSet<DocId>> {
-        let mut found = HashSet::new();
-        for id in ids {
-            let row: Option<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE id = ?")
-                .bind(id.to_string())
-                .fetch_optional(self.store().pool())
-                .await?;
-            if row.is_some() {
-                found.insert(id);
-            }
-        }
-        Ok(found)
     }
 
     /// Articles here tagged with the ticket's product team or one of its equipment's models.
