@@ -23,6 +23,8 @@ pub enum AuthError {
     NotAFieldUser,
     #[error("too many failed pairing attempts; try again in {retry_after_s} s")]
     PairingThrottled { retry_after_s: i64 },
+    #[error("this device has a different signing key already")]
+    KeyTaken,
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error("stored account is corrupt: {0}")]
@@ -270,6 +272,7 @@ pub async fn pair_device(
     pool: &AnyPool,
     code: &str,
     device_name: &str,
+    public_key: Option<&str>,
     now: Timestamp,
 ) -> Result<PairedDevice, AuthError> {
     let mut tx = pool.begin().await?;
@@ -283,14 +286,17 @@ pub async fn pair_device(
     let (user,) = spent.ok_or(AuthError::BadPairingCode)?;
     let id = new_id();
     let token = new_secret();
-    sqlx::query("INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id.to_string())
-        .bind(&user)
-        .bind(device_name)
-        .bind(hash_secret(&token))
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO devices (id, user_id, name, token_hash, created_at, public_key) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.to_string())
+    .bind(&user)
+    .bind(device_name)
+    .bind(hash_secret(&token))
+    .bind(now.0)
+    .bind(public_key)
+    .execute(&mut *tx)
+    .await?;
     let row: (String, String, String) =
         sqlx::query_as("SELECT id, org_id, role FROM users WHERE id = $1").bind(&user).fetch_one(&mut *tx).await?;
     tx.commit().await?;
@@ -363,6 +369,62 @@ pub async fn record_clock(
             .await?;
     }
     Ok(tx.commit().await?)
+}
+
+/// Keeps the public key a device paired before hand-off files made for
+/// itself. A device has one key for its life: another one is refused, so a
+/// stolen token cannot swap in a key of the thief's.
+pub async fn register_device_key(pool: &AnyPool, device: Uuid, public_key: &str) -> Result<(), AuthError> {
+    sqlx::query("UPDATE devices SET public_key = $1 WHERE id = $2 AND public_key IS NULL")
+        .bind(public_key)
+        .bind(device.to_string())
+        .execute(pool)
+        .await?;
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT public_key FROM devices WHERE id = $1")
+        .bind(device.to_string())
+        .fetch_optional(pool)
+        .await?;
+    match row {
+        Some((Some(kept),)) if kept == public_key => Ok(()),
+        Some(_) => Err(AuthError::KeyTaken),
+        None => Err(AuthError::BadToken),
+    }
+}
+
+/// A device as a hand-off file names it: who it acts for, its key, and
+/// how far its files have got.
+#[derive(Clone, Debug)]
+pub struct HandoffDevice {
+    pub standing: DeviceStanding,
+    pub public_key: Option<String>,
+    /// The last outbox file the desk took from it.
+    pub sequence: Option<u64>,
+    /// The feed position that file said the device had reached.
+    pub cursor: Option<u64>,
+}
+
+pub async fn handoff_device(pool: &AnyPool, device: Uuid) -> Result<Option<HandoffDevice>, AuthError> {
+    // (user, org, role, revoked at, clock offset, public key, sequence, cursor)
+    type Row = (String, String, String, Option<i64>, Option<i64>, Option<String>, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT u.id, u.org_id, u.role, d.revoked_at, d.clock_offset_ms, d.public_key, d.handoff_sequence, d.handoff_cursor
+         FROM devices d JOIN users u ON u.id = d.user_id WHERE d.id = $1",
+    )
+    .bind(device.to_string())
+    .fetch_optional(pool)
+    .await?;
+    let Some((u, o, r, revoked_at, offset, public_key, sequence, cursor)) = row else { return Ok(None) };
+    Ok(Some(HandoffDevice {
+        standing: DeviceStanding {
+            caller: Caller { actor: actor_from_row(&u, &o, &r)?, device: Some(device) },
+            revoked: revoked_at.is_some(),
+            clock: Default::default(),
+            last_clock_offset_ms: offset,
+        },
+        public_key,
+        sequence: sequence.and_then(|s| u64::try_from(s).ok()),
+        cursor: cursor.and_then(|c| u64::try_from(c).ok()),
+    }))
 }
 
 /// What revoking a person took from them.

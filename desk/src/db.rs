@@ -147,6 +147,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0015_device_clock.sql"),
         include_str!("../migrations/shared/0015_device_clock.sql"),
     ),
+    (
+        16,
+        "handoff",
+        include_str!("../migrations/shared/0016_handoff.sql"),
+        include_str!("../migrations/shared/0016_handoff.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.

@@ -116,6 +116,7 @@ impl From<AuthError> for ApiError {
                 Self::Unauthorized(err.to_string())
             }
             AuthError::NotAFieldUser => Self::BadRequest(err.to_string()),
+            AuthError::KeyTaken => Self::Conflict(err.to_string()),
             AuthError::PairingThrottled { retry_after_s } => {
                 Self::TooManyRequests { message: err.to_string(), retry_after_s }
             }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 mod error;
+pub mod handoff;
 pub mod live;
 pub mod metrics;
 mod openapi;

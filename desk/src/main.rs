@@ -48,6 +48,32 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Take a device's outbox file (a hand-off where there is no signal).
+    Import(ImportArgs),
+    /// Write the feed a device lacks as a file it imports.
+    Export(ExportArgs),
+}
+
+/// A device's outbox file, taken like its sync rounds.
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file the device wrote (`outpost outbox export`).
+    file: std::path::PathBuf,
+}
+
+/// The feed a device lacks, as a file for it to import.
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The device's id (GET /v1/devices lists them).
+    #[arg(long)]
+    device: uuid::Uuid,
+    /// Where to write the file.
+    #[arg(long)]
+    output: std::path::PathBuf,
+    /// Start after this feed position instead of where the device's last
+    /// outbox said it stood (0: everything it may read).
+    #[arg(long)]
+    from: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +142,8 @@ async fn main() -> anyhow::Result<()> {
                 Err(err) => Err(err.into()),
             }
         }
+        Command::Import(args) => import(db, args).await,
+        Command::Export(args) => export(db, args).await,
         Command::PairingCode { user, first_engineer, quiet } => {
             let user = match (user, first_engineer) {
                 (Some(user), _) => user,
@@ -138,6 +166,58 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn import(db: Db, args: ImportArgs) -> anyhow::Result<()> {
+    let bytes = read_file(&args.file)?;
+    let state = AppState::new(db);
+    let imported = outpost_desk::handoff::import(&state.db, &state.sync, &bytes, now())
+        .await
+        .with_context(|| format!("{} was refused", args.file.display()))?;
+    println!(
+        "outbox {} of device {}: {} document(s) taken, {} edit(s) refused, {} file(s) stored, {} left out",
+        imported.sequence,
+        imported.device,
+        imported.documents,
+        imported.refused_edits,
+        imported.files_stored,
+        imported.files_left
+    );
+    for refused in &imported.refused_documents {
+        println!("  refused: {refused}");
+    }
+    Ok(())
+}
+
+/// Reads a hand-off file, refusing one too large before reading it.
+fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let max = outpost_sync::handoff::HandoffLimits::default().max_file;
+    let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+    if size > max as u64 {
+        bail!("{} is {size} bytes, more than the {max} a hand-off file may be", path.display());
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+async fn export(db: Db, args: ExportArgs) -> anyhow::Result<()> {
+    let state = AppState::new(db);
+    let (bytes, exported) =
+        outpost_desk::handoff::export(&state.db, &state.sync, args.device, args.from, now()).await?;
+    // Written beside and renamed, so a cut write never leaves half a file under the name.
+    let partial = args.output.with_extension("partial");
+    std::fs::write(&partial, &bytes).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &args.output).with_context(|| format!("writing {}", args.output.display()))?;
+    println!(
+        "{}: {} document(s) in {} page(s) for device {}, feed {} → {} ({} bytes)",
+        args.output.display(),
+        exported.documents,
+        exported.pages,
+        exported.device,
+        exported.from,
+        exported.to,
+        bytes.len()
+    );
+    Ok(())
 }
 
 async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {

@@ -129,7 +129,7 @@ async fn two_processes_share_pokes_and_one_killed_mid_round_loses_nothing() {
             call(format!("/v1/tickets/{ticket}/assign"), serde_json::json!({ "engineer": user })).await.unwrap();
         assert!(assigned.status().is_success());
         let code = accounts::issue_pairing_code(&db.pool, user, outpost_desk::now(), 60_000).await.unwrap();
-        let paired = accounts::pair_device(&db.pool, &code, "tablet", outpost_desk::now()).await.unwrap();
+        let paired = accounts::pair_device(&db.pool, &code, "tablet", None, outpost_desk::now()).await.unwrap();
         let local = outpost_sync::memory::MemoryDevice::new(
             paired.actor,
             automerge::ActorId::from([n + 1; 16]),
@@ -247,7 +247,7 @@ async fn ctrl_c_stops_a_desk_with_live_channels_open() {
     let org = accounts::create_org(&db.pool, "Service Co", true).await.unwrap();
     let user = accounts::create_user(&db.pool, org, "Engineer", Role::Engineer, T0).await.unwrap();
     let code = accounts::issue_pairing_code(&db.pool, user, outpost_desk::now(), 60_000).await.unwrap();
-    let paired = accounts::pair_device(&db.pool, &code, "tablet", outpost_desk::now()).await.unwrap();
+    let paired = accounts::pair_device(&db.pool, &code, "tablet", None, outpost_desk::now()).await.unwrap();
     let mut desk = DeskProcess::start(&db.url).await;
     let http = reqwest::Client::new();
     let mut open = channel(&http, &desk.base, &paired.token).await;

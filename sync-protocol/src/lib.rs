@@ -14,6 +14,7 @@
 //! - [`permissions`]: which field changes an author may make, as a pure
 //!   function that also returns the corrected document for the desk's
 //!   compensating change.
+//! - [`handoff`]: signed files that carry sync rounds by hand.
 //! - [`wire`]: the versioned, length-bounded binary messages (format
 //!   documented there).
 //! - [`session`]: the client and server sides of a sync round as state
@@ -26,6 +27,7 @@
 //!   for every desk.
 //! - [`sample`]: seeded, realistic sample records.
 
+pub mod handoff;
 pub mod ids;
 pub mod limits;
 pub mod memory;

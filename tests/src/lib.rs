@@ -126,6 +126,16 @@ impl Desk {
         Document::hydrate_as(&doc, id, stored.kind).unwrap()
     }
 
+    /// The desk's copy of a document, its automerge heads sorted, to compare structure and all.
+    pub async fn heads_and_document(&self, id: DocId) -> (Vec<automerge::ChangeHash>, Document) {
+        let mut tx = self.db.pool.begin().await.unwrap();
+        let stored = store::load(&mut tx, id).await.unwrap().expect("the desk has the document");
+        let mut doc = automerge::AutoCommit::load(&stored.bytes).unwrap();
+        let mut heads = doc.get_heads();
+        heads.sort();
+        (heads, Document::hydrate_as(&doc, id, stored.kind).unwrap())
+    }
+
     pub async fn ticket(&self, id: DocId) -> Ticket {
         match self.document(id).await {
             Document::Ticket(t) => t,
@@ -219,7 +229,7 @@ pub struct Job {
 }
 
 /// The dispatcher the scenarios' desk acts as.
-fn dispatcher(service: OrgId) -> Actor {
+pub fn dispatcher(service: OrgId) -> Actor {
     Actor { user: outpost_sync::ids::UserId::from_u128(1), org: service, role: Role::Dispatcher }
 }
 

@@ -77,7 +77,7 @@ pub async fn fleet(db: &Db, org: OrgId, dispatcher: Actor, count: usize) -> Vec<
 /// Pairs a new device for `user`; its token.
 pub async fn pair(db: &Db, user: outpost_sync::ids::UserId) -> String {
     let code = accounts::issue_pairing_code(&db.pool, user, outpost_desk::now(), 60_000).await.unwrap();
-    accounts::pair_device(&db.pool, &code, "bench", outpost_desk::now()).await.unwrap().token
+    accounts::pair_device(&db.pool, &code, "bench", None, outpost_desk::now()).await.unwrap().token
 }
 
 /// Each device fetches its ticket (not measured).

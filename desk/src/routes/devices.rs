@@ -19,6 +19,7 @@ use crate::{now, AppState};
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(pair))
+        .routes(routes!(exchange_keys))
         .routes(routes!(issue_code))
         .routes(routes!(revoke))
         .routes(routes!(list))
@@ -116,6 +117,10 @@ struct PairRequest {
     /// What the engineer calls this device.
     #[schema(min_length = 1, max_length = 200)]
     device_name: String,
+    /// The public half of the Ed25519 key the device made for itself (hex):
+    /// its hand-off files must be signed with the private half.
+    #[serde(default)]
+    public_key: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -126,6 +131,8 @@ struct Paired {
     user_id: UserId,
     org_id: outpost_sync::ids::OrgId,
     role: Role,
+    /// The desk's public key (hex): files the desk writes for the device are signed with it.
+    desk_key: String,
 }
 
 /// Spends a one-time pairing code on a new device and answers with the
@@ -146,8 +153,9 @@ async fn pair(
     // attempts count as one address.
     let address = peer.map_or_else(|| "unknown".to_owned(), |p| p.0 .0.ip().to_string());
     let at = now();
+    let public_key = request.public_key.as_deref().map(public_key).transpose()?;
     accounts::check_pairing_throttle(&state.db.pool, &address, at).await?;
-    let paired = match accounts::pair_device(&state.db.pool, &request.code, name, at).await {
+    let paired = match accounts::pair_device(&state.db.pool, &request.code, name, public_key.as_deref(), at).await {
         Err(accounts::AuthError::BadPairingCode) => {
             accounts::record_pairing_failure(&state.db.pool, &address, at).await?;
             return Err(accounts::AuthError::BadPairingCode.into());
@@ -160,7 +168,48 @@ async fn pair(
         user_id: paired.actor.user,
         org_id: paired.actor.org,
         role: paired.actor.role,
+        desk_key: crate::handoff::desk_public_key(&state.db, at).await?,
     }))
+}
+
+/// A public key as the desk keeps it, or a refusal saying what is wrong with it.
+fn public_key(hex: &str) -> Result<String, ApiError> {
+    outpost_sync::handoff::parse_public_key(hex)
+        .map(|key| hex::encode(key.as_bytes()))
+        .map_err(|err| ApiError::BadRequest(format!("public_key: {err}")))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DeviceKey {
+    /// The public half of the device's Ed25519 key, hex.
+    public_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DeskKey {
+    /// The desk's public key, hex.
+    desk_key: String,
+}
+
+/// Exchanges keys for a device paired before hand-off files: the device
+/// gives the public half of the key it made, once (another key later is
+/// refused), and learns the desk's. Called with the device's own token.
+#[utoipa::path(post, path = "/v1/devices/key", tag = "devices", request_body = DeviceKey,
+    responses((status = 200, body = DeskKey), (status = 409, description = "The device has another key already.")))]
+#[tracing::instrument(skip_all)]
+async fn exchange_keys(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(request): Body<DeviceKey>,
+) -> Result<Json<DeskKey>, ApiError> {
+    let at = now();
+    let device = accounts::device_by_token(&state.db.pool, super::bearer(&headers)?, at).await?;
+    let Some(id) = device.caller.device.filter(|_| !device.revoked) else {
+        return Err(accounts::AuthError::BadToken.into());
+    };
+    accounts::register_device_key(&state.db.pool, id, &public_key(&request.public_key)?).await?;
+    Ok(Json(DeskKey { desk_key: crate::handoff::desk_public_key(&state.db, at).await? }))
 }
 
 #[derive(Serialize, ToSchema)]

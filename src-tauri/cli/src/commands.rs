@@ -197,6 +197,18 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = outpost_core::DEFAULT_MAX_AGE_HOURS)]
         max_age_hours: i64,
     },
+    /// Where there is never a signal: everything the desk lacks, as a file
+    /// signed by this device, to carry to the desk (`outpost-desk import`).
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxCommand,
+    },
+    /// The desk's answer by hand: takes a file the desk wrote for this
+    /// device (`outpost-desk export`).
+    Inbox {
+        #[command(subcommand)]
+        action: InboxCommand,
+    },
     /// Refused edits and resolved conflicts, in plain words.
     Conflicts,
     /// Saves a photo or signature to a file.
@@ -205,6 +217,21 @@ pub(crate) enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OutboxCommand {
+    /// Writes the outbox file.
+    Export {
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum InboxCommand {
+    /// Takes the desk's file.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -504,6 +531,54 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
             let scope = ReadyScope { day: only_today.then(today), max_age_hours: Some(max_age_hours) };
             let readiness = if fetch { device.fetch_missing(scope).await? } else { device.readiness(scope).await? };
             out.show(&readiness, show_readiness);
+        }
+        Command::Outbox { action: OutboxCommand::Export { output } } => {
+            let (bytes, written) = device.export_outbox().await?;
+            // Written beside and renamed: a pulled stick never leaves half a file under the name.
+            let partial = output.with_extension("partial");
+            let write = |path: &std::path::Path| {
+                std::fs::write(path, &bytes)
+                    .map_err(|e| CoreError::Invalid(format!("cannot write {}: {e}", path.display())))
+            };
+            write(&partial)?;
+            std::fs::rename(&partial, &output)
+                .map_err(|e| CoreError::Invalid(format!("cannot write {}: {e}", output.display())))?;
+            out.show(&written, |w| {
+                format!(
+                    "outbox {} written to {}: {} document(s), {} file(s), {} bytes; carry it to the desk (outpost-desk import)",
+                    w.sequence,
+                    output.display(),
+                    w.documents,
+                    w.files,
+                    w.bytes
+                )
+            });
+        }
+        Command::Inbox { action: InboxCommand::Import { file } } => {
+            let bytes = crate::read_file(&file)?;
+            let taken = device.import_feed(&bytes).await?;
+            out.show(&taken, |t| {
+                let mut text = if t.pages == 0 {
+                    format!("nothing new: this device had every page of the file (feed position {})", t.cursor)
+                } else {
+                    format!(
+                        "{} page(s) taken: {} document(s) received; feed position {}",
+                        t.pages, t.documents_received, t.cursor
+                    )
+                };
+                if t.files_confirmed > 0 {
+                    write!(text, "; the desk holds {} file(s) that waited here", t.files_confirmed).ok();
+                }
+                if t.documents_lacking > 0 {
+                    write!(
+                        text,
+                        "; {} document(s) lack history and come whole at the next online sync",
+                        t.documents_lacking
+                    )
+                    .ok();
+                }
+                text
+            });
         }
         Command::Conflicts => {
             let notices = device.notices().await?;

@@ -36,6 +36,14 @@ pub(crate) struct Pairing {
     pub(crate) actor: Actor,
     /// This device's automerge actor id, hex.
     pub(crate) automerge_actor: String,
+    /// The seed of this device's signing key for hand-off files (hex); it
+    /// never leaves the device. Absent on devices paired before hand-off
+    /// files, until their next sync makes one (`Device::exchange_keys`).
+    #[serde(default)]
+    pub(crate) signing_key: Option<String>,
+    /// The desk's public key (hex): the files it writes for this device are signed with it.
+    #[serde(default)]
+    pub(crate) desk_key: Option<String>,
 }
 
 /// The pairing as shown to the user.
@@ -144,6 +152,16 @@ impl Device {
         self.inner.store.pool().close().await;
     }
 
+    /// Keeps a changed pairing (keys made after it), under the write lock.
+    pub(crate) async fn save_pairing(&self, pairing: &Pairing) -> CoreResult<()> {
+        let _guard = self.write_lock().await;
+        let mut tx = self.store().begin_write().await?;
+        let json = serde_json::to_string(pairing).map_err(|e| CoreError::Damaged(e.to_string()))?;
+        store::put_setting(&mut tx, PAIRING_KEY, &json).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(crate) async fn pairing(&self) -> CoreResult<Pairing> {
         let text = self.store().setting(PAIRING_KEY).await?.ok_or(CoreError::NotPaired)?;
         serde_json::from_str(&text).map_err(|e| CoreError::Damaged(format!("pairing: {e}")))
@@ -173,7 +191,9 @@ impl Device {
         if code.is_empty() || code.len() > 100 {
             return Err(CoreError::Invalid("the pairing code is empty or too long".into()));
         }
-        let paired = crate::sync::http::pair(self.http(), &desk_url, code, device_name).await?;
+        let seed = random_seed()?;
+        let public_key = outpost_sync::handoff::public_key_hex(&seed);
+        let paired = crate::sync::http::pair(self.http(), &desk_url, code, device_name, &public_key).await?;
         let mut actor_bytes = [0u8; 16];
         getrandom::fill(&mut actor_bytes).map_err(|e| CoreError::Damaged(e.to_string()))?;
         let pairing = Pairing {
@@ -182,13 +202,10 @@ impl Device {
             token: paired.token,
             actor: paired.actor,
             automerge_actor: hex::encode(actor_bytes),
+            signing_key: Some(hex::encode(seed)),
+            desk_key: paired.desk_key,
         };
-        let _guard = self.write_lock().await;
-        let mut tx = self.store().begin_write().await?;
-        let json = serde_json::to_string(&pairing).map_err(|e| CoreError::Damaged(e.to_string()))?;
-        store::put_setting(&mut tx, PAIRING_KEY, &json).await?;
-        tx.commit().await?;
-        drop(_guard);
+        self.save_pairing(&pairing).await?;
         Ok(self.pairing_info().await?.expect("just paired"))
     }
 
@@ -255,4 +272,11 @@ mod url_tests {
             assert!(normalise_desk_url(bad).is_err(), "{bad:?} is refused");
         }
     }
+}
+
+/// 32 bytes from the operating system's randomness: a key's seed.
+pub(crate) fn random_seed() -> CoreResult<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| CoreError::Damaged(e.to_string()))?;
+    Ok(seed)
 }

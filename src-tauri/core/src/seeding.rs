@@ -17,6 +17,8 @@ pub async fn pair_offline(device: &Device, actor: Actor, desk_url: &str) -> Core
         token: "not-a-real-token".into(),
         actor,
         automerge_actor: hex::encode(ActorId::random().to_bytes()),
+        signing_key: None,
+        desk_key: None,
     };
     let mut tx = device.store().begin_write().await?;
     store::put_setting(&mut tx, PAIRING_KEY, &serde_json::to_string(&pairing).expect("a pairing serialises")).await?;
@@ -42,4 +44,19 @@ pub async fn receive_from_desk(device: &Device, documents: &[Document]) -> CoreR
         tx.commit().await?;
     }
     Ok(())
+}
+
+/// A document as this device holds it: its automerge heads and its typed
+/// reading, to compare with the desk's copy structure and all.
+pub async fn held_document(
+    device: &Device,
+    id: outpost_sync::ids::DocId,
+) -> CoreResult<Option<(Vec<automerge::ChangeHash>, Document)>> {
+    let mut conn = device.store().pool().acquire().await?;
+    let Some(mut loaded) = store::load(&mut conn, id).await? else { return Ok(None) };
+    let mut heads = loaded.doc.get_heads();
+    heads.sort();
+    let document = Document::hydrate_as(&loaded.doc, id, loaded.kind)
+        .map_err(|e| crate::error::CoreError::Damaged(e.to_string()))?;
+    Ok(Some((heads, document)))
 }

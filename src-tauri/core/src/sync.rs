@@ -8,6 +8,7 @@
 //! resumed from the byte the desk already has.
 
 mod background;
+mod handoff;
 pub(crate) mod http;
 mod live;
 mod schedule;
@@ -23,6 +24,7 @@ use outpost_sync::wire::{to_change_hashes, RoundId};
 use serde::Serialize;
 
 pub use background::{SyncLoop, SyncLoopHandle};
+pub use handoff::{FeedTaken, OutboxWritten};
 pub use schedule::{retry_delay, Schedule};
 
 use crate::device::{now, Device, DeviceEvent, Pairing};
@@ -133,6 +135,12 @@ impl Device {
 
     async fn sync_with(&self, pairing: &Pairing) -> CoreResult<SyncReport> {
         let mut report = SyncReport::default();
+        // A device paired before hand-off files gets its keys now; a desk
+        // that does not answer for them does not stop the sync.
+        let exchanged = self.exchange_keys(pairing.clone()).await;
+        if let Err(err) = &exchanged {
+            tracing::warn!(%err, "no key exchange with the desk this time");
+        }
         let state = self.state_with_wanted().await?;
         let limits = WireLimits::default();
         let max_reply = limits.max_message;

@@ -88,6 +88,8 @@ pub enum SessionError {
     NoRoundInFlight,
     #[error("the response belongs to round {found}, not {expected}")]
     UnexpectedRound { expected: u64, found: u64 },
+    #[error("a page of the feed was expected, not a wipe or an error")]
+    NotAPage,
     #[error("malformed message: {0}")]
     Wire(#[from] WireError),
 }
@@ -210,11 +212,24 @@ impl ClientSession {
             return Err(SessionError::RoundInFlight);
         }
         self.ended = None;
+        let (pushes, deferred) = self.pack(outbound);
+        let deferred = deferred.len();
+        let request = self.request(round, pushes);
+        let refetch = request.refetch.clone();
+        let pushed = request.pushes.iter().map(|p| (p.doc, to_change_hashes(&p.heads))).collect();
+        self.transmit.push_back(ClientMessage::Sync(request).encode());
+        let deadline = now.plus_millis(self.round_timeout_ms);
+        self.in_flight = Some(InFlight { round, pushed, refetched: refetch, deferred, deadline });
+        Ok(())
+    }
+
+    /// The pushes of `outbound` that fit in one message, and those that wait
+    /// for the next; what no message could carry is reported (`TooLarge`).
+    fn pack(&mut self, outbound: Vec<OutboundDoc>) -> (Vec<DocPush>, Vec<OutboundDoc>) {
         // Leave room for the header, the known heads and postcard's framing.
         let budget = self.limits.max_message / 2;
         let mut used = 0;
-        let mut pushes = Vec::new();
-        let mut deferred = 0;
+        let (mut pushes, mut deferred) = (Vec::new(), Vec::new());
         for doc in outbound {
             if doc.changes.len() > self.limits.max_document_bytes || doc.heads.len() > self.limits.max_heads {
                 // No round could carry it; say so instead of trying forever.
@@ -224,12 +239,17 @@ impl ClientSession {
             let size = doc.changes.len() + doc.heads.len() * 32 + 64;
             let fits = pushes.is_empty() || used + size <= budget;
             if !fits || pushes.len() >= self.limits.max_documents {
-                deferred += 1;
+                deferred.push(doc);
                 continue;
             }
             used += size;
             pushes.push(DocPush { doc: doc.doc, kind: doc.kind, heads: to_heads(&doc.heads), changes: doc.changes });
         }
+        (pushes, deferred)
+    }
+
+    /// A request pushing `pushes`, from where this device stands.
+    fn request(&self, round: RoundId, pushes: Vec<DocPush>) -> SyncRequest {
         let known: Vec<KnownHeads> = self
             .state
             .unconfirmed
@@ -239,19 +259,28 @@ impl ClientSession {
             .map(|(doc, u)| KnownHeads { doc: *doc, heads: u.heads.clone() })
             .collect();
         let refetch: Vec<DocId> = self.state.refetch.iter().copied().take(self.limits.max_documents).collect();
-        let pushed = pushes.iter().map(|p| (p.doc, to_change_hashes(&p.heads))).collect();
-        let request = SyncRequest {
-            round,
-            cursor: self.state.cursor,
-            page_size: self.page_size,
-            pushes,
-            known,
-            refetch: refetch.clone(),
-        };
-        self.transmit.push_back(ClientMessage::Sync(request).encode());
-        let deadline = now.plus_millis(self.round_timeout_ms);
-        self.in_flight = Some(InFlight { round, pushed, refetched: refetch, deferred, deadline });
-        Ok(())
+        SyncRequest { round, cursor: self.state.cursor, page_size: self.page_size, pushes, known, refetch }
+    }
+
+    /// Every push of `outbound` as requests to carry by hand (a hand-off
+    /// file), as many as they need; nothing goes in flight, and nothing is
+    /// settled until the desk's answer comes back (by file or online).
+    /// Round ids are `first_round` counting up.
+    pub fn requests_for_hand_off(&mut self, first_round: RoundId, outbound: Vec<OutboundDoc>) -> Vec<Vec<u8>> {
+        let mut requests = Vec::new();
+        let mut waiting = outbound;
+        loop {
+            let (pushes, deferred) = self.pack(waiting);
+            let round = RoundId(first_round.0.wrapping_add(requests.len() as u64));
+            // The desk answers each with a page of the feed that nobody
+            // reads: ask for the smallest.
+            let request = SyncRequest { page_size: 1, ..self.request(round, pushes) };
+            requests.push(ClientMessage::Sync(request).encode());
+            if deferred.is_empty() {
+                return requests;
+            }
+            waiting = deferred;
+        }
     }
 
     /// The next message to send, if any.
@@ -351,23 +380,57 @@ impl ClientSession {
         for doc in &in_flight.refetched {
             self.state.refetch.remove(doc);
         }
-        for doc in response.withdrawn {
+        // The desk's answer to a round says where this device stands.
+        let cursor = response.cursor;
+        self.take_page(response.withdrawn, response.updates, cursor, true);
+        let more = response.more || in_flight.deferred > 0 || !self.state.refetch.is_empty();
+        self.ended = Some(if more || resend { RoundEnd::Again } else { RoundEnd::Done });
+        self.events.push_back(ClientEvent::RoundComplete { cursor, more });
+        Ok(())
+    }
+
+    /// Takes a page of the feed that came by hand (a file the desk wrote
+    /// for this device) rather than as the answer to a round: its updates
+    /// to apply and its withdrawals, like a round's. The cursor only moves
+    /// forward (unless the desk's feed restarted), so an older page merges
+    /// harmlessly. A page never settles pushes: the desk's heads in its
+    /// updates do that, when they are applied. Returns the page's cursor.
+    pub fn handle_delivered(&mut self, bytes: &[u8]) -> Result<Cursor, SessionError> {
+        if self.in_flight.is_some() {
+            return Err(SessionError::RoundInFlight);
+        }
+        let response = match ServerMessage::decode(bytes, &self.limits)? {
+            ServerMessage::Sync(response) => response,
+            ServerMessage::Wipe | ServerMessage::Error(_) => return Err(SessionError::NotAPage),
+        };
+        if response.cursor_reset {
+            self.state.unconfirmed.clear();
+        }
+        for update in &response.updates {
+            self.state.refetch.remove(&update.doc);
+        }
+        let cursor = response.cursor;
+        self.take_page(response.withdrawn, response.updates, cursor, response.cursor_reset);
+        Ok(cursor)
+    }
+
+    /// What a page of the feed says, whichever way it came.
+    fn take_page(&mut self, withdrawn: Vec<DocId>, updates: Vec<DocUpdate>, cursor: Cursor, reset: bool) {
+        for doc in withdrawn {
             self.state.refetch.remove(&doc);
             self.state.unconfirmed.remove(&doc);
             self.state.withdrawn.insert(doc);
         }
-        for update in response.updates {
+        for update in updates {
             // Readable again: the desk sends only what the device may read.
             self.state.withdrawn.remove(&update.doc);
             self.events.push_back(ClientEvent::Apply(update));
         }
-        self.state.cursor = response.cursor;
-        let cursor = response.cursor.0;
+        if reset || cursor > self.state.cursor {
+            self.state.cursor = cursor;
+        }
+        let cursor = self.state.cursor.0;
         self.state.unconfirmed.retain(|_, u| u.seq > cursor);
-        let more = response.more || in_flight.deferred > 0 || !self.state.refetch.is_empty();
-        self.ended = Some(if more || resend { RoundEnd::Again } else { RoundEnd::Done });
-        self.events.push_back(ClientEvent::RoundComplete { cursor: response.cursor, more });
-        Ok(())
     }
 }
 
@@ -406,6 +469,82 @@ mod tests {
 
     fn events(session: &mut ClientSession) -> Vec<ClientEvent> {
         std::iter::from_fn(|| session.poll_event()).collect()
+    }
+
+    fn page(cursor: u64, docs: &[u128], reset: bool) -> Vec<u8> {
+        let updates = docs
+            .iter()
+            .map(|n| DocUpdate {
+                doc: DocId::from_u128(*n),
+                kind: DocKind::Ticket,
+                seq: cursor,
+                heads: vec![],
+                changes: vec![1],
+            })
+            .collect();
+        ServerMessage::Sync(SyncResponse {
+            round: RoundId(0),
+            outcomes: vec![],
+            updates,
+            cursor: Cursor(cursor),
+            more: false,
+            cursor_reset: reset,
+            withdrawn: vec![DocId::from_u128(99)],
+        })
+        .encode()
+    }
+
+    #[test]
+    fn a_hand_off_carries_every_push_in_as_many_requests_as_it_needs() {
+        let limits = WireLimits { max_message: 1000, ..WireLimits::default() };
+        let mut s = ClientSession::new(ClientState { cursor: Cursor(7), ..ClientState::default() }, limits.clone());
+        let requests = s.requests_for_hand_off(RoundId(10), (1..=5).map(|n| outbound(n, 300)).collect());
+        let decoded: Vec<SyncRequest> = requests
+            .iter()
+            .map(|r| match ClientMessage::decode(r, &limits).unwrap() {
+                ClientMessage::Sync(request) => request,
+            })
+            .collect();
+        let pushed: Vec<DocId> = decoded.iter().flat_map(|r| r.pushes.iter().map(|p| p.doc)).collect();
+        assert_eq!(pushed, (1..=5).map(DocId::from_u128).collect::<Vec<_>>(), "each push once, in order");
+        assert!(decoded.len() > 1, "a 500-byte budget takes one 300-byte push per request");
+        assert_eq!(
+            decoded.iter().map(|r| r.round.0).collect::<Vec<_>>(),
+            (10..10 + decoded.len() as u64).collect::<Vec<_>>()
+        );
+        assert!(decoded.iter().all(|r| r.cursor == Cursor(7)));
+        assert!(!s.is_in_flight(), "nothing waits for an answer");
+        s.start_round(NOW, RoundId(1), vec![]).expect("a round can start as usual");
+        // Nothing to push still says where the device stands.
+        let mut empty = session();
+        assert_eq!(empty.requests_for_hand_off(RoundId(1), vec![]).len(), 1);
+    }
+
+    #[test]
+    fn a_delivered_page_applies_like_a_round_and_moves_the_cursor_forward_only() {
+        let mut s = session();
+        assert_eq!(s.handle_delivered(&page(40, &[1, 2], false)).unwrap(), Cursor(40));
+        let applied: Vec<DocId> = events(&mut s)
+            .into_iter()
+            .filter_map(|e| match e {
+                ClientEvent::Apply(u) => Some(u.doc),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(applied, vec![DocId::from_u128(1), DocId::from_u128(2)]);
+        assert_eq!(s.state().cursor, Cursor(40));
+        assert!(s.state().withdrawn.contains(&DocId::from_u128(99)));
+        // An older page merges, and leaves the cursor where it was.
+        s.handle_delivered(&page(20, &[3], false)).unwrap();
+        assert_eq!(s.state().cursor, Cursor(40));
+        // Unless the desk's feed restarted.
+        s.handle_delivered(&page(5, &[3], true)).unwrap();
+        assert_eq!(s.state().cursor, Cursor(5));
+        // Not while a round is in flight, and never a wipe or an error.
+        assert_eq!(s.handle_delivered(&ServerMessage::Wipe.encode()).unwrap_err(), SessionError::NotAPage);
+        assert!(matches!(s.handle_delivered(b"junk"), Err(SessionError::Wire(_))));
+        s.start_round(NOW, RoundId(1), vec![]).unwrap();
+        assert_eq!(s.handle_delivered(&page(50, &[], false)).unwrap_err(), SessionError::RoundInFlight);
     }
 
     #[test]

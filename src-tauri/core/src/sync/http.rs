@@ -11,6 +11,7 @@ pub(crate) struct Paired {
     pub(crate) device_id: String,
     pub(crate) token: String,
     pub(crate) actor: Actor,
+    pub(crate) desk_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -20,6 +21,9 @@ struct PairReply {
     user_id: String,
     org_id: String,
     role: String,
+    /// Absent from desks older than hand-off files.
+    #[serde(default)]
+    desk_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -94,10 +98,16 @@ fn parse_role(text: &str) -> CoreResult<Role> {
     }
 }
 
-pub(crate) async fn pair(http: &reqwest::Client, desk: &str, code: &str, device_name: &str) -> CoreResult<Paired> {
+pub(crate) async fn pair(
+    http: &reqwest::Client,
+    desk: &str,
+    code: &str,
+    device_name: &str,
+    public_key: &str,
+) -> CoreResult<Paired> {
     let response = http
         .post(format!("{desk}/v1/devices/pair"))
-        .json(&serde_json::json!({ "code": code, "device_name": device_name }))
+        .json(&serde_json::json!({ "code": code, "device_name": device_name, "public_key": public_key }))
         .send()
         .await
         .map_err(|e| offline(&e))?;
@@ -114,7 +124,42 @@ pub(crate) async fn pair(http: &reqwest::Client, desk: &str, code: &str, device_
             org: reply.org_id.parse().map_err(|_| bad("org id"))?,
             role: parse_role(&reply.role)?,
         },
+        desk_key: reply.desk_key.map(|key| checked_key(&key)).transpose()?,
     })
+}
+
+/// A key the desk sent, refused unless it is one.
+fn checked_key(hex: &str) -> CoreResult<String> {
+    outpost_sync::handoff::parse_public_key(hex)
+        .map(|_| hex.trim().to_ascii_lowercase())
+        .map_err(|e| CoreError::Desk(format!("the desk sent a malformed key: {e}")))
+}
+
+#[derive(Deserialize)]
+struct DeskKey {
+    desk_key: String,
+}
+
+/// Gives the desk this device's public key (once: a device paired before
+/// hand-off files) and learns the desk's.
+pub(crate) async fn exchange_keys(
+    http: &reqwest::Client,
+    desk: &str,
+    token: &str,
+    public_key: &str,
+) -> CoreResult<String> {
+    let response = http
+        .post(format!("{desk}/v1/devices/key"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "public_key": public_key }))
+        .send()
+        .await
+        .map_err(|e| offline(&e))?;
+    if !response.status().is_success() {
+        return Err(desk_error(response).await);
+    }
+    let reply: DeskKey = read_json(response, "key exchange reply").await?;
+    checked_key(&reply.desk_key)
 }
 
 /// One sync round on the wire: the request's bytes out, the reply's bytes
