@@ -133,7 +133,7 @@ pub async fn import(db: &Db, config: &ServerConfig, bytes: &[u8], now: Timestamp
             return Err(err);
         }
     };
-    let mut standing = device.standing.clone();
+    let mut standing = device.standing;
     // The times entered offline are corrected by the offset the device
     // knew when it wrote the file, not by how late the file arrived.
     standing.clock = outpost_sync::reactions::DeviceClock { desk_ahead_ms: outbox.clock_offset_ms };

@@ -187,3 +187,54 @@ fn rename_device(file: &[u8], from: uuid::Uuid, to: uuid::Uuid) -> Vec<u8> {
     renamed[at..at + 16].copy_from_slice(to);
     renamed
 }
+
+/// A device paired before hand-off files makes its key and learns the
+/// desk's at its next sync, and from then on writes files the desk takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_paired_before_hand_off_files_gets_its_keys_at_the_next_sync() {
+    let root = tempfile::tempdir().unwrap();
+    let desk = Desk::start(root.path()).await;
+    let config = ServerConfig::new(outpost_desk::desk_actor());
+    let engineer = desk.engineer("Вера").await;
+    let job = job_for(&desk, &engineer, 1).await;
+    let dir = root.path().join("old");
+    let tablet = desk.paired_device(&engineer, &dir, None).await;
+    let device_id = tablet.pairing_info().await.unwrap().unwrap().device_id;
+    drop(tablet);
+    // As an older version left it: no keys on either side.
+    sqlx::query("UPDATE devices SET public_key = NULL WHERE id = $1")
+        .bind(&device_id)
+        .execute(&desk.db.pool)
+        .await
+        .unwrap();
+    let store =
+        sqlx::SqlitePool::connect(&format!("sqlite:{}", dir.join(outpost_core::STORE_FILE).display())).await.unwrap();
+    let (pairing,): (String,) =
+        sqlx::query_as("SELECT value FROM device WHERE key = 'pairing'").fetch_one(&store).await.unwrap();
+    let mut pairing: serde_json::Value = serde_json::from_str(&pairing).unwrap();
+    pairing.as_object_mut().unwrap().retain(|key, _| key != "signing_key" && key != "desk_key");
+    sqlx::query("UPDATE device SET value = ? WHERE key = 'pairing'")
+        .bind(pairing.to_string())
+        .execute(&store)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let tablet = outpost_core::Device::open(&dir).await.unwrap();
+    let err = tablet.export_outbox().await.unwrap_err();
+    assert!(err.to_string().contains("sync online once"), "{err}");
+    sync_until_ok(&tablet, 3).await;
+    let (key,): (Option<String>,) = sqlx::query_as("SELECT public_key FROM devices WHERE id = $1")
+        .bind(&device_id)
+        .fetch_one(&desk.db.pool)
+        .await
+        .unwrap();
+    assert!(key.is_some(), "the desk keeps the device's key now");
+    tablet.act(&job.ticket.to_string(), TicketAction::AddNote { text: "from the old tablet".into() }).await.unwrap();
+    let (file, _) = tablet.export_outbox().await.unwrap();
+    let imported = handoff::import(&desk.db, &config, &file, outpost_desk::now()).await.unwrap();
+    assert_eq!(imported.documents, 1, "{imported:?}");
+    let answer =
+        handoff::export(&desk.db, &config, device_id.parse().unwrap(), None, outpost_desk::now()).await.unwrap().0;
+    tablet.import_feed(&answer).await.expect("the desk's key is known to the device");
+}

@@ -250,3 +250,80 @@ async fn ready_says_what_a_visit_lacks_and_fetch_gets_it() {
     let offline = run(&dir, &["ready", "--fetch", "--max-age-hours", "0"]).await;
     assert_eq!(offline.code, 6, "fetching needs the desk: {}", offline.stderr);
 }
+
+/// The whole visit where there is never a signal, from the command line:
+/// the outbox to a file, the desk takes it, its answer back by file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_without_signal_goes_to_the_desk_and_back_by_file() {
+    let root = tempfile::tempdir().unwrap();
+    let mut desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Denis").await;
+    let job = job_for(&desk, &engineer, 41).await;
+    let ticket = job.ticket.to_string();
+    let dir = root.path().join("device");
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+    let paired = run(&dir, &["--json", "pair", &desk.url(), &code]).await;
+    ok(&paired, "pair");
+    let device: uuid::Uuid = paired.json()["device_id"].as_str().unwrap().parse().unwrap();
+    ok(&run(&dir, &["sync"]).await, "sync at the office");
+
+    // At the site: no desk to reach.
+    desk.stop();
+    let signature_file = root.path().join("signature.png");
+    std::fs::write(&signature_file, signature_png()).unwrap();
+    for args in [
+        vec!["accept", &ticket],
+        vec!["arrive", &ticket],
+        vec!["note", &ticket, "Fan", "replaced"],
+        vec!["sign", &ticket, signature_file.to_str().unwrap(), "--signer", "Мария"],
+        vec!["resolution", &ticket, "--notes", "Fan replaced, temperatures normal."],
+        vec!["resolve", &ticket],
+    ] {
+        ok(&run(&dir, &args).await, &args.join(" "));
+    }
+    let stick = root.path().join("stick");
+    std::fs::create_dir_all(&stick).unwrap();
+    let outbox = stick.join("outbox.outpost");
+    let written = run(&dir, &["--json", "outbox", "export", "--output", outbox.to_str().unwrap()]).await;
+    ok(&written, "outbox export");
+    assert_eq!((written.json()["sequence"].as_u64(), written.json()["documents"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(written.json()["files"], 1, "the signature");
+    assert_eq!(std::fs::read_dir(&stick).unwrap().count(), 1, "no partial file left beside it");
+    let text = run(&dir, &["outbox", "export", "--output", outbox.to_str().unwrap()]).await;
+    assert!(text.stdout.contains("outbox 2 written") && text.stdout.contains("outpost-desk import"), "{}", text.stdout);
+
+    // Bad input: a file that is not there, a directory that is not there, the wrong way round.
+    let missing = run(&dir, &["inbox", "import", root.path().join("nothing").to_str().unwrap()]).await;
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    let nowhere =
+        run(&dir, &["outbox", "export", "--output", root.path().join("no/such/dir/f").to_str().unwrap()]).await;
+    assert_eq!(nowhere.code, 2, "{}", nowhere.stderr);
+    let wrong_way = run(&dir, &["inbox", "import", outbox.to_str().unwrap()]).await;
+    assert_eq!(wrong_way.code, 2);
+    assert!(wrong_way.stderr.contains("import it at the desk"), "{}", wrong_way.stderr);
+
+    // At the desk, the file from the stick; the answer back on it.
+    let config = outpost_sync::session::ServerConfig::new(outpost_desk::desk_actor());
+    let bytes = std::fs::read(&outbox).unwrap();
+    let imported = outpost_desk::handoff::import(&desk.db, &config, &bytes, outpost_desk::now()).await.unwrap();
+    assert_eq!((imported.documents, imported.files_stored), (1, 1), "{imported:?}");
+    assert_eq!(desk.ticket(job.ticket).await.work_log[0].text, "Fan replaced");
+    let (answer, _) =
+        outpost_desk::handoff::export(&desk.db, &config, device, None, outpost_desk::now()).await.unwrap();
+    let inbox = stick.join("answer.outpost");
+    std::fs::write(&inbox, answer).unwrap();
+    let taken = run(&dir, &["--json", "inbox", "import", inbox.to_str().unwrap()]).await;
+    ok(&taken, "inbox import");
+    assert!(taken.json()["documents_received"].as_u64().unwrap() >= 1, "{}", taken.stdout);
+    assert_eq!(taken.json()["files_confirmed"], 1);
+    let status = run(&dir, &["--json", "status"]).await;
+    assert_eq!(
+        (status.json()["pending_documents"].as_u64(), status.json()["pending_blobs"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let again = run(&dir, &["inbox", "import", inbox.to_str().unwrap()]).await;
+    ok(&again, "the same answer again");
+    assert!(again.stdout.contains("nothing new"), "{}", again.stdout);
+}

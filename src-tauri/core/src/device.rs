@@ -261,6 +261,13 @@ pub(crate) fn parse_doc_id(kind: &'static str, id: &str) -> CoreResult<DocId> {
 #[cfg(test)]
 mod tests;
 
+/// 32 bytes from the operating system's randomness: a key's seed.
+pub(crate) fn random_seed() -> CoreResult<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| CoreError::Damaged(e.to_string()))?;
+    Ok(seed)
+}
+
 #[cfg(test)]
 mod url_tests {
     use super::normalise_desk_url;
@@ -272,11 +279,4 @@ mod url_tests {
             assert!(normalise_desk_url(bad).is_err(), "{bad:?} is refused");
         }
     }
-}
-
-/// 32 bytes from the operating system's randomness: a key's seed.
-pub(crate) fn random_seed() -> CoreResult<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| CoreError::Damaged(e.to_string()))?;
-    Ok(seed)
 }
