@@ -16,6 +16,7 @@ mod projection;
 pub mod reactions;
 pub mod reports;
 mod routes;
+pub mod service_report;
 pub mod store;
 pub mod sync;
 

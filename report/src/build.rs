@@ -7,9 +7,7 @@ use outpost_sync::model::{
 };
 use outpost_sync::workflow::{fold_part_request, fold_ticket};
 
-use crate::{
-    CheckLine, EquipmentLine, Lang, PartLine, PhotoLine, ServiceReport, SignatureLine, VisitLine, WorkLine,
-};
+use crate::{CheckLine, EquipmentLine, Lang, PartLine, PhotoLine, ServiceReport, SignatureLine, VisitLine, WorkLine};
 
 /// The documents a report is made from. Missing ones leave their lines
 /// empty rather than fail: a report is printed from what the device has.
@@ -75,7 +73,11 @@ impl ServiceReport {
                 .map(|e| EquipmentLine { vendor: e.vendor.clone(), model: e.model.clone(), serial: e.serial.clone() })
                 .collect(),
             description: t.description.as_str().to_owned(),
-            work: t.work_log.iter().map(|n| WorkLine { at: time(n.at), by: author(&name, &n.by), text: n.text.clone() }).collect(),
+            work: t
+                .work_log
+                .iter()
+                .map(|n| WorkLine { at: time(n.at), by: author(&name, &n.by), text: n.text.clone() })
+                .collect(),
             resolution_code: t.resolution.code.clone(),
             resolution: t.resolution.notes.as_str().to_owned(),
             checklist: sources

@@ -214,9 +214,15 @@ mod tests {
             address: "Новосибирск, Красный пр. 1".into(),
             contact: "Иван Петров, +7 383 000-00-00".into(),
             time_zone: "Asia/Novosibirsk".into(),
-            equipment: vec![EquipmentLine { vendor: "Huawei".into(), model: "OceanStor 5300".into(), serial: "SN-1".into() }],
+            equipment: vec![EquipmentLine {
+                vendor: "Huawei".into(),
+                model: "OceanStor 5300".into(),
+                serial: "SN-1".into(),
+            }],
             description: "Отказ диска в полке 2".into(),
-            work: vec![WorkLine { at: "2026-12-03 10:15".into(), by: "Сергей".into(), text: "Заменён диск".into() }],
+            work: vec![WorkLine {
+                at: "2026-12-03 10:15".into(), by: "Сергей".into(), text: "Заменён диск".into()
+            }],
             resolution_code: Some("replaced".into()),
             resolution: "Диск заменён, массив восстановлен".into(),
             checklist: vec![CheckLine { label: "Питание".into(), done: true }],
@@ -256,10 +262,15 @@ mod tests {
         let mut now = signed.clone();
         assert!(now.changes_since(&signed).is_empty());
         now.resolution = "Диск заменён".into();
-        now.work.push(WorkLine { at: "2026-12-04 09:00".into(), by: "Диспетчер".into(), text: "Позвонили".into() });
+        now.work.push(WorkLine {
+            at: "2026-12-04 09:00".into(), by: "Диспетчер".into(), text: "Позвонили".into()
+        });
         now.points_charged = None;
         let changes = now.changes_since(&signed);
-        assert!(changes.contains(&"resolution: Диск заменён, массив восстановлен → Диск заменён".to_owned()), "{changes:?}");
+        assert!(
+            changes.contains(&"resolution: Диск заменён, массив восстановлен → Диск заменён".to_owned()),
+            "{changes:?}"
+        );
         assert!(changes.contains(&"points_charged: 12.50 → (gone)".to_owned()), "{changes:?}");
         assert!(changes.iter().any(|c| c.starts_with("work[2].text: (none) → Позвонили")), "{changes:?}");
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use typst::foundations::{Bytes, Dict, IntoValue};
-use typst_layout::PagedDocument;
 use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
+use typst_layout::PagedDocument;
 
 use crate::ServiceReport;
 
@@ -75,7 +75,9 @@ mod tests {
             PhotoLine { name: "rack.jpg".into(), hash: "c".repeat(64), thumbnail: Some("d".repeat(64)) },
         ];
         report.signature =
-            Some(SignatureLine { signer: "Иван Петров".into(), at: "2026-12-03 11:00".into(), image: "e".repeat(64) });
+            Some(SignatureLine {
+                signer: "Иван Петров".into(), at: "2026-12-03 11:00".into(), image: "e".repeat(64)
+            });
         let images = BTreeMap::from([("b".repeat(64), png(40, 30)), ("e".repeat(64), png(120, 40))]);
         let pdf = render(&report, &images).unwrap();
         assert!(pdf.starts_with(b"%PDF-"), "a PDF");
@@ -89,7 +91,11 @@ mod tests {
     fn text_that_looks_like_markup_is_printed_as_text() {
         let mut report = sample();
         report.title = "#panic(\"x\") *bold* $math$ ]".into();
-        report.work.push(WorkLine { at: "x".into(), by: "#{".into(), text: "= heading\n#import \"/etc/passwd\"".into() });
+        report.work.push(WorkLine {
+            at: "x".into(),
+            by: "#{".into(),
+            text: "= heading\n#import \"/etc/passwd\"".into(),
+        });
         assert!(render(&report, &BTreeMap::new()).is_ok(), "the data is never evaluated");
     }
 
@@ -97,9 +103,16 @@ mod tests {
     fn a_long_report_breaks_across_pages() {
         let mut report = sample();
         report.work = (0..150)
-            .map(|i| WorkLine { at: "2026-12-03 10:00".into(), by: "Сергей".into(), text: format!("Шаг {i}: проверено") })
+            .map(|i| WorkLine {
+                at: "2026-12-03 10:00".into(),
+                by: "Сергей".into(),
+                text: format!("Шаг {i}: проверено"),
+            })
             .collect();
-        assert!(typeset(&report, &BTreeMap::new()).unwrap().pages().len() >= 2, "150 lines of work take more than a page");
+        assert!(
+            typeset(&report, &BTreeMap::new()).unwrap().pages().len() >= 2,
+            "150 lines of work take more than a page"
+        );
         report.work.truncate(1);
         assert_eq!(typeset(&report, &BTreeMap::new()).unwrap().pages().len(), 1);
     }

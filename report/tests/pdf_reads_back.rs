@@ -24,9 +24,10 @@ fn artifacts() -> PathBuf {
 }
 
 fn poppler(tool: &str, args: &[&str]) -> String {
-    let output = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("{tool} is missing ({e}): install Debian's poppler-utils (the test command does)")
-    });
+    let output = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is missing ({e}): install Debian's poppler-utils (the test command does)"));
     assert!(output.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
@@ -120,9 +121,14 @@ fn world() -> World {
         attachment("shelf.jpg", ContentHash("f".repeat(64)), Some(hash(&thumb)), "image/jpeg"),
         attachment("signature.png", hash(&drawn), None, "image/png"),
     ];
-    ticket.signature =
-        Some(Signature { signer_name: "Иван Петров".into(), at: Timestamp(T0.0 + 80 * 60_000), attachment: hash(&drawn), by: engineer });
-    let person = |actor: Actor, name: &str| (actor.user.to_string(), Person { name: name.into(), role: Role::Engineer });
+    ticket.signature = Some(Signature {
+        signer_name: "Иван Петров".into(),
+        at: Timestamp(T0.0 + 80 * 60_000),
+        attachment: hash(&drawn),
+        by: engineer,
+    });
+    let person =
+        |actor: Actor, name: &str| (actor.user.to_string(), Person { name: name.into(), role: Role::Engineer });
     let directories = vec![Directory {
         id: Directory::id_for(cast.service),
         org: cast.service,

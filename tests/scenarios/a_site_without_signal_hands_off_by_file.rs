@@ -38,8 +38,15 @@ async fn a_visit_without_signal_reaches_the_desk_by_file_and_the_answer_comes_ba
         tablet.act(&ticket, action).await.unwrap();
     }
     let shot = tablet.attach_photo(&ticket, &photo(3, 1600, 1200), "shelf.jpg", false).await.unwrap();
+    // The customer reads the report before signing; once signed, it goes with the ticket.
+    let (preview, unsigned) = tablet.service_report(&ticket, outpost_report::Lang::Ru).await.unwrap();
+    assert!(preview.starts_with(b"%PDF-") && unsigned.signature.is_none());
+    let err = tablet.attach_service_report(&ticket, outpost_report::Lang::Ru).await.unwrap_err();
+    assert!(err.to_string().contains("not signed yet"), "{err}");
     let signature = tablet.sign(&ticket, &signature_png(), "И. Петров").await.unwrap();
     tablet.act(&ticket, TicketAction::Resolve).await.unwrap();
+    let (report, pdf) = tablet.attach_service_report(&ticket, outpost_report::Lang::Ru).await.unwrap();
+    assert_eq!(report.number, "T-2026-000001");
 
     // The outbox goes out on a stick.
     let (outbox, written) = tablet.export_outbox().await.unwrap();
@@ -71,6 +78,26 @@ async fn a_visit_without_signal_reaches_the_desk_by_file_and_the_answer_comes_ba
     assert!(on_desk.work_log.iter().any(|n| n.text == "Shelf 2 disk replaced, array rebuilt"));
     assert!(desk.has_blob(&shot.hash).await && desk.has_blob(&signature).await);
 
+    // The desk has the signed report whole, and the ticket still makes exactly what was signed.
+    let dispatcher = desk.api_token(outpost_sync::model::Role::Dispatcher).await;
+    let (status, check) = desk
+        .call(reqwest::Method::GET, &dispatcher, &format!("/v1/tickets/{ticket}/report"), serde_json::Value::Null)
+        .await;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!((check["matches"].as_bool(), check["received"].as_bool()), (Some(true), Some(true)), "{check}");
+    assert_eq!(check["data_hash"], report.data_hash);
+    assert_eq!(check["pdf"], report.pdf);
+    let served = reqwest::Client::new()
+        .get(format!("{}/v1/blobs/{}", desk.url(), report.pdf))
+        .bearer_auth(&dispatcher)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(served.as_ref(), pdf.as_slice(), "the PDF the customer signed, byte for byte");
+
     // A copy of the same file is refused as one, and changes nothing.
     let audit = desk.audit_count().await;
     let err = handoff::import(&desk.db, &config, &bytes, outpost_desk::now()).await.unwrap_err();
@@ -91,6 +118,15 @@ async fn a_visit_without_signal_reaches_the_desk_by_file_and_the_answer_comes_ba
         }
     })
     .await;
+    let (_, check) = desk
+        .call(reqwest::Method::GET, &dispatcher, &format!("/v1/tickets/{ticket}/report"), serde_json::Value::Null)
+        .await;
+    assert_eq!(check["matches"], false, "the ticket changed since the customer signed: {check}");
+    let changes: Vec<&str> = check["changes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(
+        changes.iter().any(|c| c.contains("(none) → Thanks, closing after the customer confirms")),
+        "the desk says what changed: {changes:?}"
+    );
     let device_id: uuid::Uuid = tablet.pairing_info().await.unwrap().unwrap().device_id.parse().unwrap();
     let (answer, exported) = handoff::export(&desk.db, &config, device_id, None, outpost_desk::now()).await.unwrap();
     assert!(exported.documents >= 1, "{exported:?}");

@@ -27,6 +27,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, update))
+        .routes(routes!(service_report))
         .routes(routes!(assign))
         .routes(routes!(add_note))
         .routes(routes!(move_status))
@@ -315,6 +316,35 @@ async fn show(
         conflicts,
         document: Document::Ticket(ticket),
     }))
+}
+
+/// The ticket's latest signed service report (акт), checked against the
+/// ticket as it stands now: whether it still makes exactly the report the
+/// customer signed, and if not, what changed. The PDF is a blob.
+#[utoipa::path(get, path = "/v1/tickets/{id}/report", tag = "tickets",
+    params(("id" = DocId, Path, description = "The ticket's id.")),
+    responses((status = 200, body = crate::service_report::ReportCheck),
+        (status = 404, description = "No such ticket, or no report attached to it yet.", body = crate::error::ErrorBody)))]
+#[tracing::instrument(skip_all)]
+async fn service_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<crate::service_report::ReportCheck>, ApiError> {
+    let caller = desk_caller(&state, &headers, Access::Read).await?;
+    let id = parse_doc_id(&id)?;
+    let mut tx = state.db.pool.begin().await?;
+    let Some(Document::Ticket(ticket)) = store::read(&mut tx, id, DocKind::Ticket).await? else {
+        return Err(ApiError::NotFound("no such ticket".into()));
+    };
+    tx.rollback().await?;
+    in_scope(&caller, &ticket)?;
+    match crate::service_report::check(&state.db, &caller.actor, &ticket).await {
+        Ok(Some(check)) => Ok(Json(check)),
+        Ok(None) => Err(ApiError::NotFound("no service report is attached to this ticket yet".into())),
+        Err(crate::service_report::ReportError::Blob(err)) => Err(err.into()),
+        Err(crate::service_report::ReportError::Store(err)) => Err(err.into()),
+    }
 }
 
 /// A new ticket and everything it is tied to. Each reference must name a

@@ -197,6 +197,19 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = outpost_core::DEFAULT_MAX_AGE_HOURS)]
         max_age_hours: i64,
     },
+    /// The service report (акт): written to a PDF to show the customer
+    /// before they sign; with --attach (once signed), attached to the ticket
+    /// with the data it shows, to go to the desk.
+    Report {
+        id: String,
+        /// ru or en: the customer's language.
+        #[arg(long, default_value = "ru")]
+        lang: String,
+        #[arg(long, required_unless_present = "attach")]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        attach: bool,
+    },
     /// Where there is never a signal: everything the desk lacks, as a file
     /// signed by this device, to carry to the desk (`outpost-desk import`).
     Outbox {
@@ -532,6 +545,30 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
             let readiness = if fetch { device.fetch_missing(scope).await? } else { device.readiness(scope).await? };
             out.show(&readiness, show_readiness);
         }
+        Command::Report { id, lang, output, attach } => {
+            let lang = outpost_core::report_lang(&lang)?;
+            let (pdf, number, data_hash, signed, attached) = if attach {
+                let (attached, pdf) = device.attach_service_report(&id, lang).await?;
+                (pdf, attached.number.clone(), attached.data_hash.clone(), true, Some(attached))
+            } else {
+                let (pdf, report) = device.service_report(&id, lang).await?;
+                (pdf, report.number.clone(), report.data_hash(), report.signature.is_some(), None)
+            };
+            if let Some(output) = &output {
+                write_file(output, &pdf)?;
+            }
+            let mut text = match &output {
+                Some(output) => format!("report {number} written to {} ({} bytes)", output.display(), pdf.len()),
+                None => format!("report {number}"),
+            };
+            if attached.is_some() {
+                write!(text, "; attached to the ticket (data hash {data_hash})").ok();
+            } else if !signed {
+                write!(text, "; not signed yet").ok();
+            }
+            let json = serde_json::json!({ "number": number, "data_hash": data_hash, "bytes": pdf.len(), "signed": signed, "attached": attached });
+            out.done(&text, json);
+        }
         Command::Outbox { action: OutboxCommand::Export { output } } => {
             let (bytes, written) = device.export_outbox().await?;
             // Written beside and renamed: a pulled stick never leaves half a file under the name.
@@ -766,4 +803,13 @@ fn show_readiness(r: &outpost_core::Readiness) -> String {
     let verdict = if r.ready { "ready to go offline" } else { "NOT ready: `outpost ready --fetch` gets what it can" };
     writeln!(text, "{verdict}").ok();
     text
+}
+
+/// Writes a file beside its name and renames it: a pulled stick or a full
+/// disk never leaves half a file under the name.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CoreError> {
+    let cannot = |e: std::io::Error| CoreError::Invalid(format!("cannot write {}: {e}", path.display()));
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).map_err(cannot)?;
+    std::fs::rename(&partial, path).map_err(cannot)
 }

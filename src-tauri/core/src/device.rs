@@ -9,6 +9,7 @@
 
 mod reads;
 mod ready;
+mod report;
 mod writes;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ use crate::store::{self, Store};
 
 pub use reads::DeviceStatus;
 pub use ready::{ReadyScope, DEFAULT_MAX_AGE_HOURS};
+pub use report::{report_lang, AttachedReport};
 pub use writes::{AttachedPhoto, NewTicketInput};
 
 /// What the device keeps of its pairing; the token never leaves the store.

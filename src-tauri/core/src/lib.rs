@@ -23,7 +23,8 @@ mod views;
 pub mod work;
 
 pub use device::{
-    AttachedPhoto, Device, DeviceEvent, DeviceStatus, NewTicketInput, PairingInfo, ReadyScope, DEFAULT_MAX_AGE_HOURS,
+    report_lang, AttachedPhoto, AttachedReport, Device, DeviceEvent, DeviceStatus, NewTicketInput, PairingInfo,
+    ReadyScope, DEFAULT_MAX_AGE_HOURS,
 };
 pub use error::{CoreError, CoreResult, ErrorKind};
 pub use store::queries::TicketFilter;

@@ -14,7 +14,7 @@ use crate::store::{self, Bookkeeping, WriteTx};
 use crate::work::{self, Context, NewTicket, PartAction, TicketAction};
 
 /// Ranks for blob uploads: small things that make a ticket readable first.
-const RANK_SIGNATURE: i64 = 0;
+pub(super) const RANK_SIGNATURE: i64 = 0;
 const RANK_THUMBNAIL: i64 = 1;
 const RANK_PHOTO: i64 = 2;
 
@@ -49,7 +49,7 @@ fn check_review(pairing: &Pairing, before: Option<&Document>, after: &Document) 
     }
 }
 
-fn context(pairing: &Pairing) -> Context {
+pub(super) fn context(pairing: &Pairing) -> Context {
     let now = now();
     Context { actor: pairing.actor, now, entry: EntryId::new_v7(now, fresh_random()) }
 }
@@ -82,7 +82,7 @@ impl Device {
     }
 
     /// Does `action` to the ticket `id` inside `tx`.
-    async fn act_in(
+    pub(super) async fn act_in(
         &self,
         tx: &mut WriteTx,
         pairing: &Pairing,
