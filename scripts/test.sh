@@ -15,6 +15,12 @@ for component in rustfmt clippy; do
   fi
 done
 source scripts/setup-app.sh
+# The service report's tests read its PDFs back with poppler.
+if ! command -v pdftotext >/dev/null 2>&1; then
+  echo "== installing poppler-utils"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils
+fi
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "== installing tauri-driver"
   cargo install tauri-driver --locked --version '^2'
@@ -37,12 +43,23 @@ scripts/schemathesis.sh
 scripts/schemathesis.sh "${OUTPOST_TEST_POSTGRES_URL%/postgres}/schemathesis"
 echo "== benchmarks at small sizes, so they keep working (the README's figures come from full runs)"
 npm ci --prefix bench/pouchdb --no-audit --no-fund --loglevel=error
-TICKETS=100 POUCHDB=required cargo bench --profile dev --locked -p outpost-scenarios --bench first_sync
-TICKETS=2 PHOTOS=1 cargo bench --profile dev --locked -p outpost-scenarios --bench poor_link
-TICKETS=100 cargo bench --profile dev --locked -p outpost-sync --bench sync_bench
-DEVICES=20 cargo bench --profile dev --locked -p outpost-desk --bench devices
-DEVICES=20 NOTES=10 IDLE=50 cargo bench --profile dev --locked -p outpost-desk --bench live
-TICKETS=50 EQUIPMENT=50 cargo bench --profile dev --locked -p outpost-core --features seeding --bench store_bench
+# Every benchmark built in one go, with the workspace's features: one build
+# per package would compile the report's typesetter again with other features.
+cargo bench --profile dev --locked --workspace --no-run --message-format=json-render-diagnostics \
+  | python3 scripts/bench_executables.py >target/benches.tsv
+bench() {
+  local name=$1 dir exe
+  shift
+  IFS=$'\t' read -r _ dir exe < <(grep -P "^$name\t" target/benches.tsv) || { echo "no benchmark $name was built" >&2; return 1; }
+  echo "-- $name $*"
+  (cd "$dir" && env "$@" "$exe" --bench)
+}
+bench first_sync TICKETS=100 POUCHDB=required
+bench poor_link TICKETS=2 PHOTOS=1
+bench sync_bench TICKETS=100
+bench devices DEVICES=20
+bench live DEVICES=20 NOTES=10 IDLE=50
+bench store_bench TICKETS=50 EQUIPMENT=50
 echo "== the UI's TypeScript bindings match the Rust types"
 git diff --exit-code -- ui/src/lib/bindings || {
   echo "ui/src/lib/bindings changed when the tests regenerated them: commit them" >&2

@@ -24,8 +24,9 @@ pub const DATA_MIME: &str = "application/vnd.outpost.report+json";
 pub const PDF_MIME: &str = "application/pdf";
 
 /// The language a report is written in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Lang {
     #[default]
     Ru,
@@ -52,7 +53,8 @@ impl Lang {
 /// Everything a report shows, as it shows it: times already in the site's
 /// time zone, names already resolved. Changing anything here changes the
 /// data hash.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct ServiceReport {
     pub lang: Lang,
     /// The service company.
@@ -73,8 +75,11 @@ pub struct ServiceReport {
     pub checklist: Vec<CheckLine>,
     pub visits: Vec<VisitLine>,
     /// Minutes on site (visits), travelling and working (timers).
+    #[ts(type = "number")]
     pub minutes_on_site: i64,
+    #[ts(type = "number")]
     pub minutes_travel: i64,
+    #[ts(type = "number")]
     pub minutes_work: i64,
     pub parts: Vec<PartLine>,
     pub photos: Vec<PhotoLine>,
@@ -85,43 +90,50 @@ pub struct ServiceReport {
     pub signature: Option<SignatureLine>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct EquipmentLine {
     pub vendor: String,
     pub model: String,
     pub serial: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct WorkLine {
     pub at: String,
     pub by: String,
     pub text: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct CheckLine {
     pub label: String,
     pub done: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct VisitLine {
     pub arrived: String,
     pub left: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct PartLine {
     pub part_number: String,
     pub description: String,
+    #[ts(type = "number")]
     pub quantity: u64,
     pub status: String,
     pub installed_serial: Option<String>,
     pub removed_serial: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct PhotoLine {
     pub name: String,
     /// The full photo's hash, and its preview's (printed as the thumbnail).
@@ -129,7 +141,8 @@ pub struct PhotoLine {
     pub thumbnail: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[ts(export)]
 pub struct SignatureLine {
     pub signer: String,
     pub at: String,

@@ -1,9 +1,11 @@
 //! The commands the window calls: one or two lines each over the core.
 
+use outpost_core::outpost_report::ServiceReport;
 use outpost_core::work::{PartAction, TicketAction};
 use outpost_core::{
-    Article, ArticleRow, AttachedPhoto, CoreError, DeviceStatus, EquipmentDetail, EquipmentRow, ErrorKind,
-    NewTicketInput, Notice, PairingInfo, PartRequestRow, Readiness, ReadyScope, TicketDetail, TicketFilter, TicketRow,
+    report_lang, Article, ArticleRow, AttachedPhoto, AttachedReport, CoreError, DeviceStatus, EquipmentDetail,
+    EquipmentRow, ErrorKind, NewTicketInput, Notice, PairingInfo, PartRequestRow, Readiness, ReadyScope, TicketDetail,
+    TicketFilter, TicketRow,
 };
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request, Response};
@@ -51,6 +53,8 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         notices,
         readiness,
         fetch_missing,
+        report_preview,
+        attach_report,
         sync_now,
         network_up,
     ]
@@ -197,6 +201,18 @@ async fn readiness(state: State<'_, AppState>, day: Option<(i64, i64)>) -> Reply
 #[tauri::command]
 async fn fetch_missing(state: State<'_, AppState>, day: Option<(i64, i64)>) -> Reply<Readiness> {
     Ok(state.device.fetch_missing(ReadyScope { day, max_age_hours: None }).await?)
+}
+
+/// What the ticket's service report shows now, to show the customer before they sign.
+#[tauri::command]
+async fn report_preview(state: State<'_, AppState>, ticket: String, lang: String) -> Reply<ServiceReport> {
+    Ok(state.device.report_data(&ticket, report_lang(&lang)?).await?)
+}
+
+/// Makes the signed ticket's report and attaches it, with its data, to go to the desk.
+#[tauri::command]
+async fn attach_report(state: State<'_, AppState>, ticket: String, lang: String) -> Reply<AttachedReport> {
+    Ok(state.device.attach_service_report(&ticket, report_lang(&lang)?).await?.0)
 }
 
 /// Asks the background loop to sync now; progress arrives as events.

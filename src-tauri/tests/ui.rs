@@ -320,10 +320,19 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
     d.click("[data-testid=check-power]").await;
     d.wait_until("power is ticked", "return document.querySelector('[data-testid=check-power]').checked === true")
         .await;
+    // The customer reads the service report before signing; once signed, it is attached.
+    d.click("[data-testid=report-toggle]").await;
+    d.wait_until(
+        "the report shows the work",
+        "const r = document.querySelector('[data-testid=report-preview]'); return r !== null && r.textContent.includes('rebuild started')",
+    )
+    .await;
+    d.screenshot_of("en-ticket-report-preview", "[data-testid=report-preview]").await;
     d.type_into("[data-testid=signer]", "Ирина Волкова").await;
     d.script(DRAW_SIGNATURE, json!([])).await;
     d.click("[data-testid=save-signature]").await;
     d.find("[data-testid=signed]").await;
+    d.find("[data-testid=report-attached]").await;
     d.type_into("[data-testid=resolution-code]", "replaced").await;
     d.type_into("[data-testid=resolution-notes]", "Disk replaced, array healthy.").await;
     d.click("[data-testid=save-resolution]").await;
@@ -372,7 +381,9 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
             && on_desk.work_log.iter().any(|n| n.text.contains("rebuild started"))
             && on_desk.signature.as_ref().is_some_and(|s| s.signer_name == "Ирина Волкова")
             && on_desk.checklist.get("power").is_some_and(|c| c.done)
-            && on_desk.attachments.len() == 2;
+            // The photo, the signature, and the signed report with its data.
+            && on_desk.attachments.len() == 4
+            && on_desk.attachments.iter().any(|a| a.mime == "application/pdf");
         if done {
             let photo = on_desk.attachments.iter().find(|a| a.mime == "image/jpeg").unwrap();
             if desk.has_blob(&photo.hash.0).await {

@@ -327,3 +327,55 @@ async fn a_visit_without_signal_goes_to_the_desk_and_back_by_file() {
     ok(&again, "the same answer again");
     assert!(again.stdout.contains("nothing new"), "{}", again.stdout);
 }
+
+/// The service report from the command line: a preview to show, refused
+/// to attach before the signature, attached after it; bad input refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_report_is_previewed_signed_and_attached() {
+    let root = tempfile::tempdir().unwrap();
+    let desk = Desk::start(root.path()).await;
+    let engineer = desk.engineer("Nina").await;
+    let job = job_for(&desk, &engineer, 51).await;
+    let ticket = job.ticket.to_string();
+    let dir = root.path().join("device");
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+    ok(&run(&dir, &["pair", &desk.url(), &code]).await, "pair");
+    ok(&run(&dir, &["sync"]).await, "sync");
+    for args in [vec!["accept", &ticket], vec!["arrive", &ticket], vec!["note", &ticket, "PSU", "swapped"]] {
+        ok(&run(&dir, &args).await, &args.join(" "));
+    }
+    let preview = root.path().join("preview.pdf");
+    let shown = run(&dir, &["--json", "report", &ticket, "--lang", "en", "--output", preview.to_str().unwrap()]).await;
+    ok(&shown, "report preview");
+    assert_eq!((shown.json()["signed"].as_bool(), shown.json()["attached"].is_null()), (Some(false), true));
+    assert!(std::fs::read(&preview).unwrap().starts_with(b"%PDF-"));
+    let unsigned = run(&dir, &["report", &ticket, "--attach"]).await;
+    assert_eq!(unsigned.code, 4, "refused until the customer signs: {}", unsigned.stderr);
+    assert!(unsigned.stderr.contains("not signed yet"), "{}", unsigned.stderr);
+    for bad in [vec!["report", &ticket, "--lang", "de", "--attach"], vec!["report", "not-a-ticket", "--attach"]] {
+        let refused = run(&dir, &bad).await;
+        assert_eq!(refused.code, 2, "{bad:?}: {}", refused.stderr);
+    }
+    let nowhere = run(&dir, &["report", &ticket]).await;
+    assert_eq!(nowhere.code, 2, "an output or --attach is needed: {}", nowhere.stderr);
+
+    let signature = root.path().join("signature.png");
+    std::fs::write(&signature, signature_png()).unwrap();
+    ok(&run(&dir, &["sign", &ticket, signature.to_str().unwrap(), "--signer", "Олег Иванов"]).await, "sign");
+    let signed = root.path().join("signed.pdf");
+    let attached = run(&dir, &["--json", "report", &ticket, "--attach", "--output", signed.to_str().unwrap()]).await;
+    ok(&attached, "report --attach");
+    let data_hash = attached.json()["data_hash"].as_str().unwrap().to_owned();
+    assert_eq!(attached.json()["attached"]["data_hash"], data_hash.as_str());
+    let text = Command::new("pdftotext").args([signed.to_str().unwrap(), "-"]).output().expect("poppler's pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("T-2026-000051") && text.contains("Олег Иванов") && text.contains("PSU swapped"), "{text}");
+    ok(&run(&dir, &["sync"]).await, "sync");
+    let token = desk.api_token(outpost_sync::model::Role::Dispatcher).await;
+    let (status, check) =
+        desk.call(reqwest::Method::GET, &token, &format!("/v1/tickets/{ticket}/report"), serde_json::Value::Null).await;
+    assert_eq!((status, check["matches"].as_bool()), (200, Some(true)), "{check}");
+    assert_eq!(check["data_hash"], data_hash.as_str());
+}

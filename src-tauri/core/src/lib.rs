@@ -27,6 +27,8 @@ pub use device::{
     ReadyScope, DEFAULT_MAX_AGE_HOURS,
 };
 pub use error::{CoreError, CoreResult, ErrorKind};
+/// The service report's types, for the app's commands.
+pub use outpost_report;
 pub use store::queries::TicketFilter;
 pub use store::STORE_FILE;
 pub use views::*;

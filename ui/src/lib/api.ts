@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Article } from "./bindings/Article";
 import type { ArticleRow } from "./bindings/ArticleRow";
 import type { AttachedPhoto } from "./bindings/AttachedPhoto";
+import type { AttachedReport } from "./bindings/AttachedReport";
 import type { DeviceEvent } from "./bindings/DeviceEvent";
 import type { DeviceStatus } from "./bindings/DeviceStatus";
 import type { EquipmentDetail } from "./bindings/EquipmentDetail";
@@ -16,6 +17,7 @@ import type { PairingInfo } from "./bindings/PairingInfo";
 import type { PartAction } from "./bindings/PartAction";
 import type { PartRequestRow } from "./bindings/PartRequestRow";
 import type { Readiness } from "./bindings/Readiness";
+import type { ServiceReport } from "./bindings/ServiceReport";
 import type { TicketAction } from "./bindings/TicketAction";
 import type { TicketDetail } from "./bindings/TicketDetail";
 import type { TicketFilter } from "./bindings/TicketFilter";
@@ -90,6 +92,12 @@ export const tickets = {
     const bytes = await call<ArrayBuffer>("blob", { hash });
     return URL.createObjectURL(new Blob([bytes], { type: mime }));
   },
+};
+
+/** The service report (акт): what it shows, and attaching it once signed. */
+export const reports = {
+  preview: (ticket: string, lang: string) => call<ServiceReport>("report_preview", { ticket, lang }),
+  attach: (ticket: string, lang: string) => call<AttachedReport>("attach_report", { ticket, lang }),
 };
 
 export const parts = {
