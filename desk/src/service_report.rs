@@ -4,7 +4,7 @@
 //! and says whether it still matches what the customer signed, and if not,
 //! what changed.
 
-use outpost_report::{ServiceReport, Sources};
+use outpost_report::ServiceReport;
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::model::{Actor, Attachment, DocKind, Document, Ticket};
 use serde::Serialize;
@@ -79,66 +79,29 @@ pub async fn check(db: &Db, reader: &Actor, ticket: &Ticket) -> Result<Option<Re
             return Ok(Some(check));
         }
     };
-    let now = report_now(db, ticket, signed.lang).await?;
+    let mut at_desk = AtDesk(db.pool.begin().await?);
+    let now = ServiceReport::gather(&mut at_desk, ticket, signed.lang).await?;
+    at_desk.0.rollback().await?;
     check.matches = now.data() == bytes;
     check.changes = now.changes_since(&signed);
     Ok(Some(check))
 }
 
-/// The report the ticket makes now, from the desk's documents.
-async fn report_now(db: &Db, ticket: &Ticket, lang: outpost_report::Lang) -> Result<ServiceReport, ReportError> {
-    let mut tx = db.pool.begin().await?;
-    let mut one = async |id: DocId, kind: DocKind| store::read(&mut tx, id, kind).await;
-    let client = match one(ticket.client, DocKind::Client).await? {
-        Some(Document::Client(client)) => Some(client),
-        _ => None,
-    };
-    let site = match ticket.site.site {
-        Some(id) => match one(id, DocKind::Site).await? {
-            Some(Document::Site(site)) => Some(site),
-            _ => None,
-        },
-        None => None,
-    };
-    let template = match ticket.checklist_template {
-        Some(id) => match one(id, DocKind::ChecklistTemplate).await? {
-            Some(Document::ChecklistTemplate(template)) => Some(template),
-            _ => None,
-        },
-        None => None,
-    };
-    let mut equipment = Vec::new();
-    for id in &ticket.equipment {
-        if let Some(Document::Equipment(e)) = one(*id, DocKind::Equipment).await? {
-            equipment.push(e);
-        }
+/// The desk's store, as the report reads it: one transaction for the whole report.
+struct AtDesk(sqlx::Transaction<'static, sqlx::Any>);
+
+impl outpost_report::DocumentStore for AtDesk {
+    type Error = StoreError;
+
+    async fn read(&mut self, id: DocId, kind: DocKind) -> Result<Option<Document>, StoreError> {
+        store::read(&mut self.0, id, kind).await
     }
-    let mut parts = Vec::new();
-    for id in &ticket.part_requests {
-        if let Some(Document::PartRequest(p)) = one(*id, DocKind::PartRequest).await? {
-            parts.push(p);
-        }
+
+    async fn ids(&mut self, kind: DocKind) -> Result<Vec<DocId>, StoreError> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE kind = $1")
+            .bind(kind.as_str())
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(ids.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
     }
-    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE kind = $1")
-        .bind(DocKind::Directory.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut directories = Vec::new();
-    for (id,) in ids {
-        let Ok(id) = id.parse() else { continue };
-        if let Some(Document::Directory(d)) = store::read(&mut tx, id, DocKind::Directory).await? {
-            directories.push(d);
-        }
-    }
-    tx.rollback().await?;
-    Ok(ServiceReport::build(&Sources {
-        ticket,
-        client: client.as_ref(),
-        site: site.as_ref(),
-        equipment: &equipment,
-        template: template.as_ref(),
-        parts: &parts,
-        directories: &directories,
-        lang,
-    }))
 }

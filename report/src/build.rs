@@ -1,9 +1,10 @@
 //! From the synced documents to what the report shows: one pure function,
 //! run by the device that prints the report and by the desk that checks it.
 
-use outpost_sync::ids::{Timestamp, UserId};
+use outpost_sync::ids::{DocId, Timestamp, UserId};
 use outpost_sync::model::{
-    Actor, ChecklistTemplate, Client, Directory, Equipment, PartRequest, Points, Site, Ticket, TimeKind,
+    Actor, ChecklistTemplate, Client, Directory, DocKind, Document, Equipment, PartRequest, Points, Site, Ticket,
+    TimeKind,
 };
 use outpost_sync::workflow::{fold_part_request, fold_ticket};
 
@@ -143,4 +144,70 @@ fn author(name: &impl Fn(UserId) -> String, by: &Actor) -> String {
 
 fn points(p: Points) -> String {
     format!("{}.{:02}", p.hundredths / 100, p.hundredths % 100)
+}
+
+/// Where a report's documents are read from: the device's store, or the desk's.
+pub trait DocumentStore {
+    type Error;
+    /// The document `id` if it is stored as `kind`.
+    fn read(
+        &mut self,
+        id: DocId,
+        kind: DocKind,
+    ) -> impl std::future::Future<Output = Result<Option<Document>, Self::Error>> + Send;
+    /// The ids of every document of `kind` stored.
+    fn ids(&mut self, kind: DocKind) -> impl std::future::Future<Output = Result<Vec<DocId>, Self::Error>> + Send;
+}
+
+impl ServiceReport {
+    /// Reads what `ticket` names from `store` and builds its report: one
+    /// way for the device that prints it and the desk that checks it.
+    pub async fn gather<S: DocumentStore + Send>(store: &mut S, ticket: &Ticket, lang: Lang) -> Result<Self, S::Error> {
+        let client = match store.read(ticket.client, DocKind::Client).await? {
+            Some(Document::Client(client)) => Some(client),
+            _ => None,
+        };
+        let site = match ticket.site.site {
+            Some(id) => match store.read(id, DocKind::Site).await? {
+                Some(Document::Site(site)) => Some(site),
+                _ => None,
+            },
+            None => None,
+        };
+        let template = match ticket.checklist_template {
+            Some(id) => match store.read(id, DocKind::ChecklistTemplate).await? {
+                Some(Document::ChecklistTemplate(template)) => Some(template),
+                _ => None,
+            },
+            None => None,
+        };
+        let mut equipment = Vec::new();
+        for id in &ticket.equipment {
+            if let Some(Document::Equipment(e)) = store.read(*id, DocKind::Equipment).await? {
+                equipment.push(e);
+            }
+        }
+        let mut parts = Vec::new();
+        for id in &ticket.part_requests {
+            if let Some(Document::PartRequest(p)) = store.read(*id, DocKind::PartRequest).await? {
+                parts.push(p);
+            }
+        }
+        let mut directories = Vec::new();
+        for id in store.ids(DocKind::Directory).await? {
+            if let Some(Document::Directory(d)) = store.read(id, DocKind::Directory).await? {
+                directories.push(d);
+            }
+        }
+        Ok(Self::build(&Sources {
+            ticket,
+            client: client.as_ref(),
+            site: site.as_ref(),
+            equipment: &equipment,
+            template: template.as_ref(),
+            parts: &parts,
+            directories: &directories,
+            lang,
+        }))
+    }
 }

@@ -13,7 +13,7 @@
 mod build;
 mod render;
 
-pub use build::Sources;
+pub use build::{DocumentStore, Sources};
 pub use render::{render, RenderError};
 
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use outpost_report::{Lang, ServiceReport, Sources};
+use outpost_report::{DocumentStore, Lang, ServiceReport};
 use outpost_sync::ids::DocId;
 use outpost_sync::model::{DocKind, Document};
 use serde::Serialize;
@@ -40,58 +40,7 @@ impl Device {
     pub async fn report_data(&self, ticket_id: &str, lang: Lang) -> CoreResult<ServiceReport> {
         let id = parse_doc_id("ticket", ticket_id)?;
         let ticket = self.ticket_document(id).await?;
-        let typed = |kind: DocKind| move |d: Document| (d.kind() == kind).then_some(d);
-        let one = |id: Option<DocId>, kind: DocKind| async move {
-            match id {
-                Some(id) => self.stored_document(id, kind, typed(kind)).await,
-                None => Ok(None),
-            }
-        };
-        let client = match one(Some(ticket.client), DocKind::Client).await? {
-            Some(Document::Client(client)) => Some(client),
-            _ => None,
-        };
-        let site = match one(ticket.site.site, DocKind::Site).await? {
-            Some(Document::Site(site)) => Some(site),
-            _ => None,
-        };
-        let template = match one(ticket.checklist_template, DocKind::ChecklistTemplate).await? {
-            Some(Document::ChecklistTemplate(template)) => Some(template),
-            _ => None,
-        };
-        let mut equipment = Vec::new();
-        for id in &ticket.equipment {
-            if let Some(Document::Equipment(e)) = one(Some(*id), DocKind::Equipment).await? {
-                equipment.push(e);
-            }
-        }
-        let mut parts = Vec::new();
-        for id in &ticket.part_requests {
-            if let Some(Document::PartRequest(p)) = one(Some(*id), DocKind::PartRequest).await? {
-                parts.push(p);
-            }
-        }
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE kind = ?")
-            .bind(DocKind::Directory.as_str())
-            .fetch_all(self.store().pool())
-            .await?;
-        let mut directories = Vec::new();
-        for (id,) in ids {
-            let Ok(id) = id.parse() else { continue };
-            if let Some(Document::Directory(d)) = one(Some(id), DocKind::Directory).await? {
-                directories.push(d);
-            }
-        }
-        Ok(ServiceReport::build(&Sources {
-            ticket: &ticket,
-            client: client.as_ref(),
-            site: site.as_ref(),
-            equipment: &equipment,
-            template: template.as_ref(),
-            parts: &parts,
-            directories: &directories,
-            lang,
-        }))
+        ServiceReport::gather(&mut OnDevice(self), &ticket, lang).await
     }
 
     /// The ticket's report as a PDF, as it stands now (to show the customer
@@ -154,5 +103,24 @@ impl Device {
         let attached =
             AttachedReport { number: report.number, pdf: pdf_hash.0, data_hash: data_hash.0, bytes: pdf.len() as u64 };
         Ok((attached, pdf))
+    }
+}
+
+/// The device's store, as the report reads it.
+struct OnDevice<'a>(&'a Device);
+
+impl DocumentStore for OnDevice<'_> {
+    type Error = CoreError;
+
+    async fn read(&mut self, id: DocId, kind: DocKind) -> CoreResult<Option<Document>> {
+        self.0.stored_document(id, kind, Some).await
+    }
+
+    async fn ids(&mut self, kind: DocKind) -> CoreResult<Vec<DocId>> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE kind = ?")
+            .bind(kind.as_str())
+            .fetch_all(self.0.store().pool())
+            .await?;
+        Ok(ids.into_iter().filter_map(|(id,)| id.parse().ok()).collect())
     }
 }
