@@ -246,7 +246,11 @@ fn normalise_desk_url(url: &str) -> CoreResult<String> {
 
 /// The wall clock, read only here, at the shell's edge.
 pub(crate) fn now() -> Timestamp {
-    Timestamp::from_datetime(chrono::Utc::now())
+    let at = Timestamp::from_datetime(chrono::Utc::now());
+    // Tests move the device's clock as a person or a wrong time zone would.
+    #[cfg(any(test, feature = "seeding"))]
+    let at = at.plus_millis(crate::seeding::clock_skew_ms());
+    at
 }
 
 /// A fresh UUIDv7-based id.

@@ -60,3 +60,16 @@ pub async fn held_document(
         .map_err(|e| crate::error::CoreError::Damaged(e.to_string()))?;
     Ok(Some((heads, document)))
 }
+
+static CLOCK_SKEW_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Makes every device in this process read its clock `ms` ahead of the real
+/// one (behind when negative), as a clock set by hand or a wrong time zone
+/// would. Process-wide: a test that sets it runs alone in its binary.
+pub fn set_clock_skew_ms(ms: i64) {
+    CLOCK_SKEW_MS.store(ms, std::sync::atomic::Ordering::SeqCst);
+}
+
+pub(crate) fn clock_skew_ms() -> i64 {
+    CLOCK_SKEW_MS.load(std::sync::atomic::Ordering::SeqCst)
+}
