@@ -77,11 +77,7 @@ async fn a_partner_devices_outbox_reaches_nothing_of_another_company(desk: Desk)
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let partner = desk.user(desk.partner, Role::PartnerEngineer).await;
     let rival = desk.user(desk.other_partner, Role::PartnerEngineer).await;
-    let mut ours = worked_ticket(&mut Rng::new(1), &Cast { dispatcher, engineer: partner, ..Cast::default() }, 1, T0);
-    ours.transitions.truncate(1);
-    ours.transitions[0].assignee = Some(Assignee { engineer: Some(partner.user), partner_org: Some(desk.partner) });
-    ours.equipment.clear();
-    ours.part_requests.clear();
+    let ours = partner_ticket(1, dispatcher, partner, desk.partner);
     let photo = b"the rival's photo".to_vec();
     let photo_hash = hex::encode(Sha256::digest(&photo));
     let mut theirs = worked_ticket(&mut Rng::new(2), &Cast { dispatcher, engineer: rival, ..Cast::default() }, 2, T0);
@@ -222,11 +218,7 @@ fn text(output: &std::process::Output) -> String {
 async fn the_desk_commands_take_and_write_files_and_refuse_bad_ones(desk: Desk) {
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let partner = desk.user(desk.partner, Role::PartnerEngineer).await;
-    let mut ours = worked_ticket(&mut Rng::new(3), &Cast { dispatcher, engineer: partner, ..Cast::default() }, 3, T0);
-    ours.transitions.truncate(1);
-    ours.transitions[0].assignee = Some(Assignee { engineer: Some(partner.user), partner_org: Some(desk.partner) });
-    ours.equipment.clear();
-    ours.part_requests.clear();
+    let ours = partner_ticket(3, dispatcher, partner, desk.partner);
     desk.create(&Document::Ticket(ours.clone())).await;
     let (device, _, _) = pair_with_key(&desk, &partner, [7; 32]).await;
     let mut doc = fork_of_desk(&desk, ours.id, 0x71).await;

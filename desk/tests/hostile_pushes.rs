@@ -34,11 +34,7 @@ async fn world(desk: &Desk) -> World {
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let partner = desk.user(desk.partner, Role::PartnerEngineer).await;
     let rival = desk.user(desk.other_partner, Role::PartnerEngineer).await;
-    let mut ours = worked_ticket(&mut Rng::new(1), &Cast { dispatcher, engineer: partner, ..Cast::default() }, 1, T0);
-    ours.transitions.truncate(1);
-    ours.transitions[0].assignee = Some(Assignee { engineer: Some(partner.user), partner_org: Some(desk.partner) });
-    ours.equipment.clear();
-    ours.part_requests.clear();
+    let ours = partner_ticket(1, dispatcher, partner, desk.partner);
     let mut theirs = worked_ticket(&mut Rng::new(2), &Cast { dispatcher, engineer: rival, ..Cast::default() }, 2, T0);
     theirs.transitions[0].assignee = Some(Assignee { engineer: None, partner_org: Some(desk.other_partner) });
     let rival_equipment = theirs.equipment[0];

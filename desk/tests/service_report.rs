@@ -6,8 +6,7 @@ mod support;
 
 use outpost_report::{Lang, ServiceReport, Sources};
 use outpost_sync::ids::{ContentHash, EntryId};
-use outpost_sync::model::{Assignee, Attachment, Document, Role, Ticket};
-use outpost_sync::sample::{worked_ticket, Cast, Rng};
+use outpost_sync::model::{Attachment, Document, Role, Ticket};
 use sha2::{Digest, Sha256};
 use support::*;
 
@@ -41,12 +40,7 @@ async fn the_desk_checks_a_ticket_against_its_signed_report(desk: Desk) {
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
     let token = desk.api_token(dispatcher.user).await;
     let partner = desk.user(desk.partner, Role::PartnerEngineer).await;
-    let cast = Cast { dispatcher, engineer: partner, ..Cast::default() };
-    let mut ticket = worked_ticket(&mut Rng::new(11), &cast, 11, T0);
-    ticket.transitions.truncate(1);
-    ticket.transitions[0].assignee = Some(Assignee { engineer: Some(partner.user), partner_org: Some(desk.partner) });
-    ticket.equipment.clear();
-    ticket.part_requests.clear();
+    let ticket = partner_ticket(11, dispatcher, partner, desk.partner);
     let path = format!("/v1/tickets/{}/report", ticket.id);
 
     // No report yet.

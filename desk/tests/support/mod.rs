@@ -261,3 +261,22 @@ macro_rules! on_both_backends {
         }
     )*};
 }
+
+/// A day's-work ticket opened by `dispatcher` and assigned to `engineer` of
+/// the partner company (`partner`), with no equipment or part requests.
+pub fn partner_ticket(
+    seed: u64,
+    dispatcher: Actor,
+    engineer: Actor,
+    partner: outpost_sync::ids::OrgId,
+) -> outpost_sync::model::Ticket {
+    use outpost_sync::sample::{worked_ticket, Cast, Rng};
+    let cast = Cast { dispatcher, engineer, ..Cast::default() };
+    let mut ticket = worked_ticket(&mut Rng::new(seed), &cast, seed, T0);
+    ticket.transitions.truncate(1);
+    ticket.transitions[0].assignee =
+        Some(outpost_sync::model::Assignee { engineer: Some(engineer.user), partner_org: Some(partner) });
+    ticket.equipment.clear();
+    ticket.part_requests.clear();
+    ticket
+}

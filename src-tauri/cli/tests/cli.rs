@@ -46,6 +46,18 @@ fn ok(run: &Run, what: &str) {
     assert_eq!(run.code, 0, "{what} failed: {}{}", run.stdout, run.stderr);
 }
 
+/// Pairs the device in `dir` for `engineer` with a fresh code and syncs it
+/// once; the pairing's JSON answer.
+async fn pair_and_sync(desk: &Desk, engineer: &outpost_sync::model::Actor, dir: &Path) -> serde_json::Value {
+    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
+        .await
+        .unwrap();
+    let paired = run(dir, &["--json", "pair", &desk.url(), &code]).await;
+    ok(&paired, "pair");
+    ok(&run(dir, &["sync"]).await, "first sync");
+    paired.json()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_engineer_works_a_ticket_from_the_command_line() {
     let root = tempfile::tempdir().unwrap();
@@ -54,14 +66,8 @@ async fn an_engineer_works_a_ticket_from_the_command_line() {
     let job = job_for(&desk, &engineer, 21).await;
     let ticket = job.ticket.to_string();
     let dir = root.path().join("device");
-    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
-        .await
-        .unwrap();
-
-    let paired = run(&dir, &["--json", "pair", &desk.url(), &code]).await;
-    ok(&paired, "pair");
-    assert_eq!(paired.json()["user_id"], engineer.user.to_string());
-    ok(&run(&dir, &["sync"]).await, "first sync");
+    let paired = pair_and_sync(&desk, &engineer, &dir).await;
+    assert_eq!(paired["user_id"], engineer.user.to_string());
     let list = run(&dir, &["--json", "tickets"]).await;
     ok(&list, "tickets");
     assert_eq!(list.json()[0]["id"], ticket);
@@ -133,11 +139,7 @@ async fn bad_input_gets_a_clear_error_and_an_exit_code_that_says_what_kind() {
     assert_eq!(bad_code.code, 7, "the desk refuses the code");
     assert!(bad_code.stderr.starts_with("error: "), "{}", bad_code.stderr);
 
-    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
-        .await
-        .unwrap();
-    ok(&run(&dir, &["pair", &desk.url(), &code]).await, "pair");
-    ok(&run(&dir, &["sync"]).await, "sync");
+    pair_and_sync(&desk, &engineer, &dir).await;
     let garbage = root.path().join("garbage.jpg");
     std::fs::write(&garbage, b"\xFF\xD8\xFF\xE0 not really a photo").unwrap();
     let unknown = "01900000-0000-7000-8000-0000000000ff";
@@ -202,11 +204,7 @@ async fn ready_says_what_a_visit_lacks_and_fetch_gets_it() {
     assert!(laptop.sync_now().await.is_err(), "the upload was cut");
 
     let dir = root.path().join("tablet");
-    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
-        .await
-        .unwrap();
-    ok(&run(&dir, &["pair", &desk.url(), &code]).await, "pair");
-    ok(&run(&dir, &["sync"]).await, "sync");
+    pair_and_sync(&desk, &engineer, &dir).await;
     // A record lost from the tablet's store: ticket B's site.
     let site_b = desk.ticket(b.parse().unwrap()).await.site.site.unwrap().to_string();
     let store =
@@ -261,13 +259,8 @@ async fn a_visit_without_signal_goes_to_the_desk_and_back_by_file() {
     let job = job_for(&desk, &engineer, 41).await;
     let ticket = job.ticket.to_string();
     let dir = root.path().join("device");
-    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
-        .await
-        .unwrap();
-    let paired = run(&dir, &["--json", "pair", &desk.url(), &code]).await;
-    ok(&paired, "pair");
-    let device: uuid::Uuid = paired.json()["device_id"].as_str().unwrap().parse().unwrap();
-    ok(&run(&dir, &["sync"]).await, "sync at the office");
+    let paired = pair_and_sync(&desk, &engineer, &dir).await;
+    let device: uuid::Uuid = paired["device_id"].as_str().unwrap().parse().unwrap();
 
     // At the site: no desk to reach.
     desk.stop();
@@ -338,11 +331,7 @@ async fn the_service_report_is_previewed_signed_and_attached() {
     let job = job_for(&desk, &engineer, 51).await;
     let ticket = job.ticket.to_string();
     let dir = root.path().join("device");
-    let code = outpost_desk::accounts::issue_pairing_code(&desk.db.pool, engineer.user, outpost_desk::now(), 60_000)
-        .await
-        .unwrap();
-    ok(&run(&dir, &["pair", &desk.url(), &code]).await, "pair");
-    ok(&run(&dir, &["sync"]).await, "sync");
+    pair_and_sync(&desk, &engineer, &dir).await;
     for args in [vec!["accept", &ticket], vec!["arrive", &ticket], vec!["note", &ticket, "PSU", "swapped"]] {
         ok(&run(&dir, &args).await, &args.join(" "));
     }
