@@ -286,6 +286,8 @@ pub async fn seed(
                 holidays: vec![Holiday { date: "2027-01-01".into(), name: "Новый год".into() }],
             },
             points_balance: (n % 4 == 1).then_some(Points { hundredths: 4_000 + 100 * (n as u64 % 30) }),
+            // The foreign companies get their papers in English.
+            language: Some(if CLIENT_NAMES[n % CLIENT_NAMES.len()].is_ascii() { "en" } else { "ru" }.into()),
         };
         s.put(Document::Client(client)).await?;
         clients.push(id);

@@ -80,7 +80,7 @@ pub async fn check(db: &Db, reader: &Actor, ticket: &Ticket) -> Result<Option<Re
         }
     };
     let mut at_desk = AtDesk(db.pool.begin().await?);
-    let now = ServiceReport::gather(&mut at_desk, ticket, signed.lang).await?;
+    let now = ServiceReport::gather(&mut at_desk, ticket, Some(signed.lang)).await?;
     at_desk.0.rollback().await?;
     check.matches = now.data() == bytes;
     check.changes = now.changes_since(&signed);

@@ -100,6 +100,7 @@ async fn two_processes_share_pokes_and_one_killed_mid_round_loses_nothing() {
         contract: Some("SLA-1".into()),
         business_hours: hours,
         points_balance: None,
+        language: None,
     };
     let mut doc =
         outpost_sync::model::new_document(&Document::Client(client_doc.clone()), outpost_desk::desk_actor()).unwrap();

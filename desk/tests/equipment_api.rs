@@ -17,6 +17,7 @@ async fn client_and_site(desk: &Desk) -> (DocId, DocId) {
         contract: None,
         business_hours: hours,
         points_balance: None,
+        language: None,
     }))
     .await;
     desk.create(&Document::Site(Site {

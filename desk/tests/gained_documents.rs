@@ -23,6 +23,7 @@ fn client(id: DocId) -> Client {
         contract: None,
         business_hours: outpost_sync::model::BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: None,
+        language: None,
     }
 }
 

@@ -55,6 +55,7 @@ fn client(id: DocId, name: &str) -> outpost_sync::model::Client {
         contract: None,
         business_hours: outpost_sync::model::BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: None,
+        language: None,
     }
 }
 

@@ -34,6 +34,7 @@ async fn world(desk: &Desk, contract: Option<&str>, points: Option<u64>, warrant
         contract: contract.map(Into::into),
         business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: points.map(|hundredths| Points { hundredths }),
+        language: None,
     }))
     .await;
     desk.create(&Document::Site(Site {

@@ -34,6 +34,7 @@ async fn a_partners_dispatcher_routes_its_own_tickets_and_sees_nothing_else(desk
         contract: Some("SLA".into()),
         business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: None,
+        language: None,
     }))
     .await;
     let mut ids = Vec::new();

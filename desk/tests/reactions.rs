@@ -21,6 +21,7 @@ async fn client(desk: &Desk, balance: Option<u64>) -> DocId {
         contract: Some("PTS-1".into()),
         business_hours: hours,
         points_balance: balance.map(|hundredths| Points { hundredths }),
+        language: None,
     };
     desk.create(&Document::Client(client)).await;
     id

@@ -22,7 +22,7 @@ async fn the_desk_writes_reference_data_and_devices_read_articles_offline(desk: 
         &desk,
         &token,
         "/v1/clients",
-        json!({ "name": "АО «Аэропорт»", "weekly": [[1, 570, 1110], [2, 570, 1110]], "holidays": ["2027-01-01"], "points_balance": 4000 }),
+        json!({ "name": "АО «Аэропорт»", "weekly": [[1, 570, 1110], [2, 570, 1110]], "holidays": ["2027-01-01"], "points_balance": 4000, "language": "ru" }),
     )
     .await;
     assert_eq!(status, 200, "{client}");
@@ -59,6 +59,10 @@ async fn the_desk_writes_reference_data_and_devices_read_articles_offline(desk: 
     let (_, clients) = get(&desk, &token, "/v1/clients").await;
     assert_eq!(clients[0]["name"], "АО «Аэропорт»");
     assert_eq!(clients[0]["points_balance"]["hundredths"], 4000);
+    assert_eq!(clients[0]["language"], "ru", "the language its papers are written in");
+    let path = format!("/v1/clients/{}", client["id"].as_str().unwrap());
+    assert_eq!(desk.patch_json(&path, &token, json!({ "language": "en" })).await.0, 200);
+    assert_eq!(get(&desk, &token, "/v1/clients").await.1[0]["language"], "en");
     assert_eq!(get(&desk, &token, "/v1/sites").await.1.as_array().unwrap().len(), 1);
 
     let engineer = desk.user(desk.service, Role::Engineer).await;
@@ -80,6 +84,7 @@ async fn bad_reference_data_is_refused(desk: Desk) {
         ("/v1/clients", json!({ "name": "C", "weekly": [[1, 600, 500]] })),
         ("/v1/clients", json!({ "name": "C", "always": true, "holidays": ["tomorrow"] })),
         ("/v1/clients", json!({ "name": " ", "always": true })),
+        ("/v1/clients", json!({ "name": "C", "always": true, "language": "de" })),
         (
             "/v1/sites",
             json!({ "client": client["id"], "name": "S", "address": "A", "region": "R", "time_zone": "Mars/Base" }),
@@ -133,6 +138,7 @@ async fn the_desk_tops_up_points_and_edits_articles(desk: Desk) {
     assert_eq!(get(&desk, &token, "/v1/kb-articles").await.1[0]["body"], "Шаг 1\nШаг 2");
     assert_eq!(patch(client_path.clone(), token.clone(), json!({ "name": "" })).await, 400);
     assert_eq!(patch(client_path.clone(), token.clone(), json!({ "colour": 1 })).await, 422);
+    assert_eq!(patch(client_path.clone(), token.clone(), json!({ "language": "fr" })).await, 400);
     let wrong_kind = format!("/v1/kb-articles/{}", client["id"].as_str().unwrap());
     assert_eq!(patch(wrong_kind, token.clone(), json!({ "title": "x" })).await, 404, "a client is not an article");
     assert_eq!(patch("/v1/clients/0190a000-0000-7000-8000-000000000001".into(), token.clone(), json!({})).await, 404);

@@ -20,6 +20,7 @@ async fn reports_measure_the_day(desk: Desk) {
         contract: Some("SLA-7".into()),
         business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: Some(Points { hundredths: 1_000 }),
+        language: None,
     };
     desk.create(&Document::Client(client.clone())).await;
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;

@@ -47,6 +47,7 @@ async fn client(desk: &Desk) -> DocId {
         contract: Some("SLA-1".into()),
         business_hours: hours,
         points_balance: None,
+        language: None,
     };
     desk.create(&Document::Client(client)).await;
     id

@@ -30,6 +30,7 @@ async fn office_client(desk: &Desk) -> (Client, String) {
             holidays: vec![],
         },
         points_balance: None,
+        language: None,
     };
     desk.create(&Document::Client(client.clone())).await;
     let dispatcher = desk.user(desk.service, Role::Dispatcher).await;

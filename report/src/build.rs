@@ -162,7 +162,13 @@ pub trait DocumentStore {
 impl ServiceReport {
     /// Reads what `ticket` names from `store` and builds its report: one
     /// way for the device that prints it and the desk that checks it.
-    pub async fn gather<S: DocumentStore + Send>(store: &mut S, ticket: &Ticket, lang: Lang) -> Result<Self, S::Error> {
+    /// `lang`: the language to write in; `None` writes in the client's
+    /// (`Client::language`), else Russian.
+    pub async fn gather<S: DocumentStore + Send>(
+        store: &mut S,
+        ticket: &Ticket,
+        lang: Option<Lang>,
+    ) -> Result<Self, S::Error> {
         let client = match store.read(ticket.client, DocKind::Client).await? {
             Some(Document::Client(client)) => Some(client),
             _ => None,
@@ -207,7 +213,84 @@ impl ServiceReport {
             template: template.as_ref(),
             parts: &parts,
             directories: &directories,
-            lang,
+            lang: lang
+                .or_else(|| client.as_ref().and_then(|c| c.language.as_deref()).and_then(Lang::parse))
+                .unwrap_or_default(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::convert::Infallible;
+    use std::future::Future;
+
+    use outpost_sync::model::{BusinessHours, Role};
+    use outpost_sync::sample::{worked_ticket, Cast, Rng};
+
+    use super::*;
+
+    struct InMemory(HashMap<DocId, Document>);
+
+    impl DocumentStore for InMemory {
+        type Error = Infallible;
+
+        async fn read(&mut self, id: DocId, kind: DocKind) -> Result<Option<Document>, Infallible> {
+            Ok(self.0.get(&id).filter(|d| d.kind() == kind).cloned())
+        }
+
+        async fn ids(&mut self, kind: DocKind) -> Result<Vec<DocId>, Infallible> {
+            Ok(self.0.values().filter(|d| d.kind() == kind).map(Document::id).collect())
+        }
+    }
+
+    /// Runs a future that never waits (the store above answers at once).
+    fn now<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => unreachable!("the in-memory store never waits"),
+        }
+    }
+
+    #[test]
+    fn a_report_is_written_in_the_clients_language_unless_told_otherwise() {
+        let cast = Cast::default();
+        let ticket = worked_ticket(&mut Rng::new(3), &cast, 3, Timestamp(1_796_000_000_000));
+        let client = |language: Option<&str>| Client {
+            id: ticket.client,
+            name: "Nordic Logistics LLC".into(),
+            contract: None,
+            business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
+            points_balance: None,
+            language: language.map(str::to_owned),
+        };
+        let directory = Directory {
+            id: Directory::id_for(cast.service),
+            org: cast.service,
+            org_name: "Service Co".into(),
+            everyone: true,
+            people: [(
+                cast.dispatcher.user.to_string(),
+                outpost_sync::model::Person { name: "Olga".into(), role: Role::Dispatcher },
+            )]
+            .into(),
+        };
+        let store = |language: Option<&str>| {
+            InMemory(HashMap::from([
+                (ticket.client, Document::Client(client(language))),
+                (directory.id, Document::Directory(directory.clone())),
+            ]))
+        };
+        let gathered = |language: Option<&str>, lang: Option<Lang>| {
+            now(ServiceReport::gather(&mut store(language), &ticket, lang)).unwrap()
+        };
+        assert_eq!(gathered(Some("en"), None).lang, Lang::En, "the client's language");
+        assert_eq!(gathered(Some("en"), Some(Lang::Ru)).lang, Lang::Ru, "unless told otherwise");
+        assert_eq!(gathered(None, None).lang, Lang::Ru, "Russian when the client has none");
+        let report = gathered(Some("en"), None);
+        assert_eq!((report.client.as_str(), report.company.as_str()), ("Nordic Logistics LLC", "Service Co"));
     }
 }

@@ -63,6 +63,7 @@ fn world() -> World {
         contract: Some("SC-2026-7".into()),
         business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: None,
+        language: None,
     };
     let site = Site {
         id: DocId::from_u128(0x51),

@@ -203,16 +203,19 @@ async fn fetch_missing(state: State<'_, AppState>, day: Option<(i64, i64)>) -> R
     Ok(state.device.fetch_missing(ReadyScope { day, max_age_hours: None }).await?)
 }
 
-/// What the ticket's service report shows now, to show the customer before they sign.
+/// What the ticket's service report shows now, to show the customer before they sign
+/// (`lang`: none for the client's language).
 #[tauri::command]
-async fn report_preview(state: State<'_, AppState>, ticket: String, lang: String) -> Reply<ServiceReport> {
-    Ok(state.device.report_data(&ticket, report_lang(&lang)?).await?)
+async fn report_preview(state: State<'_, AppState>, ticket: String, lang: Option<String>) -> Reply<ServiceReport> {
+    let lang = lang.as_deref().map(report_lang).transpose()?;
+    Ok(state.device.report_data(&ticket, lang).await?)
 }
 
 /// Makes the signed ticket's report and attaches it, with its data, to go to the desk.
 #[tauri::command]
-async fn attach_report(state: State<'_, AppState>, ticket: String, lang: String) -> Reply<AttachedReport> {
-    Ok(state.device.attach_service_report(&ticket, report_lang(&lang)?).await?.0)
+async fn attach_report(state: State<'_, AppState>, ticket: String, lang: Option<String>) -> Reply<AttachedReport> {
+    let lang = lang.as_deref().map(report_lang).transpose()?;
+    Ok(state.device.attach_service_report(&ticket, lang).await?.0)
 }
 
 /// Asks the background loop to sync now; progress arrives as events.

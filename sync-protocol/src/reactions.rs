@@ -442,6 +442,7 @@ mod tests {
             contract: None,
             business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
             points_balance: Some(Points { hundredths: 50 }),
+            language: None,
         };
         let clock = DeviceClock::default();
         let reaction = react(&ticket, Some(&client), Timestamp(9), clock).expect("a worked ticket needs deadlines");
@@ -483,6 +484,7 @@ mod tests {
             contract: None,
             business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
             points_balance: Some(Points { hundredths: 5_000 }),
+            language: None,
         };
         let mut covered = Equipment::new(crate::ids::DocId::from_u128(5), "SN".into(), "M".into(), client.id);
         covered.covered_until = Some(Timestamp(10));

@@ -39,13 +39,13 @@ async fn a_visit_without_signal_reaches_the_desk_by_file_and_the_answer_comes_ba
     }
     let shot = tablet.attach_photo(&ticket, &photo(3, 1600, 1200), "shelf.jpg", false).await.unwrap();
     // The customer reads the report before signing; once signed, it goes with the ticket.
-    let (preview, unsigned) = tablet.service_report(&ticket, outpost_report::Lang::Ru).await.unwrap();
+    let (preview, unsigned) = tablet.service_report(&ticket, Some(outpost_report::Lang::Ru)).await.unwrap();
     assert!(preview.starts_with(b"%PDF-") && unsigned.signature.is_none());
-    let err = tablet.attach_service_report(&ticket, outpost_report::Lang::Ru).await.unwrap_err();
+    let err = tablet.attach_service_report(&ticket, Some(outpost_report::Lang::Ru)).await.unwrap_err();
     assert!(err.to_string().contains("not signed yet"), "{err}");
     let signature = tablet.sign(&ticket, &signature_png(), "И. Петров").await.unwrap();
     tablet.act(&ticket, TicketAction::Resolve).await.unwrap();
-    let (report, pdf) = tablet.attach_service_report(&ticket, outpost_report::Lang::Ru).await.unwrap();
+    let (report, pdf) = tablet.attach_service_report(&ticket, Some(outpost_report::Lang::Ru)).await.unwrap();
     assert_eq!(report.number, "T-2026-000001");
 
     // The outbox goes out on a stick.

@@ -243,6 +243,7 @@ pub async fn job_for(desk: &Desk, engineer: &Actor, n: u128) -> Job {
         contract: None,
         business_hours: hours,
         points_balance: None,
+        language: None,
     }))
     .await;
     desk.create(&Document::Site(Site {

@@ -64,6 +64,8 @@ struct ClientUpdate {
     contract: Option<String>,
     /// Hundredths of a point: the balance after a top-up or a correction.
     points_balance: Option<u64>,
+    /// The language of the client's papers (the service report): `ru` or `en`.
+    language: Option<String>,
 }
 
 /// Changes a client's name, contract or points balance (admin, dispatcher).
@@ -77,6 +79,7 @@ async fn update_client(
     Body(update): Body<ClientUpdate>,
 ) -> Result<Json<Written>, ApiError> {
     let name = update.name.as_deref().map(|n| text(n, "name", 200)).transpose()?;
+    let language = update.language.as_deref().map(language).transpose()?;
     write_change(&state, &headers, &id, |document| {
         let Document::Client(client) = document else { return Err(ApiError::NotFound("no such client".into())) };
         if let Some(name) = name {
@@ -87,6 +90,9 @@ async fn update_client(
         }
         if let Some(balance) = update.points_balance {
             client.points_balance = Some(Points { hundredths: balance });
+        }
+        if let Some(language) = language {
+            client.language = Some(language);
         }
         Ok(())
     })
@@ -311,6 +317,8 @@ struct NewClient {
     holidays: Vec<String>,
     /// Hundredths of a point.
     points_balance: Option<u64>,
+    /// The language of the client's papers (the service report): `ru` or `en`.
+    language: Option<String>,
 }
 
 /// Adds a client with its contract hours (round the clock, or weekly
@@ -323,6 +331,7 @@ async fn add_client(
     Body(new): Body<NewClient>,
 ) -> Result<Json<Written>, ApiError> {
     let name = text(&new.name, "name", 200)?;
+    let language = new.language.as_deref().map(language).transpose()?;
     if new.weekly.iter().any(|(day, opens, closes)| !(1..=7).contains(day) || opens >= closes || *closes > 1440) {
         return Err(ApiError::BadRequest(
             "weekly windows are (weekday 1-7, opens, closes) with opens < closes <= 1440".into(),
@@ -349,6 +358,7 @@ async fn add_client(
             holidays: new.holidays.into_iter().map(|date| Holiday { date, name: String::new() }).collect(),
         },
         points_balance: new.points_balance.map(|hundredths| Points { hundredths }),
+        language,
     };
     write_new(&state, &headers, Document::Client(client)).await
 }
@@ -478,4 +488,11 @@ async fn add_template(
         items: new.items.into_iter().map(|(key, label)| ChecklistTemplateItem { key, label }).collect(),
     };
     write_new(&state, &headers, Document::ChecklistTemplate(template)).await
+}
+
+/// A language of a client's papers, one spelling with the report's.
+fn language(code: &str) -> Result<String, ApiError> {
+    outpost_report::Lang::parse(code)
+        .map(|lang| lang.code().to_owned())
+        .ok_or_else(|| ApiError::BadRequest(format!("language {code:?} is not ru or en")))
 }

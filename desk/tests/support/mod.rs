@@ -141,6 +141,7 @@ impl Desk {
             contract: Some("SLA-1".into()),
             business_hours: outpost_sync::model::BusinessHours { always: true, weekly: vec![], holidays: vec![] },
             points_balance: None,
+            language: None,
         };
         self.create(&Document::Client(client.clone())).await;
         client

@@ -202,9 +202,9 @@ pub(crate) enum Command {
     /// with the data it shows, to go to the desk.
     Report {
         id: String,
-        /// ru or en: the customer's language.
-        #[arg(long, default_value = "ru")]
-        lang: String,
+        /// ru or en (default: the client's language, else ru).
+        #[arg(long)]
+        lang: Option<String>,
         #[arg(long, required_unless_present = "attach")]
         output: Option<PathBuf>,
         #[arg(long)]
@@ -546,7 +546,7 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
             out.show(&readiness, show_readiness);
         }
         Command::Report { id, lang, output, attach } => {
-            let lang = outpost_core::report_lang(&lang)?;
+            let lang = lang.as_deref().map(outpost_core::report_lang).transpose()?;
             let (pdf, number, data_hash, signed, attached) = if attach {
                 let (attached, pdf) = device.attach_service_report(&id, lang).await?;
                 (pdf, attached.number.clone(), attached.data_hash.clone(), true, Some(attached))

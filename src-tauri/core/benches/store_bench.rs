@@ -52,6 +52,7 @@ fn documents(tickets: usize, equipment: usize) -> Vec<Document> {
             contract: None,
             business_hours: hours,
             points_balance: None,
+            language: None,
         }));
     }
     for n in 1000..1500u128 {

@@ -18,6 +18,11 @@ pub struct Client {
     pub business_hours: BusinessHours,
     /// Prepaid points left; `None` when the contract holds no points.
     pub points_balance: Option<Points>,
+    /// The language the client's papers are written in (`ru`, `en`), the
+    /// service report among them. Added after the first release: clients
+    /// written before lack it.
+    #[autosurgeon(missing = "Default::default")]
+    pub language: Option<String>,
 }
 
 /// When the contract's clock runs, in the site's time zone.

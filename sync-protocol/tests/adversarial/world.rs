@@ -131,6 +131,7 @@ pub fn setup(desk: &mut impl DeskStore) -> Fixture {
             contract: None,
             business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
             points_balance: None,
+            language: None,
         }));
     }
     let (staff_equipment, partner_equipment) = (DocId::from_u128(0xe1), DocId::from_u128(0xe2));

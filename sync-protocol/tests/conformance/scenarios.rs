@@ -336,6 +336,7 @@ fn client_with_equipment(desk: &mut impl DeskStore) -> (DocId, DocId, DocId, Doc
         contract: None,
         business_hours: BusinessHours { always: true, weekly: vec![], holidays: vec![] },
         points_balance: None,
+        language: None,
     }));
     desk.create(&Document::Site(Site {
         id: site,
@@ -492,6 +493,7 @@ fn office_client_and_worked_ticket(
             holidays: vec![],
         },
         points_balance: points.map(|p| Points { hundredths: p }),
+        language: None,
     };
     desk.create(&Document::Client(client.clone()));
     let mut ticket = worked_ticket(&mut Rng::new(61), cast, 1, T0);

@@ -96,8 +96,9 @@ export const tickets = {
 
 /** The service report (акт): what it shows, and attaching it once signed. */
 export const reports = {
-  preview: (ticket: string, lang: string) => call<ServiceReport>("report_preview", { ticket, lang }),
-  attach: (ticket: string, lang: string) => call<AttachedReport>("attach_report", { ticket, lang }),
+  /** `lang`: null writes in the client's language. */
+  preview: (ticket: string, lang: string | null) => call<ServiceReport>("report_preview", { ticket, lang }),
+  attach: (ticket: string, lang: string | null) => call<AttachedReport>("attach_report", { ticket, lang }),
 };
 
 export const parts = {

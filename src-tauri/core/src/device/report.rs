@@ -36,8 +36,9 @@ pub fn report_lang(code: &str) -> CoreResult<Lang> {
 }
 
 impl Device {
-    /// What the ticket's report shows, from the documents on this device.
-    pub async fn report_data(&self, ticket_id: &str, lang: Lang) -> CoreResult<ServiceReport> {
+    /// What the ticket's report shows, from the documents on this device,
+    /// in `lang` (`None`: the client's language).
+    pub async fn report_data(&self, ticket_id: &str, lang: Option<Lang>) -> CoreResult<ServiceReport> {
         let id = parse_doc_id("ticket", ticket_id)?;
         let ticket = self.ticket_document(id).await?;
         ServiceReport::gather(&mut OnDevice(self), &ticket, lang).await
@@ -46,7 +47,7 @@ impl Device {
     /// The ticket's report as a PDF, as it stands now (to show the customer
     /// before they sign), and what it shows. Previews this device lacks are
     /// printed as placeholders.
-    pub async fn service_report(&self, ticket_id: &str, lang: Lang) -> CoreResult<(Vec<u8>, ServiceReport)> {
+    pub async fn service_report(&self, ticket_id: &str, lang: Option<Lang>) -> CoreResult<(Vec<u8>, ServiceReport)> {
         let report = self.report_data(ticket_id, lang).await?;
         let mut images = BTreeMap::new();
         let wanted = report
@@ -73,7 +74,11 @@ impl Device {
     /// changed after all) is attached beside the earlier one; the desk
     /// checks the latest.
     /// Returns the PDF too, to show or save.
-    pub async fn attach_service_report(&self, ticket_id: &str, lang: Lang) -> CoreResult<(AttachedReport, Vec<u8>)> {
+    pub async fn attach_service_report(
+        &self,
+        ticket_id: &str,
+        lang: Option<Lang>,
+    ) -> CoreResult<(AttachedReport, Vec<u8>)> {
         let pairing = self.pairing().await?;
         let id = parse_doc_id("ticket", ticket_id)?;
         let (pdf, report) = self.service_report(ticket_id, lang).await?;

@@ -70,6 +70,7 @@ async fn fixture() -> Fixture {
             contract: None,
             business_hours: hours,
             points_balance: None,
+            language: None,
         }),
         Document::Site(Site {
             id: id(2),
