@@ -78,8 +78,13 @@ async fn pushes_to_one_ticket_at_once_converge_when_a_snapshot_goes_stale(desk: 
         assert!(on_desk.work_log.iter().any(|e| &e.text == text), "{text} reached the desk");
     }
     for (device, _) in &mut finished {
-        device.sync(&desk).await;
-        assert_eq!(device.local.document(ticket), Some(Document::Ticket(on_desk.clone())), "every device converged");
+        let rounds = device.sync(&desk).await;
+        assert_eq!(
+            device.local.document(ticket),
+            Some(Document::Ticket(on_desk.clone())),
+            "every device converged (this one in {rounds} round(s); its last failed round: {:?})",
+            device.local.last_failure()
+        );
     }
 }
 
