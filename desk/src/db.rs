@@ -224,15 +224,23 @@ impl Db {
     /// A transaction that will write. On SQLite it takes the write lock at
     /// once (`BEGIN IMMEDIATE`): a transaction that reads first and writes
     /// later fails outright in WAL mode if another writer committed in
-    /// between, whatever the busy timeout. On PostgreSQL writers order
-    /// themselves on the feed counter row.
+    /// between, whatever the busy timeout. On PostgreSQL writers queue on
+    /// the feed counter's row, locked by the first statement: what a writer
+    /// reads after it (a document's heads, who may read what) stays so
+    /// until it commits. Locking only when the counter is bumped let two
+    /// writers read the same heads, and the second wrote heads lacking the
+    /// first's change, so devices were told they were current when not.
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => {
                 let turn = std::sync::Arc::clone(&self.write_turn).lock_owned().await;
                 Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) })
             }
-            Backend::Postgres => Ok(WriteTx { tx: self.pool.begin().await?, _turn: None }),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT seq FROM feed_counter WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+                Ok(WriteTx { tx, _turn: None })
+            }
         }
     }
 

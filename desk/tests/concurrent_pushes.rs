@@ -89,3 +89,59 @@ async fn pushes_to_one_ticket_at_once_converge_when_a_snapshot_goes_stale(desk: 
 }
 
 on_both_backends!(pushes_to_one_ticket_at_once_converge_when_a_snapshot_goes_stale);
+
+/// A writer's transaction holds the write lock from its start: a second
+/// writer begins only after the first commits, and then reads what it
+/// wrote. (On PostgreSQL the lock was once taken only when the feed counter
+/// was bumped, so two rounds read the same heads and the later one stored
+/// heads lacking the earlier one's change.)
+async fn a_second_writer_waits_for_the_first_and_reads_what_it_wrote(desk: Desk) {
+    let client = desk.contract_client().await;
+    let dispatcher = desk.user(desk.service, Role::Dispatcher).await;
+    let token = desk.api_token(dispatcher.user).await;
+    let (_, created) = desk.post_json("/v1/tickets", &token, json!({ "title": "Lock", "client": client.id })).await;
+    let ticket = created["id"].as_str().unwrap().to_string();
+
+    let mut first = desk.db.begin_write().await.unwrap();
+    let began = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let second = {
+        let (db, began, ticket) = (desk.db.clone(), Arc::clone(&began), ticket.clone());
+        tokio::spawn(async move {
+            let mut tx = db.begin_write().await.unwrap();
+            began.store(true, std::sync::atomic::Ordering::SeqCst);
+            let (heads,): (String,) = sqlx::query_as("SELECT heads FROM documents WHERE id = $1")
+                .bind(&ticket)
+                .fetch_one(&mut **tx)
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+            heads
+        })
+    };
+    // Give the second writer every chance to begin (on PostgreSQL, until it is seen waiting for a lock).
+    for _ in 0..50 {
+        if began.load(std::sync::atomic::Ordering::SeqCst) || waiting_for_a_lock(&desk).await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!began.load(std::sync::atomic::Ordering::SeqCst), "a second writer began while the first was open");
+    sqlx::query("UPDATE documents SET heads = 'written by the first' WHERE id = $1")
+        .bind(&ticket)
+        .execute(&mut **first)
+        .await
+        .unwrap();
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), "written by the first");
+}
+
+async fn waiting_for_a_lock(desk: &Desk) -> bool {
+    if desk.db.backend != outpost_desk::Backend::Postgres {
+        return false;
+    }
+    let (waiting,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetch_one(&desk.db.pool).await.unwrap();
+    waiting > 0
+}
+
+on_both_backends!(a_second_writer_waits_for_the_first_and_reads_what_it_wrote);
