@@ -5,7 +5,8 @@
 //! Exit codes: 0 done; 2 invalid input; 3 not found; 4 refused by the
 //! workflow or permissions; 5 not paired (or already paired); 6 desk
 //! unreachable; 7 desk refused; 8 device wiped; 9 unsynced changes; 10 disk
-//! full (nothing lost; free space and run it again); 1 other.
+//! full (nothing lost; free space and run it again); 11 the data is locked
+//! (the store's key is missing or the key store does not answer); 1 other.
 
 mod commands;
 mod output;
@@ -48,6 +49,7 @@ fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Wiped => 8,
         ErrorKind::Unsynced => 9,
         ErrorKind::DiskFull => 10,
+        ErrorKind::Locked => 11,
         ErrorKind::Internal => 1,
     }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, Mutex};
 
 use crate::error::{CoreError, CoreResult};
+use crate::store::keys::KeyStore;
 use crate::store::{self, Store};
 
 pub use reads::DeviceStatus;
@@ -112,9 +113,19 @@ pub(crate) struct LiveState {
 }
 
 impl Device {
-    /// Opens the device's store in `data_dir`, creating it on first use.
+    /// Opens the device's store in `data_dir`, creating it on first use,
+    /// with its key in the key store this machine offers
+    /// ([`KeyStore::for_this_machine`]).
     pub async fn open(data_dir: &Path) -> CoreResult<Self> {
-        let store = Store::open(data_dir).await?;
+        Self::open_with_keys(data_dir, &KeyStore::for_this_machine()).await
+    }
+
+    /// Opens the device's store in `data_dir` with its key kept in `keys`.
+    pub async fn open_with_keys(data_dir: &Path, keys: &KeyStore) -> CoreResult<Self> {
+        Self::with_store(Store::open(data_dir, keys).await?)
+    }
+
+    pub(crate) fn with_store(store: Store) -> CoreResult<Self> {
         let (events, _) = broadcast::channel(256);
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))

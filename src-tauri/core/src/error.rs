@@ -28,6 +28,10 @@ pub enum CoreError {
     /// was rolled back whole; everything before it is kept.
     #[error("the device's disk is full: nothing was lost, but nothing more can be saved; free some space and try again ({0})")]
     DiskFull(String),
+    /// The store cannot be opened or used now: its key is missing or the
+    /// key store does not answer. Nothing was changed.
+    #[error("the device's data is locked: {0}")]
+    Locked(String),
     #[error("local store: {0}")]
     Store(sqlx::Error),
     #[error("a stored document is damaged: {0}")]
@@ -49,6 +53,7 @@ pub enum ErrorKind {
     Wiped,
     Unsynced,
     DiskFull,
+    Locked,
     Internal,
 }
 
@@ -65,6 +70,7 @@ impl CoreError {
             Self::Wiped => ErrorKind::Wiped,
             Self::Unsynced(_) => ErrorKind::Unsynced,
             Self::DiskFull(_) => ErrorKind::DiskFull,
+            Self::Locked(_) => ErrorKind::Locked,
             Self::Store(_) | Self::Damaged(_) => ErrorKind::Internal,
         }
     }
@@ -91,6 +97,12 @@ fn is_disk_full(extended_code: i32) -> bool {
     const SQLITE_FULL: i32 = 13;
     const SQLITE_IOERR_SHMSIZE: i32 = 10 | (19 << 8);
     extended_code & 0xff == SQLITE_FULL || extended_code == SQLITE_IOERR_SHMSIZE
+}
+
+impl From<crate::store::keys::KeyError> for CoreError {
+    fn from(err: crate::store::keys::KeyError) -> Self {
+        Self::Locked(err.to_string())
+    }
 }
 
 impl From<SchemaError> for CoreError {

@@ -29,6 +29,7 @@ pub use device::{
 pub use error::{CoreError, CoreResult, ErrorKind};
 /// The service report's types, for the app's commands.
 pub use outpost_report;
+pub use store::keys::{KeyError, KeyStore, KEY_DIR_ENV};
 pub use store::queries::TicketFilter;
 pub use store::STORE_FILE;
 pub use views::*;

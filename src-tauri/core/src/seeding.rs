@@ -9,6 +9,13 @@ use crate::device::{now, Device, Pairing, PAIRING_KEY};
 use crate::error::CoreResult;
 use crate::store;
 
+/// Opens a plain (unencrypted) store in `data_dir`, as versions before
+/// encryption wrote them: to show what encryption costs, and to test the
+/// encryption of such a store.
+pub async fn open_plain(data_dir: &std::path::Path) -> CoreResult<Device> {
+    Device::with_store(store::Store::open_plain(data_dir).await?)
+}
+
 /// Makes `device` act as `actor`, paired with a desk at `desk_url` that it has never reached.
 pub async fn pair_offline(device: &Device, actor: Actor, desk_url: &str) -> CoreResult<()> {
     let pairing = Pairing {

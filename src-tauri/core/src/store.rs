@@ -5,6 +5,8 @@
 //! `synchronous = FULL`, so an edit is on disk when the call returns and a
 //! killed process leaves either all of a write or none of it.
 
+mod cipher;
+pub(crate) mod keys;
 mod projection;
 pub(crate) mod queries;
 
@@ -15,10 +17,12 @@ use std::time::Duration;
 use automerge::{AutoCommit, ChangeHash};
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::model::{DocKind, Document};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::error::{CoreError, CoreResult};
+use cipher::FileState;
+use keys::{KeyStore, StoreKey};
 
 /// Changes appended to a document before they are folded into its snapshot.
 const COMPACT_EVERY: i64 = 32;
@@ -50,19 +54,41 @@ pub(crate) struct LoadedDoc {
 pub(crate) type WriteTx = Transaction<'static, Sqlite>;
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
-    pub(crate) async fn open(dir: &Path) -> CoreResult<Self> {
+    /// Opens (creating if needed) the encrypted store in `dir`, its key in
+    /// `keys`; a plain store from an earlier version is encrypted first.
+    pub(crate) async fn open(dir: &Path, keys: &KeyStore) -> CoreResult<Self> {
+        Self::open_with(dir, Some(keys)).await
+    }
+
+    /// Opens a plain store, as earlier versions wrote them: for the tests of
+    /// their encryption, and for benchmarks that show what encryption costs.
+    #[cfg(any(test, feature = "seeding"))]
+    pub(crate) async fn open_plain(dir: &Path) -> CoreResult<Self> {
+        Self::open_with(dir, None).await
+    }
+
+    async fn open_with(dir: &Path, keys: Option<&KeyStore>) -> CoreResult<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| CoreError::Invalid(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join(STORE_FILE);
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(&path)
+        let (options, keys_named) = match keys {
+            Some(keys) => (cipher::options(&path, &store_key(dir, &path, keys).await?)?, keys.describe()),
+            None => (sqlx::sqlite::SqliteConnectOptions::from_str("sqlite://")?.filename(&path), String::new()),
+        };
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| match e {
+            // SQLCipher reads a page it cannot decrypt as "not a database".
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("26") => CoreError::Locked(format!(
+                "the store in {} does not open with its key from {keys_named}",
+                dir.display()
+            )),
+            other => other.into(),
+        })?;
         let store = Self { pool, path };
         store.migrate().await?;
         Ok(store)
@@ -100,6 +126,56 @@ impl Store {
         let wal = self.path.with_extension("db-wal");
         [&self.path, &wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
     }
+}
+
+/// The store's key from `keys`, made and kept first if the store is new or
+/// plain (and a plain store encrypted with it).
+async fn store_key(dir: &Path, path: &Path, keys: &KeyStore) -> CoreResult<StoreKey> {
+    keys.check_apart_from(dir)?;
+    let id = store_id(dir)?;
+    let state = cipher::file_state(path)?;
+    let key = match keys.load(&id)? {
+        Some(key) => key,
+        None if state == FileState::Encrypted => {
+            return Err(CoreError::Locked(format!(
+                "the key of the store in {} is not in {}; without it the store cannot be opened",
+                dir.display(),
+                keys.describe()
+            )))
+        }
+        None => {
+            let key = StoreKey::random();
+            keys.save(&id, &key)?;
+            key
+        }
+    };
+    if state == FileState::Plain {
+        tracing::info!(store = %path.display(), "encrypting the store of an earlier version");
+        cipher::encrypt_plain_store(path, &key).await?;
+    }
+    Ok(key)
+}
+
+/// The file in the data directory naming the store's key in the key store (not secret).
+const ID_FILE: &str = "store-id";
+
+/// The store's id, made once: the name its key is kept under.
+fn store_id(dir: &Path) -> CoreResult<String> {
+    let path = dir.join(ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CoreError::Invalid(format!("{}: {e}", path.display()))),
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let partial = dir.join(format!("{ID_FILE}.partial"));
+    let written = std::fs::write(&partial, &id)
+        .and_then(|()| std::fs::File::open(&partial)?.sync_all())
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .and_then(|()| std::fs::File::open(dir)?.sync_all());
+    written.map_err(|e| CoreError::Invalid(format!("{}: {e}", path.display())))?;
+    Ok(id)
 }
 
 pub(crate) async fn put_setting(tx: &mut WriteTx, key: &str, value: &str) -> CoreResult<()> {
@@ -377,9 +453,14 @@ mod tests {
     use super::*;
     use outpost_sync::sample::{worked_ticket, Cast, Rng};
 
+    /// A store in `root/data`, its key in `root/keys`.
+    async fn open_in(root: &Path) -> CoreResult<Store> {
+        Store::open(&root.join("data"), &KeyStore::Directory(root.join("keys"))).await
+    }
+
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = open_in(dir.path()).await.unwrap();
         (dir, store)
     }
 
@@ -409,7 +490,7 @@ mod tests {
             sqlx::query_as("SELECT count(*) FROM document_changes").fetch_one(store.pool()).await.unwrap();
         assert!(pending < COMPACT_EVERY, "changes are folded into the snapshot from time to time ({pending} left)");
         store.pool().close().await;
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = open_in(dir.path()).await.unwrap();
         let mut conn = store.pool().acquire().await.unwrap();
         let loaded = load(&mut conn, ticket.id).await.unwrap().expect("the ticket is stored");
         let read = Document::hydrate_as(&loaded.doc, ticket.id, DocKind::Ticket).unwrap();
@@ -421,7 +502,7 @@ mod tests {
     async fn reopening_a_store_does_not_run_migrations_twice() {
         let (dir, store) = store().await;
         store.pool().close().await;
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = open_in(dir.path()).await.unwrap();
         let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(store.pool()).await.unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
     }
@@ -431,7 +512,10 @@ mod tests {
     #[tokio::test]
     async fn the_search_index_moves_to_its_rows_table() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::from_str("sqlite://").unwrap().filename(dir.path().join(STORE_FILE));
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite://")
+            .unwrap()
+            .filename(dir.path().join("data").join(STORE_FILE));
         let pool = SqlitePoolOptions::new().connect_with(options.create_if_missing(true)).await.unwrap();
         for sql in &MIGRATIONS[..3] {
             sqlx::raw_sql(sql).execute(&pool).await.unwrap();
@@ -442,7 +526,7 @@ mod tests {
             .await
             .unwrap();
         pool.close().await;
-        let store = Store::open(dir.path()).await.unwrap();
+        let store = open_in(dir.path()).await.unwrap();
         let find = |word: &'static str| {
             let pool = store.pool().clone();
             async move {

@@ -55,9 +55,26 @@ fn ticket(cast: &Cast, n: u128, engineer: outpost_sync::model::Actor, due_in_hou
     t
 }
 
+/// A device with its data in `root/data` and its key in `root/keys`.
+pub(crate) async fn open_in(root: &std::path::Path) -> Device {
+    let keys = crate::KeyStore::Directory(root.join("keys"));
+    Device::open_with_keys(&root.join("data"), &keys).await.unwrap()
+}
+
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let device = Device::open(dir.path()).await.unwrap();
+    let device = open_in(dir.path()).await;
+    fill(dir, device).await
+}
+
+/// The fixture on a plain store, as versions before encryption kept it.
+async fn plain_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let device = crate::seeding::open_plain(&dir.path().join("data")).await.unwrap();
+    fill(dir, device).await
+}
+
+async fn fill(dir: tempfile::TempDir, device: Device) -> Fixture {
     let cast = Cast::default();
     pair_offline(&device, cast.engineer, "http://127.0.0.1:9").await.unwrap();
     let hours = BusinessHours { always: true, weekly: vec![], holidays: vec![] };
@@ -138,6 +155,163 @@ async fn fingerprint(device: &Device) -> Vec<(String, Vec<u8>, i64)> {
     .unwrap()
 }
 
+/// Accepts, works and signs the fixture's ticket: notes, checklist, a
+/// photo, a part request, a signature, a resolution.
+async fn work_a_visit(f: &Fixture) {
+    let (d, t) = (&f.device, &f.ticket);
+    d.act(t, TicketAction::Accept).await.unwrap();
+    d.act(t, TicketAction::Arrive { coordinates: Some(Location { lat: 56.84, lon: 60.6 }) }).await.unwrap();
+    d.act(t, TicketAction::AddNote { text: "Disk 3 in shelf 2 failed; swapping.".into() }).await.unwrap();
+    d.act(t, TicketAction::Tick { item: "power".into(), done: true }).await.unwrap();
+    d.attach_photo(t, &jpeg(1200, 800), "shelf.jpg", false).await.unwrap();
+    d.request_part(t, "HDD-600G-SAS", "spare disk", 1).await.unwrap();
+    d.sign(t, &png(400, 150), "Ivan Petrov").await.unwrap();
+    d.act(t, TicketAction::SetResolution { code: Some("replaced".into()), notes: "Disk replaced.".into() })
+        .await
+        .unwrap();
+}
+
+/// Closes the device and waits until its last connection has gone: sqlx
+/// closes connections handed back just before on tasks of their own, and
+/// the last one folds the write-ahead log into the store and removes it.
+async fn close_fully(device: &Device, data: &std::path::Path) {
+    device.close().await;
+    let wal = data.join(format!("{}-wal", crate::STORE_FILE));
+    for _ in 0..500 {
+        if !wal.exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the store's write-ahead log is still there: a connection stayed open");
+}
+
+/// What a thief would grep the data directory for: names and text, and
+/// the headers of pictures and of a plain SQLite file.
+fn readable_in(dir: &std::path::Path) -> Vec<String> {
+    const TEXT: [&str; 6] =
+        ["Уралтрансбанк", "Екатеринбург", "Ivan Petrov", "Disk 3 in shelf 2", "Array degraded", "SN-XR7-0042"];
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        found.extend(TEXT.iter().filter(|t| has(t.as_bytes())).map(|t| format!("{name}: {t}")));
+        if has(b"\x89PNG\r\n\x1a\n") {
+            found.push(format!("{name}: a PNG"));
+        }
+        // A JPEG's start marker, then its JFIF or Exif header.
+        let jpeg =
+            bytes.windows(11).any(|w| w[..3] == [0xFF, 0xD8, 0xFF] && (&w[6..10] == b"JFIF" || &w[6..10] == b"Exif"));
+        if jpeg {
+            found.push(format!("{name}: a JPEG"));
+        }
+        if has(b"SQLite format 3\0") {
+            found.push(format!("{name}: a plain SQLite header"));
+        }
+    }
+    found
+}
+
+/// A lost tablet gives nothing away: after a visit's work, no file of the
+/// data directory holds a client's name, the ticket's text, the signer or
+/// a picture; the same visit on a plain store shows all of them (so the
+/// search would find them if they were there).
+#[tokio::test]
+async fn after_a_visit_the_data_directory_gives_nothing_away() {
+    let plain = plain_fixture().await;
+    work_a_visit(&plain).await;
+    close_fully(&plain.device, &plain._dir.path().join("data")).await;
+    let shown = readable_in(&plain._dir.path().join("data"));
+    for expected in ["Уралтрансбанк", "Ivan Petrov", "Disk 3 in shelf 2", "a PNG", "a JPEG", "a plain SQLite header"]
+    {
+        assert!(shown.iter().any(|s| s.ends_with(expected)), "a plain store shows {expected}: {shown:?}");
+    }
+
+    let f = fixture().await;
+    work_a_visit(&f).await;
+    let open = readable_in(&f._dir.path().join("data"));
+    assert!(open.is_empty(), "while the app is open, its files show {open:?}");
+    close_fully(&f.device, &f._dir.path().join("data")).await;
+    let closed = readable_in(&f._dir.path().join("data"));
+    assert!(closed.is_empty(), "a closed store's files show {closed:?}");
+}
+
+/// The store opens only with its key: without it, or with another, the
+/// open fails as `locked`, says why, and changes no file.
+#[tokio::test]
+async fn the_store_opens_only_with_its_key() {
+    let f = fixture().await;
+    let root = f._dir.path().to_owned();
+    f.device.close().await;
+    let data = root.join("data");
+    let id = std::fs::read_to_string(data.join("store-id")).unwrap();
+    let other_keys = root.join("other keys");
+    let elsewhere = crate::KeyStore::Directory(other_keys.clone());
+    let err = Device::open_with_keys(&data, &elsewhere).await.err().expect("no key, no store");
+    assert_eq!(err.kind(), ErrorKind::Locked, "{err}");
+    assert!(err.to_string().contains("cannot be opened"), "{err}");
+    assert!(!other_keys.exists(), "no key is made for a store that has one");
+
+    std::fs::create_dir_all(&other_keys).unwrap();
+    let wrong = "ab".repeat(32);
+    std::fs::write(other_keys.join(format!("{id}.key")), &wrong).unwrap();
+    let err = Device::open_with_keys(&data, &elsewhere).await.err().expect("another key, no store");
+    assert_eq!(err.kind(), ErrorKind::Locked, "{err}");
+    assert!(err.to_string().contains("does not open with its key"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(other_keys.join(format!("{id}.key"))).unwrap(),
+        wrong,
+        "the key is not replaced"
+    );
+
+    let inside = crate::KeyStore::Directory(data.join("keys"));
+    let err = Device::open_with_keys(&data, &inside).await.err().expect("keys beside the data are refused");
+    assert_eq!(err.kind(), ErrorKind::Locked, "{err}");
+    assert!(err.to_string().contains("inside the data directory"), "{err}");
+    assert!(!data.join("keys").exists());
+    assert_eq!(std::fs::read_to_string(data.join("store-id")).unwrap(), id, "the store keeps its id");
+
+    let reopened = open_in(&root).await;
+    assert_eq!(reopened.ticket(&f.ticket).await.unwrap().client.name.as_deref(), Some("Уралтрансбанк"));
+    assert_eq!(reopened.status().await.unwrap().pending_documents, 0, "the store is as it was");
+}
+
+/// A plain store left by an earlier version is encrypted in place at its
+/// first open, once, and keeps every document, file and setting.
+#[tokio::test]
+async fn a_plain_store_is_encrypted_once_and_keeps_everything() {
+    let f = plain_fixture().await;
+    work_a_visit(&f).await;
+    let before = f.device.ticket(&f.ticket).await.unwrap();
+    let status = f.device.status().await.unwrap();
+    let prints = fingerprint(&f.device).await;
+    let root = f._dir.path().to_owned();
+    close_fully(&f.device, &root.join("data")).await;
+    // A copy left by a migration killed half-way is thrown away.
+    std::fs::write(root.join("data").join(format!("{}.encrypting", crate::STORE_FILE)), b"half a copy").unwrap();
+
+    let d = open_in(&root).await;
+    assert_eq!(d.ticket(&f.ticket).await.unwrap(), before);
+    let after = d.status().await.unwrap();
+    assert_eq!((after.pending_documents, after.pending_blobs), (status.pending_documents, status.pending_blobs));
+    assert_eq!(fingerprint(&d).await, prints, "every document's bytes and state are kept");
+    let photo = &before.attachments[0];
+    assert!(!d.blob(&photo.hash).await.unwrap().is_empty(), "the photo is kept");
+    assert!(d.pairing_info().await.unwrap().is_some(), "the pairing is kept");
+    close_fully(&d, &root.join("data")).await;
+    let left: Vec<String> = std::fs::read_dir(root.join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("encrypting"))
+        .collect();
+    assert!(left.is_empty(), "no copy is left behind: {left:?}");
+    assert!(readable_in(&root.join("data")).is_empty(), "{:?}", readable_in(&root.join("data")));
+    let again = open_in(&root).await;
+    assert_eq!(again.ticket(&f.ticket).await.unwrap(), before, "the second open reads the encrypted store as is");
+}
+
 #[tokio::test]
 async fn a_whole_visit_is_recorded_offline_and_survives_reopening() {
     let f = fixture().await;
@@ -191,7 +365,7 @@ async fn a_whole_visit_is_recorded_offline_and_survives_reopening() {
     // Reopen from the file: everything committed is there.
     let dir = f._dir.path().to_owned();
     d.close().await;
-    let reopened = Device::open(&dir).await.unwrap();
+    let reopened = open_in(&dir).await;
     assert_eq!(reopened.ticket(t).await.unwrap(), detail);
     assert_eq!(reopened.ticket(&found_id).await.unwrap().site.address, "Екатеринбург, ул. Ленина, 5");
     assert!(!reopened.blob(&photo.thumbnail).await.unwrap().is_empty(), "the thumbnail is stored");
@@ -270,7 +444,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
 #[tokio::test]
 async fn an_unpaired_device_reads_nothing_into_existence_and_edits_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let device = Device::open(dir.path()).await.unwrap();
+    let device = open_in(dir.path()).await;
     let err = device.act(&id(10).to_string(), TicketAction::Accept).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotPaired);
     assert_eq!(device.sync_now().await.unwrap_err().kind(), ErrorKind::NotPaired);

@@ -3,4 +3,4 @@
 /**
  * The kinds of error a user interface or a script switches on.
  */
-export type ErrorKind = "not_found" | "refused" | "invalid" | "not_paired" | "already_paired" | "offline" | "desk" | "wiped" | "unsynced" | "disk_full" | "internal";
+export type ErrorKind = "not_found" | "refused" | "invalid" | "not_paired" | "already_paired" | "offline" | "desk" | "wiped" | "unsynced" | "disk_full" | "locked" | "internal";
