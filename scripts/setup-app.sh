@@ -4,7 +4,9 @@
 # builds the UI, which the app embeds.
 
 app_packages=(libwebkit2gtk-4.1-dev build-essential libssl-dev libayatana-appindicator3-dev librsvg2-dev
-  libxdo-dev file pkg-config xvfb xauth webkit2gtk-driver nodejs npm)
+  libxdo-dev file pkg-config xvfb xauth webkit2gtk-driver nodejs npm
+  # The store key's Secret Service client (keyring) links libdbus.
+  libdbus-1-dev)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

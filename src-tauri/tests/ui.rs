@@ -256,6 +256,7 @@ async fn an_engineer_works_a_ticket_offline_in_the_app_and_the_desk_catches_up()
             .arg(&webkit_driver)
             .env("DISPLAY", &display)
             .env("OUTPOST_DATA_DIR", root.path().join("app"))
+            .env(outpost_core::KEY_DIR_ENV, root.path().join("keys"))
             // A fresh web view profile: no language or theme left from another run.
             .env("XDG_DATA_HOME", root.path().join("xdg-data"))
             .env("XDG_CONFIG_HOME", root.path().join("xdg-config"))

@@ -7,7 +7,6 @@
 //! charged, and the reports say so. Nobody sees what is not theirs.
 
 use outpost_core::work::{PartAction, TicketAction, Timer};
-use outpost_core::Device;
 use outpost_desk::accounts;
 use outpost_scenarios::{sync_until_ok, Desk, T0};
 use outpost_sync::ids::DocId;
@@ -40,7 +39,7 @@ async fn a_day_at_the_desk_with_a_partner_and_a_staff_engineer() {
     let petr = person(&partner, "Пётр Волков", "partner_engineer").await;
     let oleg = person(&service, "Олег Иванов", "engineer").await;
     let pair = async |reply: &Value, dir: &str| {
-        let device = Device::open(&root.path().join(dir)).await.unwrap();
+        let device = outpost_scenarios::open_device(&root.path().join(dir)).await;
         device.pair(&desk.url(), reply["pairing_code"].as_str().unwrap(), dir).await.unwrap();
         device
     };

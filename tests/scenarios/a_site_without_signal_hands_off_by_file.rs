@@ -243,8 +243,7 @@ async fn a_device_paired_before_hand_off_files_gets_its_keys_at_the_next_sync() 
         .execute(&desk.db.pool)
         .await
         .unwrap();
-    let store =
-        sqlx::SqlitePool::connect(&format!("sqlite:{}", dir.join(outpost_core::STORE_FILE).display())).await.unwrap();
+    let store = outpost_scenarios::device_store(&dir).await;
     let (pairing,): (String,) =
         sqlx::query_as("SELECT value FROM device WHERE key = 'pairing'").fetch_one(&store).await.unwrap();
     let mut pairing: serde_json::Value = serde_json::from_str(&pairing).unwrap();
@@ -256,7 +255,7 @@ async fn a_device_paired_before_hand_off_files_gets_its_keys_at_the_next_sync() 
         .unwrap();
     store.close().await;
 
-    let tablet = outpost_core::Device::open(&dir).await.unwrap();
+    let tablet = outpost_scenarios::open_device(&dir).await;
     let err = tablet.export_outbox().await.unwrap_err();
     assert!(err.to_string().contains("sync online once"), "{err}");
     sync_until_ok(&tablet, 3).await;

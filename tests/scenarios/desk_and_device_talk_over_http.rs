@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use outpost_core::sync::{Schedule, SyncLoop};
 use outpost_core::work::{PartAction, TicketAction};
-use outpost_core::{Device, DeviceEvent, ErrorKind, NewTicketInput};
+use outpost_core::{DeviceEvent, ErrorKind, NewTicketInput};
 use outpost_desk::accounts;
 use outpost_scenarios::{job_for, sync_until_ok, Desk};
 use outpost_sync::model::Role;
@@ -16,7 +16,7 @@ async fn pairing_refuses_bad_codes_unreachable_desks_and_a_second_pairing() {
     let root = tempfile::tempdir().unwrap();
     let desk = Desk::start(root.path()).await;
     let engineer = desk.engineer("Ilya").await;
-    let device = Device::open(&root.path().join("d")).await.unwrap();
+    let device = outpost_scenarios::open_device(&root.path().join("d")).await;
     let err = device.pair(&desk.url(), "WRONG-CODE", "tablet").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Desk, "{err}");
     let err = device.pair("http://127.0.0.1:9", "CODE", "tablet").await.unwrap_err();
@@ -29,7 +29,7 @@ async fn pairing_refuses_bad_codes_unreachable_desks_and_a_second_pairing() {
     let paired = device.pair(&desk.url(), &code, "tablet").await.unwrap();
     assert_eq!(paired.user_id, engineer.user.to_string());
     assert_eq!(device.pair(&desk.url(), &code, "tablet").await.unwrap_err().kind(), ErrorKind::AlreadyPaired);
-    let other = Device::open(&root.path().join("other")).await.unwrap();
+    let other = outpost_scenarios::open_device(&root.path().join("other")).await;
     assert_eq!(
         other.pair(&desk.url(), &code, "laptop").await.unwrap_err().kind(),
         ErrorKind::Desk,

@@ -11,9 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use outpost_core::work::TicketAction;
-use outpost_core::Device;
 use outpost_scenarios::{job_for, photo, sync_until_ok, Desk};
-use sqlx::ConnectOptions;
 
 const CHILD_DIR: &str = "OUTPOST_CRASH_DATA_DIR";
 const CHILD_TICKET: &str = "OUTPOST_CRASH_TICKET";
@@ -28,7 +26,7 @@ async fn child_works_until_killed() {
     else {
         return; // Run by the harness as an ordinary test: nothing to do.
     };
-    let device = Device::open(std::path::Path::new(&dir)).await.unwrap();
+    let device = outpost_scenarios::open_device(std::path::Path::new(&dir)).await;
     for n in 0u32.. {
         let text = format!("run {run} note {n}");
         device.act(&ticket, TicketAction::AddNote { text: text.clone() }).await.unwrap();
@@ -81,10 +79,16 @@ fn run_child_and_kill(dir: &std::path::Path, ticket: &str, run: u64, after: Dura
 }
 
 async fn integrity(dir: &std::path::Path) -> String {
-    let mut conn =
-        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join(outpost_core::STORE_FILE)).connect().await.unwrap();
-    let (result,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(&mut conn).await.unwrap();
-    result
+    let pool = outpost_scenarios::device_store(dir).await;
+    let (result,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+    // SQLCipher's own check: every page's authentication code holds (no rows when all do).
+    let damaged: Vec<(String,)> = sqlx::query_as("PRAGMA cipher_integrity_check").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    if damaged.is_empty() {
+        result
+    } else {
+        format!("{result}; pages failing their authentication code: {damaged:?}")
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +124,7 @@ async fn no_committed_edit_is_lost_when_the_app_is_killed_mid_write_or_mid_sync(
         tally.killed_mid_sync += run_tally.killed_mid_sync;
 
         assert_eq!(integrity(&dir).await, "ok", "run {run}: the store is not corrupt");
-        let reopened = Device::open(&dir).await.unwrap();
+        let reopened = outpost_scenarios::open_device(&dir).await;
         let notes: Vec<String> = reopened.ticket(&ticket).await.unwrap().work_log.into_iter().map(|n| n.text).collect();
         for text in &tally.committed {
             assert!(notes.contains(text), "run {run}: {text:?} was reported committed and is gone");
@@ -135,7 +139,7 @@ async fn no_committed_edit_is_lost_when_the_app_is_killed_mid_write_or_mid_sync(
     );
     assert!(!tally.committed.is_empty(), "the children got some work done");
 
-    let device = Device::open(&dir).await.unwrap();
+    let device = outpost_scenarios::open_device(&dir).await;
     sync_until_ok(&device, 5).await;
     let on_desk = desk.ticket(job.ticket).await;
     let desk_notes: Vec<&str> = on_desk.work_log.iter().map(|n| n.text.as_str()).collect();

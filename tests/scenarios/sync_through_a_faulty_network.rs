@@ -147,8 +147,7 @@ async fn a_photo_cut_mid_upload_resumes_from_the_byte_the_desk_got() {
 
 /// How many documents a device's store holds, read from its SQLite file.
 async fn documents_on(dir: &std::path::Path) -> i64 {
-    let url = format!("sqlite:{}", dir.join(outpost_core::STORE_FILE).display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let pool = outpost_scenarios::device_store(dir).await;
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM documents").fetch_one(&pool).await.unwrap();
     pool.close().await;
     count

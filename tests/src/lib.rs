@@ -105,7 +105,7 @@ impl Desk {
     /// A new device for `actor`, paired through the desk's HTTP endpoint (`via` another URL if given).
     pub async fn paired_device(&self, actor: &Actor, dir: &Path, via: Option<&str>) -> Device {
         let code = accounts::issue_pairing_code(&self.db.pool, actor.user, outpost_desk::now(), 600_000).await.unwrap();
-        let device = Device::open(dir).await.unwrap();
+        let device = open_device(dir).await;
         device.pair(via.unwrap_or(&self.url()), &code, "test tablet").await.unwrap();
         device
     }
@@ -317,6 +317,22 @@ pub async fn sync_until_ok(device: &Device, attempts: u32) -> Vec<String> {
 }
 
 /// A directory per device inside the scenario's temporary directory.
+/// Where the devices of a scenario keep their stores' keys: beside their
+/// data directories (`root/<device>`), never inside one.
+pub fn keys_beside(data_dir: &Path) -> outpost_core::KeyStore {
+    outpost_core::KeyStore::Directory(data_dir.parent().expect("a device's data directory has a parent").join("keys"))
+}
+
+/// Opens (creating if needed) the device whose data is in `data_dir`.
+pub async fn open_device(data_dir: &Path) -> Device {
+    Device::open_with_keys(data_dir, &keys_beside(data_dir)).await.unwrap()
+}
+
+/// The connection pool of that device's store, to read its rows as a file.
+pub async fn device_store(data_dir: &Path) -> sqlx::SqlitePool {
+    outpost_core::seeding::store_pool(data_dir, &keys_beside(data_dir)).await.unwrap()
+}
+
 pub fn device_dir(root: &Path, name: &str) -> PathBuf {
     root.join(name)
 }

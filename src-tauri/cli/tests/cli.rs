@@ -24,6 +24,8 @@ fn outpost(data_dir: &Path, args: &[&str]) -> Run {
         .arg(data_dir)
         .args(args)
         .env_remove("OUTPOST_DATA_DIR")
+        // The store's key beside the data directory, never inside it.
+        .env(outpost_core::KEY_DIR_ENV, data_dir.parent().expect("a data directory has a parent").join("keys"))
         .output()
         .expect("the binary runs");
     Run {
@@ -207,8 +209,7 @@ async fn ready_says_what_a_visit_lacks_and_fetch_gets_it() {
     pair_and_sync(&desk, &engineer, &dir).await;
     // A record lost from the tablet's store: ticket B's site.
     let site_b = desk.ticket(b.parse().unwrap()).await.site.site.unwrap().to_string();
-    let store =
-        sqlx::SqlitePool::connect(&format!("sqlite:{}", dir.join(outpost_core::STORE_FILE).display())).await.unwrap();
+    let store = outpost_scenarios::device_store(&dir).await;
     sqlx::query("DELETE FROM documents WHERE id = ?").bind(&site_b).execute(&store).await.unwrap();
     store.close().await;
 

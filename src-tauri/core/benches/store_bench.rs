@@ -1,15 +1,17 @@
 //! The device store at field scale: 10,000 tickets and 50,000 equipment
 //! records. Prints cold open to the first ticket list, list, filter and
-//! search latencies, and the time to attach a 12-megapixel photo.
+//! search latencies, and the time to attach a 12-megapixel photo; each on a
+//! plain store (as before encryption) and on the encrypted one, side by side.
 //!
 //! `cargo bench -p outpost-core --features seeding --bench store_bench`
 //! (TICKETS and EQUIPMENT override the sizes).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use autosurgeon::Text;
-use outpost_core::seeding::{pair_offline, receive_from_desk};
-use outpost_core::{Device, TicketFilter};
+use outpost_core::seeding::{open_plain, pair_offline, receive_from_desk};
+use outpost_core::{Device, KeyStore, TicketFilter};
 use outpost_sync::ids::{DocId, Timestamp};
 use outpost_sync::model::{BusinessHours, Client, Document, Equipment, KbArticle, Site};
 use outpost_sync::sample::{worked_ticket, Cast, Rng};
@@ -106,35 +108,69 @@ fn twelve_megapixel_jpeg() -> Vec<u8> {
     bytes
 }
 
+/// The store as versions before encryption kept it, and as it is kept now.
+#[derive(Clone, Copy, PartialEq)]
+enum Store {
+    Plain,
+    Encrypted,
+}
+
+async fn open(store: Store, root: &Path) -> Device {
+    let data = root.join("data");
+    match store {
+        Store::Plain => open_plain(&data).await.unwrap(),
+        Store::Encrypted => Device::open_with_keys(&data, &KeyStore::Directory(root.join("keys"))).await.unwrap(),
+    }
+}
+
+/// Every figure of one store, by name, in the order measured.
+type Figures = Vec<(String, Duration)>;
+
 #[tokio::main]
 async fn main() {
     let tickets = size("TICKETS", 10_000);
     let equipment = size("EQUIPMENT", 50_000);
-    let dir = tempfile::tempdir().unwrap();
+    let docs = documents(tickets, equipment);
+    println!("store: {tickets} tickets, {equipment} equipment, 50 clients, 500 sites, 200 articles");
+    let plain = measure(Store::Plain, &docs).await;
+    let encrypted = measure(Store::Encrypted, &docs).await;
+    println!("\nwhat encryption costs (SQLCipher, medians):");
+    println!("  {:<48} {:>10} {:>10} {:>7}", "", "plain", "encrypted", "cost");
+    for ((name, before), (_, after)) in plain.iter().zip(&encrypted) {
+        let cost = (after.as_secs_f64() / before.as_secs_f64().max(1e-9) - 1.0) * 100.0;
+        println!("  {name:<48} {:>10} {:>10} {cost:>+6.0}%", ms(*before), ms(*after));
+    }
+}
+
+async fn measure(store: Store, docs: &[Document]) -> Figures {
+    let label = if store == Store::Plain { "plain store" } else { "encrypted store" };
+    println!("\n== {label}");
+    let mut figures = Figures::new();
+    let root = tempfile::tempdir().unwrap();
     let cast = Cast::default();
 
-    let device = Device::open(dir.path()).await.unwrap();
+    let device = open(store, root.path()).await;
     pair_offline(&device, cast.engineer, "http://127.0.0.1:9").await.unwrap();
-    let docs = documents(tickets, equipment);
     let start = Instant::now();
-    receive_from_desk(&device, &docs).await.unwrap();
+    receive_from_desk(&device, docs).await.unwrap();
     let filled = start.elapsed();
     let store_bytes = device.status().await.unwrap().storage_bytes;
     device.close().await;
-    println!("store: {tickets} tickets, {equipment} equipment, 50 clients, 500 sites, 200 articles");
     println!("  written in {:.1} s, {:.1} MiB on disk", filled.as_secs_f64(), store_bytes as f64 / 1_048_576.0);
+    figures.push(("write every document (a first sync's store work)".into(), filled));
 
     // Cold open: a new process's work, from opening the file to the first screen of tickets.
     let (open_to_list, rows) = time(5, async || {
-        let device = Device::open(dir.path()).await.unwrap();
+        let device = open(store, root.path()).await;
         let rows = device.tickets(&TicketFilter::default()).await.unwrap();
         device.close().await;
         rows.len()
     })
     .await;
     println!("open store to first ticket list ({rows} rows): {}", ms(open_to_list));
+    figures.push(("open store to first ticket list".into(), open_to_list));
 
-    let device = Device::open(dir.path()).await.unwrap();
+    let device = open(store, root.path()).await;
     let queries: Vec<(&str, TicketFilter)> = vec![
         ("list, first 200 by urgency", TicketFilter::default()),
         (
@@ -148,6 +184,7 @@ async fn main() {
     for (name, filter) in &queries {
         let (took, rows) = time(30, async || device.tickets(filter).await.unwrap().len()).await;
         println!("{name}: {} ({rows} rows)", ms(took));
+        figures.push(((*name).into(), took));
     }
     let serial = match &docs[550] {
         Document::Equipment(e) => e.serial[..6].to_owned(),
@@ -155,16 +192,19 @@ async fn main() {
     };
     let (took, rows) = time(30, async || device.equipment_by_serial(&serial).await.unwrap().len()).await;
     println!("equipment by serial prefix {serial:?}: {} ({rows} rows)", ms(took));
+    figures.push(("equipment by serial prefix".into(), took));
     let (took, rows) = time(30, async || device.articles("controller battery").await.unwrap().len()).await;
     println!("knowledge-base search: {} ({rows} rows)", ms(took));
+    figures.push(("knowledge-base search".into(), took));
     let first = device.tickets(&TicketFilter::default()).await.unwrap()[0].id.clone();
     let (took, _) = time(30, async || device.ticket(&first).await.unwrap()).await;
     println!("open one ticket (document load + view): {}", ms(took));
+    figures.push(("open one ticket".into(), took));
 
     let photo = twelve_megapixel_jpeg();
     let ticket = match docs.iter().rev().find(|d| matches!(d, Document::Ticket(_))) {
         Some(d) => d.id().to_string(),
-        None => return,
+        None => return figures,
     };
     let (took, attached) =
         time(3, async || device.attach_photo(&ticket, &photo, "panel.jpg", false).await.unwrap()).await;
@@ -176,4 +216,7 @@ async fn main() {
         attached.bytes as f64 / 1024.0,
         ms(took)
     );
+    figures.push(("attach a 12-megapixel JPEG".into(), took));
+    device.close().await;
+    figures
 }

@@ -234,7 +234,7 @@ impl Device {
         let mut tx = self.store().begin_write().await?;
         store::erase_all(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        self.store().shred().await
     }
 }
 

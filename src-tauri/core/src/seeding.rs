@@ -16,6 +16,12 @@ pub async fn open_plain(data_dir: &std::path::Path) -> CoreResult<Device> {
     Device::with_store(store::Store::open_plain(data_dir).await?)
 }
 
+/// The connection pool of the (encrypted) store in `data_dir`, its key in
+/// `keys`: for tests that read or alter the store's rows as a file.
+pub async fn store_pool(data_dir: &std::path::Path, keys: &crate::KeyStore) -> CoreResult<sqlx::SqlitePool> {
+    Ok(store::Store::open(data_dir, keys).await?.pool().clone())
+}
+
 /// Makes `device` act as `actor`, paired with a desk at `desk_url` that it has never reached.
 pub async fn pair_offline(device: &Device, actor: Actor, desk_url: &str) -> CoreResult<()> {
     let pairing = Pairing {

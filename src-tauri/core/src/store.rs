@@ -94,6 +94,15 @@ impl Store {
         Ok(store)
     }
 
+    /// Rewrites the store without its free pages and empties its
+    /// write-ahead log: after an erase, nothing erased is left in any file,
+    /// even encrypted.
+    pub(crate) async fn shred(&self) -> CoreResult<()> {
+        sqlx::query("VACUUM").execute(&self.pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }

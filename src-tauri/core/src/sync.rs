@@ -315,6 +315,7 @@ impl Device {
                 ClientEvent::Wipe => {
                     store::erase_all(&mut tx).await?;
                     tx.commit().await?;
+                    self.store().shred().await?;
                     return Ok(applied);
                 }
             }

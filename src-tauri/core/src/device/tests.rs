@@ -238,6 +238,20 @@ async fn after_a_visit_the_data_directory_gives_nothing_away() {
     assert!(closed.is_empty(), "a closed store's files show {closed:?}");
 }
 
+/// Signing out (and the desk's wipe, which erases the same way) leaves
+/// nothing erased in any file, encrypted or not: shown on a plain store,
+/// where leftover pages would be readable.
+#[tokio::test]
+async fn an_erased_store_keeps_nothing_erased_in_its_files() {
+    let f = plain_fixture().await;
+    work_a_visit(&f).await;
+    f.device.sign_out(true).await.unwrap();
+    let data = f._dir.path().join("data");
+    close_fully(&f.device, &data).await;
+    let left: Vec<String> = readable_in(&data).into_iter().filter(|s| !s.ends_with("a plain SQLite header")).collect();
+    assert!(left.is_empty(), "erased data is still in the files: {left:?}");
+}
+
 /// The store opens only with its key: without it, or with another, the
 /// open fails as `locked`, says why, and changes no file.
 #[tokio::test]

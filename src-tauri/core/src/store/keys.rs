@@ -131,17 +131,6 @@ impl KeyStore {
             }
         }
     }
-
-    /// Forgets the key: whatever was encrypted with it is unreadable from then on.
-    pub(crate) fn delete(&self, store_id: &str) -> Result<(), KeyError> {
-        match self {
-            Self::Platform => platform::delete(store_id),
-            Self::Directory(dir) => match std::fs::remove_file(key_file(dir, store_id)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(KeyError::Io(dir.clone(), e)),
-                _ => Ok(()),
-            },
-        }
-    }
 }
 
 /// The path with its links and `..` resolved as far as it exists.
@@ -237,13 +226,6 @@ mod platform {
     pub(super) fn save(store_id: &str, key: &StoreKey) -> Result<(), KeyError> {
         entry(store_id)?.set_password(&key.to_hex()).map_err(|e| KeyError::Unavailable(e.to_string()))
     }
-
-    pub(super) fn delete(store_id: &str) -> Result<(), KeyError> {
-        match entry(store_id)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(KeyError::Unavailable(e.to_string())),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -251,7 +233,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_directory_keeps_keys_for_its_owner_only_and_forgets_them() {
+    fn a_key_directory_keeps_keys_for_its_owner_only() {
         let home = tempfile::tempdir().unwrap();
         let keys = KeyStore::Directory(home.path().join("keys"));
         assert_eq!(keys.load("a").unwrap(), None);
@@ -266,9 +248,6 @@ mod tests {
             assert_eq!(mode(&home.path().join("keys")), 0o700);
             assert_eq!(mode(&home.path().join("keys/a.key")), 0o600);
         }
-        keys.delete("a").unwrap();
-        assert_eq!(keys.load("a").unwrap(), None);
-        keys.delete("a").unwrap();
     }
 
     #[test]
