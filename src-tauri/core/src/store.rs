@@ -34,6 +34,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0004_search_rows.sql"),
 ];
 
+/// SQLite's page cache per connection, in KiB (decrypted pages, with SQLCipher).
+const PAGE_CACHE_KIB: u32 = 16 * 1024;
+
 /// The file name of the store inside the data directory.
 pub const STORE_FILE: &str = "outpost.db";
 
@@ -80,6 +83,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // SQLCipher decrypts a page each time it enters SQLite's page
+            // cache; at the default 2 MiB a field store's queries decrypted
+            // the same pages over and over (reads 27–57% slower than plain).
+            .pragma("cache_size", format!("-{}", PAGE_CACHE_KIB))
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(|e| match e {
             // SQLCipher reads a page it cannot decrypt as "not a database".
