@@ -7,6 +7,7 @@
 
 use outpost_sync::ids::{OrgId, Timestamp, UserId};
 use outpost_sync::model::{Actor, Role};
+use outpost_sync::policy::DevicePolicy;
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 use uuid::Uuid;
@@ -105,6 +106,43 @@ pub async fn create_org(pool: &AnyPool, name: &str, is_service: bool) -> Result<
         .execute(pool)
         .await?;
     Ok(OrgId(id))
+}
+
+/// Whether the company exists.
+pub async fn org_exists(pool: &AnyPool, org: OrgId) -> Result<bool, AuthError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM orgs WHERE id = $1").bind(org.to_string()).fetch_optional(pool).await?;
+    Ok(row.is_some())
+}
+
+/// What the company asks of its devices out of reach (nothing, unless set).
+pub async fn device_policy(pool: &AnyPool, org: OrgId) -> Result<DevicePolicy, AuthError> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT contact_window_days FROM device_policies WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_optional(pool)
+            .await?;
+    let days = row.and_then(|(d,)| d).and_then(|d| u32::try_from(d).ok());
+    Ok(DevicePolicy { contact_window_days: days })
+}
+
+/// Sets the company's device policy; devices get it with their next sync reply.
+pub async fn set_device_policy(
+    pool: &AnyPool,
+    org: OrgId,
+    policy: &DevicePolicy,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    sqlx::query(
+        "INSERT INTO device_policies (org_id, contact_window_days, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id) DO UPDATE SET contact_window_days = excluded.contact_window_days, updated_at = excluded.updated_at",
+    )
+    .bind(org.to_string())
+    .bind(policy.contact_window_days.map(i64::from))
+    .bind(now.0)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Whether the company exists and is a service partner (not the service company itself).

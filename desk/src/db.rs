@@ -153,6 +153,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/shared/0016_handoff.sql"),
         include_str!("../migrations/shared/0016_handoff.sql"),
     ),
+    (
+        17,
+        "device_policies",
+        include_str!("../migrations/shared/0017_device_policies.sql"),
+        include_str!("../migrations/shared/0017_device_policies.sql"),
+    ),
 ];
 
 /// The migration after which the desk recomputes every grant from the documents.

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod permissions;
+pub mod policy;
 pub mod reactions;
 pub mod sample;
 pub mod session;

@@ -1,10 +1,11 @@
 //! Companies and people, for admins: list and add.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use outpost_sync::ids::{OrgId, UserId};
 use outpost_sync::model::Role;
+use outpost_sync::policy::{DevicePolicy, MAX_CONTACT_WINDOW_DAYS};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +19,7 @@ use crate::{now, AppState};
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orgs, add_org))
+        .routes(routes!(device_policy, set_device_policy))
         .routes(routes!(list_users, add_user))
         .routes(routes!(revoke_person))
         .routes(routes!(list_teams, add_team))
@@ -77,6 +79,54 @@ async fn add_org(
     let id = accounts::create_org(&state.db.pool, name, false).await?;
     crate::directory::publish(&state.db, id, &state.sync.desk_actor, now()).await?;
     Ok(Json(OrgAdded { id }))
+}
+
+fn org_id(text: &str) -> Result<OrgId, ApiError> {
+    text.parse().map(OrgId).map_err(|_| ApiError::BadRequest(format!("{text:?} is not a company id")))
+}
+
+/// What a company asks of its devices out of reach (admin, dispatcher).
+#[utoipa::path(get, path = "/v1/orgs/{id}/device-policy", tag = "people",
+    params(("id" = uuid::Uuid, Path, description = "The company id.")),
+    responses((status = 200, body = DevicePolicy), (status = 404, description = "No such company.")))]
+async fn device_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Result<Json<DevicePolicy>, ApiError> {
+    super::desk_caller(&state, &headers, |role| role.is_desk()).await?;
+    let org = org_id(&org)?;
+    if !accounts::org_exists(&state.db.pool, org).await? {
+        return Err(ApiError::NotFound("no such company".into()));
+    }
+    Ok(Json(accounts::device_policy(&state.db.pool, org).await?))
+}
+
+/// Sets what a company asks of its devices out of reach: the days a device
+/// may go without reaching the desk before it locks its data (1 to 365, or
+/// null for no limit). Devices get it with their next sync reply (admin).
+#[utoipa::path(put, path = "/v1/orgs/{id}/device-policy", tag = "people",
+    params(("id" = uuid::Uuid, Path, description = "The company id.")),
+    request_body = DevicePolicy,
+    responses((status = 200, body = DevicePolicy), (status = 404, description = "No such company.")))]
+async fn set_device_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Body(policy): Body<DevicePolicy>,
+) -> Result<Json<DevicePolicy>, ApiError> {
+    super::desk_caller(&state, &headers, admin).await?;
+    let org = org_id(&org)?;
+    if !policy.is_valid() {
+        return Err(ApiError::BadRequest(format!(
+            "a contact window is 1 to {MAX_CONTACT_WINDOW_DAYS} days, or null for none"
+        )));
+    }
+    if !accounts::org_exists(&state.db.pool, org).await? {
+        return Err(ApiError::NotFound("no such company".into()));
+    }
+    accounts::set_device_policy(&state.db.pool, org, &policy, now()).await?;
+    Ok(Json(policy))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -9,6 +9,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::accounts::device_by_token;
+use outpost_sync::policy::POLICY_HEADER;
 use outpost_sync::reactions::DeviceClock;
 use outpost_sync::wire::{DESK_CLOCK_HEADER, DEVICE_CLOCK_HEADER};
 
@@ -130,6 +131,7 @@ async fn sync(
         }
     };
     device.clock = device_clock(&headers, at)?;
+    let policy = crate::accounts::device_policy(&state.db.pool, device.caller.actor.org).await?;
     crate::accounts::record_clock(&state.db, &device, at).await?;
     let started = std::time::Instant::now();
     // The round runs in a task of its own so that a panic anywhere in it
@@ -158,7 +160,12 @@ async fn sync(
     };
     state.metrics.record_sync(count, body.len(), reply.len(), started.elapsed());
     tracing::debug!(?outcome, reply = reply.len(), "sync round");
-    Ok(binary(status, reply))
+    let mut response = binary(status, reply);
+    // The company's policy rides on every answer: the device enforces the last it got.
+    if let Ok(value) = header::HeaderValue::from_str(&policy.to_header()) {
+        response.headers_mut().insert(POLICY_HEADER, value);
+    }
+    Ok(response)
 }
 
 /// A reply in the wire format, with what the desk's clock reads as it answers.

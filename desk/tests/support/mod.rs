@@ -197,6 +197,10 @@ impl Desk {
         self.call(reqwest::Method::PATCH, path, token, Some(body)).await
     }
 
+    pub async fn put_json(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::PUT, path, token, Some(body)).await
+    }
+
     pub async fn post_sync(&self, token: &str, body: Vec<u8>) -> reqwest::Response {
         self.post_sync_with_clock(token, body, None).await
     }

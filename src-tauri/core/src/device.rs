@@ -7,6 +7,7 @@
 //! loop takes that as its cue. Sync never holds the lock across the network,
 //! so it never blocks an edit.
 
+pub(crate) mod policy;
 mod reads;
 mod ready;
 mod report;

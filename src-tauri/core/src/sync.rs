@@ -84,6 +84,10 @@ pub struct SyncReport {
     /// How far the desk's clock ran ahead of this device's at the last round (ms).
     #[ts(type = "number | null")]
     pub clock_offset_ms: Option<i64>,
+    /// The company's policy for this device, as the desk's last reply said.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub(crate) policy: Option<outpost_sync::policy::DevicePolicy>,
 }
 
 fn damaged(e: impl std::fmt::Display) -> CoreError {
@@ -111,6 +115,11 @@ impl Device {
                 if let Some(offset) = report.clock_offset_ms {
                     store::put_setting(&mut tx, CLOCK_OFFSET_KEY, &offset.to_string()).await?;
                 }
+                let offset = match report.clock_offset_ms {
+                    Some(offset) => offset,
+                    None => self.store().setting(CLOCK_OFFSET_KEY).await?.and_then(|v| v.parse().ok()).unwrap_or(0),
+                };
+                crate::device::policy::record_contact(&mut tx, report.policy.as_ref(), offset).await?;
                 store::put_setting(&mut tx, LAST_ERROR_KEY, "").await?;
             }
             Err(CoreError::Wiped) => {}
@@ -160,6 +169,7 @@ impl Device {
             let reply = match reply {
                 Ok(reply) => {
                     report.clock_offset_ms = reply.clock_offset_ms.or(report.clock_offset_ms);
+                    report.policy = reply.policy.or(report.policy);
                     reply.bytes
                 }
                 Err(err) => {
@@ -373,6 +383,7 @@ impl Device {
 
     /// A photo, thumbnail or signature: from this device, or fetched from the desk.
     pub async fn blob(&self, hash: &str) -> CoreResult<Vec<u8>> {
+        self.gate().await?;
         if !outpost_sync::ids::ContentHash(hash.to_owned()).is_well_formed() {
             return Err(CoreError::Invalid(format!("{hash:?} is not a SHA-256 hex digest")));
         }

@@ -43,6 +43,8 @@ pub struct DeviceStatus {
     pub live: bool,
     #[ts(type = "number")]
     pub storage_bytes: u64,
+    /// Why the data is locked, when the company's contact window has passed: syncing opens it.
+    pub locked: Option<String>,
 }
 
 /// A person by name, from the directories on this device; someone not in
@@ -82,15 +84,18 @@ impl Device {
             offline,
             live: self.live_state().connected.load(std::sync::atomic::Ordering::Acquire),
             storage_bytes: self.store().size_on_disk(),
+            locked: self.lock_reason().await?,
         })
     }
 
     pub async fn tickets(&self, filter: &TicketFilter) -> CoreResult<Vec<TicketRow>> {
+        self.gate().await?;
         queries::tickets(self.store().pool(), filter).await
     }
 
     /// The whole ticket as the ticket screen shows it.
     pub async fn ticket(&self, ticket_id: &str) -> CoreResult<TicketDetail> {
+        self.gate().await?;
         let pairing = self.pairing().await.ok();
         let id = parse_doc_id("ticket", ticket_id)?;
         let t = self.ticket_document(id).await?;
@@ -247,11 +252,13 @@ impl Device {
 
     /// Part requests made by this device's engineer.
     pub async fn my_part_requests(&self) -> CoreResult<Vec<PartRequestRow>> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         queries::part_requests(self.store().pool(), None, Some(&pairing.actor.user.to_string())).await
     }
 
     pub async fn equipment_by_serial(&self, serial: &str) -> CoreResult<Vec<EquipmentRow>> {
+        self.gate().await?;
         let serial = serial.trim();
         if serial.is_empty() {
             return Err(CoreError::Invalid("give a serial number, or its beginning".into()));
@@ -260,11 +267,13 @@ impl Device {
     }
 
     pub async fn search_equipment(&self, text: &str) -> CoreResult<Vec<EquipmentRow>> {
+        self.gate().await?;
         queries::search_equipment(self.store().pool(), text).await
     }
 
     /// An equipment record with its service history.
     pub async fn equipment(&self, equipment_id: &str) -> CoreResult<EquipmentDetail> {
+        self.gate().await?;
         let id = parse_doc_id("equipment", equipment_id)?;
         let e: Equipment = self
             .stored_document(id, DocKind::Equipment, |d| match d {
@@ -345,10 +354,12 @@ impl Device {
     }
 
     pub async fn articles(&self, search: &str) -> CoreResult<Vec<ArticleRow>> {
+        self.gate().await?;
         queries::articles(self.store().pool(), search).await
     }
 
     pub async fn article(&self, article_id: &str) -> CoreResult<Article> {
+        self.gate().await?;
         let id = parse_doc_id("article", article_id)?;
         let a: KbArticle = self
             .stored_document(id, DocKind::KbArticle, |d| match d {
@@ -368,11 +379,13 @@ impl Device {
 
     /// Refused edits and resolved conflicts, in plain words.
     pub async fn notices(&self) -> CoreResult<Vec<Notice>> {
+        self.gate().await?;
         queries::notices(self.store().pool()).await
     }
 
     /// A stored photo, thumbnail or signature, if its bytes are on this device.
     pub async fn local_blob(&self, hash: &str) -> CoreResult<Option<(String, Vec<u8>)>> {
+        self.gate().await?;
         let row: Option<(String, Vec<u8>)> = sqlx::query_as("SELECT mime, bytes FROM blobs WHERE hash = ?")
             .bind(hash)
             .fetch_optional(self.store().pool())

@@ -25,6 +25,7 @@ pub struct ReadyScope {
 impl Device {
     /// What the open tickets' visits need that is not on this device.
     pub async fn readiness(&self, scope: ReadyScope) -> CoreResult<Readiness> {
+        self.gate().await?;
         let max_age_hours = scope.max_age_hours.unwrap_or(DEFAULT_MAX_AGE_HOURS);
         if max_age_hours < 0 {
             return Err(CoreError::Invalid(format!("a maximum age of {max_age_hours} hours")));
@@ -69,6 +70,7 @@ impl Device {
     /// in a sync, and the photos' previews, downloaded. Returns the check
     /// made afterwards; what the desk would not give stays listed.
     pub async fn fetch_missing(&self, scope: ReadyScope) -> CoreResult<Readiness> {
+        self.gate().await?;
         let before = self.readiness(scope).await?;
         let mut records = Vec::new();
         let mut previews = Vec::new();

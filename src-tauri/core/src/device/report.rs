@@ -39,6 +39,7 @@ impl Device {
     /// What the ticket's report shows, from the documents on this device,
     /// in `lang` (`None`: the client's language).
     pub async fn report_data(&self, ticket_id: &str, lang: Option<Lang>) -> CoreResult<ServiceReport> {
+        self.gate().await?;
         let id = parse_doc_id("ticket", ticket_id)?;
         let ticket = self.ticket_document(id).await?;
         ServiceReport::gather(&mut OnDevice(self), &ticket, lang).await
@@ -48,6 +49,7 @@ impl Device {
     /// before they sign), and what it shows. Previews this device lacks are
     /// printed as placeholders.
     pub async fn service_report(&self, ticket_id: &str, lang: Option<Lang>) -> CoreResult<(Vec<u8>, ServiceReport)> {
+        self.gate().await?;
         let report = self.report_data(ticket_id, lang).await?;
         let mut images = BTreeMap::new();
         let wanted = report
@@ -79,6 +81,7 @@ impl Device {
         ticket_id: &str,
         lang: Option<Lang>,
     ) -> CoreResult<(AttachedReport, Vec<u8>)> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let id = parse_doc_id("ticket", ticket_id)?;
         let (pdf, report) = self.service_report(ticket_id, lang).await?;

@@ -140,6 +140,7 @@ impl Device {
 
     /// Does `action` to the ticket `ticket_id`, durably, if the rules allow it.
     pub async fn act(&self, ticket_id: &str, action: TicketAction) -> CoreResult<()> {
+        self.gate().await?;
         if matches!(
             action,
             TicketAction::Attach { .. } | TicketAction::Sign { .. } | TicketAction::LinkPartRequest { .. }
@@ -165,6 +166,7 @@ impl Device {
 
     /// Does `action` to a part request.
     pub async fn act_on_part_request(&self, request_id: &str, action: PartAction) -> CoreResult<()> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let id = parse_doc_id("part request", request_id)?;
         let ctx = context(&pairing);
@@ -188,6 +190,7 @@ impl Device {
         description: &str,
         quantity: u64,
     ) -> CoreResult<String> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let ticket = self.ticket_document(parse_doc_id("ticket", ticket_id)?).await?;
         let ctx = context(&pairing);
@@ -205,6 +208,7 @@ impl Device {
 
     /// Opens a ticket for a problem found on site; returns its id and number.
     pub async fn create_ticket(&self, new: NewTicketInput) -> CoreResult<(String, String)> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let found_during = match &new.found_during {
             Some(id) => Some(self.ticket_document(parse_doc_id("ticket", id)?).await?),
@@ -252,6 +256,7 @@ impl Device {
         name: &str,
         keep_location: bool,
     ) -> CoreResult<AttachedPhoto> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let id = parse_doc_id("ticket", ticket_id)?;
         // Decoding and scaling take a while: off the async threads, before any lock.
@@ -297,6 +302,7 @@ impl Device {
 
     /// Records the customer's signature (a PNG drawn in the UI) and who signed.
     pub async fn sign(&self, ticket_id: &str, png: &[u8], signer: &str) -> CoreResult<String> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let id = parse_doc_id("ticket", ticket_id)?;
         media::check_signature(png)?;

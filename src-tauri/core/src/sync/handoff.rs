@@ -81,6 +81,7 @@ impl Device {
     /// Nothing is settled by writing it: the same changes go again, online
     /// or in the next file, until the desk's answer says it holds them.
     pub async fn export_outbox(&self) -> CoreResult<(Vec<u8>, OutboxWritten)> {
+        self.gate().await?;
         let pairing = self.pairing().await?;
         let Some(seed) = pairing.signing_key.as_deref().map(seed_from_hex).transpose()? else {
             return Err(CoreError::Invalid(
@@ -154,6 +155,12 @@ impl Device {
         let mut taken = FeedTaken::default();
         if feed.to > state.cursor {
             self.apply_feed(&feed, state, &mut taken).await?;
+        }
+        {
+            let _guard = self.write_lock().await;
+            let mut tx = self.store().begin_write().await?;
+            crate::device::policy::record_file_contact(&mut tx, feed.made_at).await?;
+            tx.commit().await?;
         }
         taken.files_confirmed = self.confirm_uploaded(&feed.held).await?;
         taken.cursor = self.client_state().await?.cursor.0;

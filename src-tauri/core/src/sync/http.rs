@@ -170,6 +170,8 @@ pub(crate) async fn exchange_keys(
 pub(crate) struct RoundReply {
     pub(crate) bytes: Vec<u8>,
     pub(crate) clock_offset_ms: Option<i64>,
+    /// The company's policy for this device, when the desk said (a malformed one is ignored).
+    pub(crate) policy: Option<outpost_sync::policy::DevicePolicy>,
 }
 
 pub(crate) async fn round(
@@ -201,7 +203,12 @@ pub(crate) async fn round(
     let desk_clock: Option<i64> =
         response.headers().get(DESK_CLOCK_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let clock_offset_ms = desk_clock.map(|desk| desk.saturating_sub(sent / 2 + received / 2));
-    Ok(RoundReply { bytes: read_capped(response, max_reply).await?, clock_offset_ms })
+    let policy = response
+        .headers()
+        .get(outpost_sync::policy::POLICY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(outpost_sync::policy::DevicePolicy::from_header);
+    Ok(RoundReply { bytes: read_capped(response, max_reply).await?, clock_offset_ms, policy })
 }
 
 #[derive(Deserialize)]

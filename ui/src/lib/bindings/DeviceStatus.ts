@@ -24,4 +24,8 @@ offline: boolean,
 /**
  * The desk's live channel is open: its changes arrive at once.
  */
-live: boolean, storage_bytes: number, };
+live: boolean, storage_bytes: number, 
+/**
+ * Why the data is locked, when the company's contact window has passed: syncing opens it.
+ */
+locked: string | null, };
