@@ -365,6 +365,9 @@ async fn dispatch(command: Command, device: &Device, out: &Output) -> Result<(),
                 if let Some(err) = &s.last_sync_error {
                     writeln!(text, "last sync failed: {err}").ok();
                 }
+                if let Some(reason) = &s.locked {
+                    writeln!(text, "locked: {reason}").ok();
+                }
                 writeln!(text, "storage: {} bytes", s.storage_bytes).ok();
                 text
             });
