@@ -37,6 +37,8 @@ source scripts/test-postgres.sh
 
 echo "== tests"
 cargo test --workspace --locked
+echo "== the store key in a real Secret Service (gnome-keyring in a throwaway D-Bus session)"
+scripts/secret-service-test.sh
 echo "== the desk's API against its OpenAPI document (Schemathesis), on SQLite and PostgreSQL"
 scripts/schemathesis.sh
 "$PG_BIN/psql" "$OUTPOST_TEST_POSTGRES_URL" -qc "CREATE DATABASE schemathesis"

@@ -369,3 +369,48 @@ async fn the_service_report_is_previewed_signed_and_attached() {
     assert_eq!((status, check["matches"].as_bool()), (200, Some(true)), "{check}");
     assert_eq!(check["data_hash"], data_hash.as_str());
 }
+
+/// With a Secret Service answering (scripts/secret-service-test.sh runs
+/// this inside a D-Bus session with gnome-keyring), the store's key goes
+/// there and nowhere on disk; without it the store stays locked. Ignored in
+/// the plain test run, which has no such session.
+#[test]
+#[ignore = "needs a Secret Service: run by scripts/secret-service-test.sh"]
+fn the_store_key_goes_to_the_secret_service() {
+    assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(), "run inside a D-Bus session");
+    let root = tempfile::tempdir().unwrap();
+    let (data, config) = (root.path().join("data"), root.path().join("config"));
+    let outpost = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove(outpost_core::KEY_DIR_ENV)
+            .env("XDG_CONFIG_HOME", &config)
+            .output()
+            .expect("the binary runs")
+    };
+    let secret = |op: &str, id: &str| {
+        Command::new("secret-tool")
+            .args([op, "service", "outpost-store", "username", id])
+            .output()
+            .expect("secret-tool")
+    };
+    let first = outpost(&["status"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let id = std::fs::read_to_string(data.join("store-id")).unwrap();
+    let key = secret("lookup", &id);
+    let key = String::from_utf8_lossy(&key.stdout).trim().to_owned();
+    assert_eq!(key.len(), 64, "a 256-bit key in hex is in the Secret Service under the store's id");
+    assert!(!config.join("outpost").exists(), "and no key directory was made");
+    let on_disk = std::fs::read_dir(&data).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap_or_default());
+    for bytes in on_disk {
+        assert!(!bytes.windows(64).any(|w| w == key.as_bytes()), "the key is in no file of the data directory");
+    }
+    assert!(outpost(&["status"]).status.success(), "it opens again with the key from there");
+
+    assert!(secret("clear", &id).status.success());
+    let locked = outpost(&["status"]);
+    assert_eq!(locked.status.code(), Some(11), "without its key the store is locked");
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("the Secret Service"), "and it says where it looked");
+}
