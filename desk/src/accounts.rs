@@ -49,6 +49,8 @@ pub struct DeviceStanding {
     pub clock: outpost_sync::reactions::DeviceClock,
     /// That offset as the device's last round that said left it.
     pub last_clock_offset_ms: Option<i64>,
+    /// What its company asks of its devices out of reach.
+    pub policy: DevicePolicy,
 }
 
 pub fn role_name(role: Role) -> &'static str {
@@ -122,8 +124,11 @@ pub async fn device_policy(pool: &AnyPool, org: OrgId) -> Result<DevicePolicy, A
             .bind(org.to_string())
             .fetch_optional(pool)
             .await?;
-    let days = row.and_then(|(d,)| d).and_then(|d| u32::try_from(d).ok());
-    Ok(DevicePolicy { contact_window_days: days })
+    Ok(policy_from_row(row.and_then(|(days,)| days)))
+}
+
+fn policy_from_row(contact_window_days: Option<i64>) -> DevicePolicy {
+    DevicePolicy { contact_window_days: contact_window_days.and_then(|d| u32::try_from(d).ok()) }
 }
 
 /// Sets the company's device policy; devices get it with their next sync reply.
@@ -346,16 +351,17 @@ pub async fn pair_device(
 pub const LAST_SEEN_PRECISION_MS: i64 = 60_000;
 
 pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Result<DeviceStanding, AuthError> {
-    // (device, user, org, role, revoked at, last seen at, clock offset)
-    type Row = (String, String, String, String, Option<i64>, Option<i64>, Option<i64>);
+    // (device, user, org, role, revoked at, last seen at, clock offset, contact window)
+    type Row = (String, String, String, String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT d.id, u.id, u.org_id, u.role, d.revoked_at, d.last_seen_at, d.clock_offset_ms
-         FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
+        "SELECT d.id, u.id, u.org_id, u.role, d.revoked_at, d.last_seen_at, d.clock_offset_ms, p.contact_window_days
+         FROM devices d JOIN users u ON u.id = d.user_id
+         LEFT JOIN device_policies p ON p.org_id = u.org_id WHERE d.token_hash = $1",
     )
     .bind(hash_secret(token))
     .fetch_optional(pool)
     .await?;
-    let (device, u, o, r, revoked_at, last_seen, last_clock_offset_ms) = row.ok_or(AuthError::BadToken)?;
+    let (device, u, o, r, revoked_at, last_seen, last_clock_offset_ms, window) = row.ok_or(AuthError::BadToken)?;
     // A write of its own for every request would queue each round behind
     // the write lock twice; to the minute is what "last seen" needs.
     if last_seen.is_none_or(|seen| now.0 - seen >= LAST_SEEN_PRECISION_MS || now.0 < seen) {
@@ -370,6 +376,7 @@ pub async fn device_by_token(pool: &AnyPool, token: &str, now: Timestamp) -> Res
         revoked: revoked_at.is_some(),
         clock: Default::default(),
         last_clock_offset_ms,
+        policy: policy_from_row(window),
     })
 }
 
@@ -442,22 +449,26 @@ pub struct HandoffDevice {
 }
 
 pub async fn handoff_device(pool: &AnyPool, device: Uuid) -> Result<Option<HandoffDevice>, AuthError> {
-    // (user, org, role, revoked at, clock offset, public key, sequence, cursor)
-    type Row = (String, String, String, Option<i64>, Option<i64>, Option<String>, Option<i64>, Option<i64>);
+    // (user, org, role, revoked at, clock offset, public key, sequence, cursor, contact window)
+    type Row =
+        (String, String, String, Option<i64>, Option<i64>, Option<String>, Option<i64>, Option<i64>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT u.id, u.org_id, u.role, d.revoked_at, d.clock_offset_ms, d.public_key, d.handoff_sequence, d.handoff_cursor
-         FROM devices d JOIN users u ON u.id = d.user_id WHERE d.id = $1",
+        "SELECT u.id, u.org_id, u.role, d.revoked_at, d.clock_offset_ms, d.public_key, d.handoff_sequence,
+                d.handoff_cursor, p.contact_window_days
+         FROM devices d JOIN users u ON u.id = d.user_id
+         LEFT JOIN device_policies p ON p.org_id = u.org_id WHERE d.id = $1",
     )
     .bind(device.to_string())
     .fetch_optional(pool)
     .await?;
-    let Some((u, o, r, revoked_at, offset, public_key, sequence, cursor)) = row else { return Ok(None) };
+    let Some((u, o, r, revoked_at, offset, public_key, sequence, cursor, window)) = row else { return Ok(None) };
     Ok(Some(HandoffDevice {
         standing: DeviceStanding {
             caller: Caller { actor: actor_from_row(&u, &o, &r)?, device: Some(device) },
             revoked: revoked_at.is_some(),
             clock: Default::default(),
             last_clock_offset_ms: offset,
+            policy: policy_from_row(window),
         },
         public_key,
         sequence: sequence.and_then(|s| u64::try_from(s).ok()),

@@ -131,7 +131,7 @@ async fn sync(
         }
     };
     device.clock = device_clock(&headers, at)?;
-    let policy = crate::accounts::device_policy(&state.db.pool, device.caller.actor.org).await?;
+    let policy = device.policy;
     crate::accounts::record_clock(&state.db, &device, at).await?;
     let started = std::time::Instant::now();
     // The round runs in a task of its own so that a panic anywhere in it

@@ -46,6 +46,7 @@ impl DeskStore for SqlDesk {
             revoked: false,
             clock: Default::default(),
             last_clock_offset_ms: None,
+            policy: Default::default(),
         };
         let (reply, _) = self
             .runtime

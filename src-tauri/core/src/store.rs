@@ -6,6 +6,7 @@
 //! killed process leaves either all of a write or none of it.
 
 mod cipher;
+mod durable;
 pub(crate) mod keys;
 mod projection;
 pub(crate) mod queries;
@@ -137,6 +138,18 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
+    /// Several settings in one query, in the order of `keys` (none where unset).
+    pub(crate) async fn settings<const N: usize>(&self, keys: [&str; N]) -> CoreResult<[Option<String>; N]> {
+        let marks = vec!["?"; N].join(", ");
+        let query = format!("SELECT key, value FROM device WHERE key IN ({marks})");
+        let mut select = sqlx::query_as::<_, (String, String)>(&query);
+        for key in keys {
+            select = select.bind(key);
+        }
+        let rows = select.fetch_all(&self.pool).await?;
+        Ok(keys.map(|key| rows.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())))
+    }
+
     /// Bytes the store takes on disk (database and its write-ahead log).
     pub(crate) fn size_on_disk(&self) -> u64 {
         let wal = self.path.with_extension("db-wal");
@@ -185,12 +198,8 @@ fn store_id(dir: &Path) -> CoreResult<String> {
         Err(e) => return Err(CoreError::Invalid(format!("{}: {e}", path.display()))),
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let partial = dir.join(format!("{ID_FILE}.partial"));
-    let written = std::fs::write(&partial, &id)
-        .and_then(|()| std::fs::File::open(&partial)?.sync_all())
-        .and_then(|()| std::fs::rename(&partial, &path))
-        .and_then(|()| std::fs::File::open(dir)?.sync_all());
-    written.map_err(|e| CoreError::Invalid(format!("{}: {e}", path.display())))?;
+    durable::replace_file(&path, id.as_bytes(), false)
+        .map_err(|e| CoreError::Invalid(format!("{}: {e}", path.display())))?;
     Ok(id)
 }
 

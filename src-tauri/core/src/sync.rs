@@ -387,7 +387,7 @@ impl Device {
         if !outpost_sync::ids::ContentHash(hash.to_owned()).is_well_formed() {
             return Err(CoreError::Invalid(format!("{hash:?} is not a SHA-256 hex digest")));
         }
-        if let Some((_, bytes)) = self.local_blob(hash).await? {
+        if let Some((_, bytes)) = self.stored_blob(hash).await? {
             return Ok(bytes);
         }
         let pairing = self.pairing().await?;

@@ -14,31 +14,28 @@ use crate::error::{CoreError, CoreResult};
 use crate::store;
 
 /// The last policy the desk sent (JSON).
-pub(crate) const POLICY_KEY: &str = "device_policy";
+const POLICY_KEY: &str = "device_policy";
 /// The desk's time at the last sync that reached it (ms).
-pub(crate) const LAST_CONTACT_KEY: &str = "last_contact_desk_ms";
+const LAST_CONTACT_KEY: &str = "last_contact_desk_ms";
 /// The latest desk time this device has known (ms).
 const LATEST_SEEN_KEY: &str = "latest_desk_time_ms";
 /// How far the latest time seen must move before it is written again.
 const LATEST_SEEN_STEP_MS: i64 = 60_000;
 
 impl Device {
-    /// What the device knows of the desk's time now, from its clock and settings.
-    pub(crate) async fn device_time(&self) -> CoreResult<DeviceTime> {
-        let number = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok());
-        let offset_ms = number(self.store().setting(crate::sync::CLOCK_OFFSET_KEY).await?).unwrap_or(0);
-        let latest_seen = Timestamp(number(self.store().setting(LATEST_SEEN_KEY).await?).unwrap_or(0));
-        Ok(DeviceTime { now: now(), offset_ms, latest_seen })
-    }
-
-    /// Why the device's data is locked now, if it is.
+    /// Why the device's data is locked now, if it is. One query when the
+    /// company set no window: this runs before every read and write.
     pub async fn lock_reason(&self) -> CoreResult<Option<String>> {
-        let Some(policy) = self.store().setting(POLICY_KEY).await? else { return Ok(None) };
-        let policy: DevicePolicy = serde_json::from_str(&policy).unwrap_or_default();
-        let Some(last_contact) = self.store().setting(LAST_CONTACT_KEY).await?.and_then(|v| v.parse().ok()) else {
-            return Ok(None);
+        let keys = [POLICY_KEY, LAST_CONTACT_KEY, crate::sync::CLOCK_OFFSET_KEY, LATEST_SEEN_KEY];
+        let [policy, last_contact, offset, latest_seen] = self.store().settings(keys).await?;
+        let number = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok());
+        let policy: DevicePolicy = policy.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default();
+        let (Some(_), Some(last_contact)) = (policy.contact_window_days, number(last_contact)) else { return Ok(None) };
+        let time = DeviceTime {
+            now: now(),
+            offset_ms: number(offset).unwrap_or(0),
+            latest_seen: Timestamp(number(latest_seen).unwrap_or(0)),
         };
-        let time = self.device_time().await?;
         let desk_now = time.desk_now();
         if desk_now.0 >= time.latest_seen.0 + LATEST_SEEN_STEP_MS {
             let mut tx = self.store().begin_write().await?;

@@ -145,7 +145,7 @@ impl Device {
         }
         for photo in t.attachments.iter().filter(|a| a.mime.starts_with("image/jpeg")) {
             let preview = photo.thumbnail.as_ref().unwrap_or(&photo.hash);
-            if self.local_blob(&preview.0).await?.is_none() {
+            if self.stored_blob(&preview.0).await?.is_none() {
                 missing.push(MissingRecord {
                     what: Needed::Thumbnail,
                     id: Some(preview.0.clone()),

@@ -58,7 +58,7 @@ impl Device {
             .filter_map(|p| p.thumbnail.clone())
             .chain(report.signature.iter().map(|s| s.image.clone()));
         for hash in wanted {
-            if let Some((_, bytes)) = self.local_blob(&hash).await? {
+            if let Some((_, bytes)) = self.stored_blob(&hash).await? {
                 images.insert(hash, bytes);
             }
         }

@@ -5,19 +5,20 @@
 //! log, photos and signatures included (they are rows of the store), with
 //! the store's key from [`super::keys`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection};
 
+use super::durable::beside;
 use super::keys::StoreKey;
 use crate::error::{CoreError, CoreResult};
 
 /// The first bytes of a plain SQLite file; an encrypted one starts with random salt.
 const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// Where the encrypted copy of a plain store is written before it replaces it.
-const ENCRYPTING_SUFFIX: &str = "encrypting";
+const ENCRYPTING_SUFFIX: &str = ".encrypting";
 
 /// What is on disk at the store's path.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,27 +49,14 @@ pub(crate) fn options(path: &Path, key: &StoreKey) -> CoreResult<SqliteConnectOp
     Ok(SqliteConnectOptions::from_str("sqlite://")?.filename(path).pragma("key", key.pragma()))
 }
 
-fn encrypting_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".");
-    name.push(ENCRYPTING_SUFFIX);
-    PathBuf::from(name)
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// Encrypts the plain store at `path` with `key`, in place. The encrypted
 /// copy is written beside it, made durable, and renamed over the plain
 /// file; a process killed at any point leaves either the whole plain store
 /// (the partial copy is thrown away at the next try) or the whole
 /// encrypted one. The key must be kept before this starts.
 pub(crate) async fn encrypt_plain_store(path: &Path, key: &StoreKey) -> CoreResult<()> {
-    let copy = encrypting_path(path);
-    for stale in [copy.clone(), sibling(&copy, "-journal")] {
+    let copy = beside(path, ENCRYPTING_SUFFIX);
+    for stale in [copy.clone(), beside(&copy, "-journal")] {
         remove_if_present(&stale)?;
     }
     // Rollback-journal mode folds the plain store's write-ahead log into it
@@ -91,15 +79,10 @@ pub(crate) async fn encrypt_plain_store(path: &Path, key: &StoreKey) -> CoreResu
     sqlx::query(&format!("PRAGMA encrypted.user_version = {version}")).execute(&mut plain).await?;
     sqlx::query("DETACH DATABASE encrypted").execute(&mut plain).await?;
     plain.close().await?;
-    for log in [sibling(path, "-wal"), sibling(path, "-shm")] {
+    for log in [beside(path, "-wal"), beside(path, "-shm")] {
         remove_if_present(&log)?;
     }
-    std::fs::File::open(&copy).and_then(|f| f.sync_all()).map_err(|e| io(&copy, e))?;
-    std::fs::rename(&copy, path).map_err(|e| io(path, e))?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))?;
-    }
-    Ok(())
+    super::durable::rename_durably(&copy, path).map_err(|e| io(path, e))
 }
 
 fn remove_if_present(path: &Path) -> CoreResult<()> {

@@ -7,7 +7,6 @@
 //! with none (a headless CLI, a server without a desktop session) keeps it
 //! in a key directory outside the data directory, readable by its owner only.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The name keys are filed under in the platform's key store.
@@ -121,13 +120,7 @@ impl KeyStore {
             Self::Directory(dir) => {
                 let io = |e| KeyError::Io(dir.clone(), e);
                 create_private_dir(dir).map_err(io)?;
-                let path = key_file(dir, store_id);
-                let partial = path.with_extension("partial");
-                let mut file = private_file(&partial).map_err(io)?;
-                file.write_all(key.to_hex().as_bytes()).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                std::fs::rename(&partial, &path).map_err(io)?;
-                std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+                super::durable::replace_file(&key_file(dir, store_id), key.to_hex().as_bytes(), true).map_err(io)
             }
         }
     }
@@ -173,17 +166,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::create(path)
 }
 
 /// The platform's key store, through the `keyring` crate.
